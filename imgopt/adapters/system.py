@@ -1,0 +1,25 @@
+"""The system clock and random ids."""
+
+import base64
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+from imgopt.application.ports import Clock, IdGenerator
+from imgopt.domain.webhooks import SECRET_PREFIX
+
+
+class SystemClock(Clock):
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class RandomIds(IdGenerator):
+    def uuid(self) -> uuid.UUID:
+        return uuid.uuid4()
+
+    def message_id(self) -> str:
+        return f"msg_{uuid.uuid4().hex}"
+
+    def secret(self) -> str:
+        return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()

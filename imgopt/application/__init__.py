@@ -1,0 +1,1 @@
+"""Ports and use cases: what imgopt does, independent of how it is wired."""

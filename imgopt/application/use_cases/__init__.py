@@ -1,0 +1,1 @@
+"""Use cases: each a class whose call tells one story."""

@@ -1,0 +1,35 @@
+"""Put a finished request's webhook deliveries in the outbox, in the caller's transaction."""
+
+from imgopt.application.links import Links
+from imgopt.application.ports import Clock, IdGenerator, UnitOfWork
+from imgopt.domain.model import UploadRequest
+from imgopt.domain.webhooks import COMPLETED_EVENT, Delivery, Webhook, completion_event
+
+
+class Announcer:
+    def __init__(self, clock: Clock, ids: IdGenerator, links: Links) -> None:
+        self._clock = clock
+        self._ids = ids
+        self._links = links
+
+    def announce(self, uow: UnitOfWork, request: UploadRequest, webhooks: list[Webhook] | None = None) -> int:
+        """Queue one delivery per webhook (by default every webhook of the request); return how many."""
+        targets = uow.webhooks.for_request(request.id) if webhooks is None else webhooks
+        if not targets:
+            return 0
+        now = self._clock.now()
+        summary = uow.requests.summary(request.id)
+        payload = completion_event(summary, self._links.output_csv(request.id), now)
+        for webhook in targets:
+            uow.deliveries.add(
+                Delivery(
+                    id=self._ids.message_id(),
+                    webhook_id=webhook.id,
+                    request_id=request.id,
+                    event_type=COMPLETED_EVENT,
+                    payload=payload,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+        return len(targets)

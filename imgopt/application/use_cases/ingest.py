@@ -1,0 +1,64 @@
+"""Ingest an uploaded CSV: every row valid and stored, or nothing stored at all."""
+
+from dataclasses import dataclass
+from typing import BinaryIO
+from uuid import UUID
+
+from imgopt.application.ports import Clock, IdGenerator, UnitOfWork
+from imgopt.application.use_cases.registration import RegisterWebhook
+from imgopt.domain.model import UploadRequest
+from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
+from imgopt.domain.webhooks import Webhook, WebhookFormat
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReceipt:
+    request_id: UUID
+    product_count: int
+    image_count: int
+    webhook: Webhook | None = None
+
+
+class IngestCsv:
+    """Stream the CSV through the row rules straight into bulk storage, in one transaction.
+
+    The file is read once, row by row, so memory stays flat whatever its size. Rows are
+    written while later ones are still being checked; a single bad row anywhere rolls the
+    whole transaction back and raises CsvRejected listing the problems.
+    """
+
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, limits: CsvLimits, register_webhook: RegisterWebhook
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+        self._limits = limits
+        self._register_webhook = register_webhook
+
+    def __call__(
+        self,
+        csv_file: BinaryIO,
+        options: OptimizationOptions = OptimizationOptions(),
+        webhook_url: str | None = None,
+        webhook_format: WebhookFormat = WebhookFormat.JSON,
+    ) -> IngestReceipt:
+        request_id = self._ids.uuid()
+        webhook = self._register_webhook.prepare(webhook_url, request_id, webhook_format) if webhook_url else None
+        reader = ProductCsvReader(csv_file, self._limits)
+        with self._uow as uow:
+            uow.products.add_many(request_id, reader)
+            reader.raise_if_invalid()
+            request = UploadRequest(
+                id=request_id,
+                options=options,
+                created_at=self._clock.now(),
+                product_count=reader.product_count,
+                image_count=reader.image_count,
+            )
+            uow.requests.add(request)
+            if webhook:
+                uow.webhooks.add(webhook)
+            uow.commit()
+        return IngestReceipt(request_id, reader.product_count, reader.image_count, webhook)

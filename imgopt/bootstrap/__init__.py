@@ -1,0 +1,1 @@
+"""Composition root: configuration and the containers that bind ports to adapters."""

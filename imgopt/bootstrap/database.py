@@ -1,0 +1,18 @@
+"""Choose the database: the configured one, else an embedded PostgreSQL under the data directory."""
+
+import dataclasses
+import logging
+
+from imgopt.adapters.postgres.provision import embedded_postgres_url
+from imgopt.bootstrap.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def with_database(settings: Settings) -> Settings:
+    if settings.database_url:
+        return settings
+    directory = settings.data_dir / "postgres"
+    url = embedded_postgres_url(directory)
+    log.info("IMGOPT_DATABASE_URL is not set: using the embedded PostgreSQL in %s", directory)
+    return dataclasses.replace(settings, database_url=url)

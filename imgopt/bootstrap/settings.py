@@ -1,0 +1,88 @@
+"""Configuration, read once from IMGOPT_* environment variables."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from imgopt.domain.webhooks import RetrySchedule
+
+MiB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path("imgopt-data")
+    public_base_url: str = "http://127.0.0.1:8000"
+    allow_private_networks: bool = False
+    max_upload_bytes: int = 256 * MiB
+    max_rows: int = 1_000_000
+    max_image_bytes: int = 25 * MiB
+    max_pixels: int = 50_000_000
+    worker_poll_seconds: float = 2.0
+    worker_concurrency: int = 0
+    lease_seconds: int = 300
+    max_attempts: int = 4
+    fetch_connect_timeout: float = 5.0
+    fetch_read_timeout: float = 20.0
+    webhook_timeout: float = 10.0
+    webhook_retry_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
+
+    def __post_init__(self) -> None:
+        for name in ("max_upload_bytes", "max_rows", "max_image_bytes", "max_pixels", "lease_seconds", "max_attempts"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{env_name(name)} must be positive, got {getattr(self, name)}")
+        if self.worker_concurrency < 0:
+            raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (one per core) or more")
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{env_name('public_base_url')} must be an http(s) URL, got {self.public_base_url!r}")
+        try:
+            RetrySchedule.parse(self.webhook_retry_schedule)
+        except ValueError as exc:
+            raise SettingsError(f"{env_name('webhook_retry_schedule')}: {exc}") from None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Settings from IMGOPT_* variables (os.environ by default), then `overrides`."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = environ.get(env_name(field.name))
+            if raw is not None and raw.strip() != "":
+                values[field.name] = _parse(field.name, field.type, raw.strip())
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    @property
+    def concurrency(self) -> int:
+        return self.worker_concurrency or os.cpu_count() or 1
+
+    def as_config(self) -> dict[str, object]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def env_name(field_name: str) -> str:
+    return "IMGOPT_" + field_name.upper()
+
+
+def _parse(name: str, kind: object, raw: str) -> object:
+    try:
+        if kind in (bool, "bool"):
+            lowered = raw.lower()
+            if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError("expected true or false")
+            return lowered in ("1", "true", "yes", "on")
+        if kind in (int, "int"):
+            return int(raw.replace("_", ""))
+        if kind in (float, "float"):
+            return float(raw)
+        if kind in (Path, "Path"):
+            return Path(raw).expanduser()
+        return raw
+    except ValueError as exc:
+        raise SettingsError(f"{env_name(name)}={raw!r} is not valid: {exc}") from None

@@ -1,0 +1,85 @@
+"""Read models: the status of a request, its products and their images."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from imgopt.domain.lifecycle import ImageStatus, RequestStatus, outcome_status
+from imgopt.domain.options import OptimizationOptions
+
+
+@dataclass(frozen=True, slots=True)
+class ImageCounts:
+    total: int
+    processing: int
+    optimized: int
+    failed: int
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.processing - self.optimized - self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCounts:
+    total: int
+    finished: int
+    with_errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSummary:
+    request_id: UUID
+    status: RequestStatus
+    options: OptimizationOptions
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    products: ProductCounts
+    images: ImageCounts
+    bytes_in: int
+    bytes_out: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status.is_terminal
+
+
+@dataclass(frozen=True, slots=True)
+class ImageDetail:
+    position: int
+    input_url: str
+    status: ImageStatus
+    attempts: int = 0
+    output_url: str | None = None
+    failure_reason: str | None = None
+    media_type: str | None = None
+    bytes_in: int | None = None
+    bytes_out: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDetail:
+    line: int
+    serial: int
+    name: str
+    images: Sequence[ImageDetail]
+
+    @property
+    def status(self) -> RequestStatus:
+        statuses = [image.status for image in self.images]
+        if all(status.is_terminal for status in statuses):
+            optimized = statuses.count(ImageStatus.OPTIMIZED)
+            return outcome_status(len(statuses), optimized, len(statuses) - optimized)
+        if all(status is ImageStatus.PENDING for status in statuses):
+            return RequestStatus.PENDING
+        return RequestStatus.PROCESSING
+
+    def output_row(self) -> tuple[str, str, str, str]:
+        """The original's output CSV row; a failed image leaves its place empty, so order holds."""
+        inputs = ", ".join(image.input_url for image in self.images)
+        outputs = ", ".join(image.output_url or "" for image in self.images)
+        return str(self.serial), self.name, inputs, outputs

@@ -1,0 +1,174 @@
+"""Webhook registrations, deliveries and their Standard Webhooks signatures."""
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from imgopt.domain.errors import DomainError, IllegalTransition
+from imgopt.domain.status import StatusSummary
+
+SECRET_PREFIX = "whsec_"
+COMPLETED_EVENT = "request.completed"
+
+
+class WebhookFormat(StrEnum):
+    JSON = "json"
+    MULTIPART_CSV = "multipart-csv"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class InvalidWebhook(DomainError):
+    code = "invalid_webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where to announce finished requests: one request's, or every request's when `request_id` is None."""
+
+    id: UUID
+    url: str
+    secret: str
+    format: WebhookFormat
+    created_at: datetime
+    request_id: UUID | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySchedule:
+    """Delays before each attempt; the first is usually zero. Its length is the number of attempts."""
+
+    delays: tuple[timedelta, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "RetrySchedule":
+        """From a comma-separated list such as '0,5s,5m,30m,2h'."""
+        units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+        delays = []
+        for item in (part.strip().lower() for part in text.split(",")):
+            number, unit = item.rstrip("smhd"), item[len(item.rstrip("smhd")) :] or "s"
+            if unit not in units or not number.replace(".", "", 1).isdigit():
+                raise InvalidWebhook(f"bad retry delay {item!r}; use forms like 0, 5s, 5m, 2h")
+            delays.append(timedelta(seconds=float(number) * units[unit]))
+        if not delays:
+            raise InvalidWebhook("the retry schedule needs at least one attempt")
+        return cls(tuple(delays))
+
+    def delay_before(self, attempt: int) -> timedelta | None:
+        """Delay before attempt number `attempt` (1-based), or None when no attempts are left."""
+        return self.delays[attempt - 1] if attempt <= len(self.delays) else None
+
+
+DEFAULT_RETRY_SCHEDULE = RetrySchedule.parse("0,5s,5m,30m,2h,5h,10h,10h")
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """One try at delivering: the receiver's status code, or the error when there was no answer."""
+
+    at: datetime
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: int = 0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        return self.status_code == 410
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event for one webhook: an outbox row, retried under the same message id until done."""
+
+    id: str
+    webhook_id: UUID
+    request_id: UUID
+    event_type: str
+    payload: dict[str, Any]
+    created_at: datetime
+    next_attempt_at: datetime | None
+    attempts: int = 0
+    status: DeliveryStatus = DeliveryStatus.PENDING
+
+    def after(self, result: AttemptResult, schedule: RetrySchedule) -> "Delivery":
+        if self.status is not DeliveryStatus.PENDING:
+            raise IllegalTransition(f"delivery {self.id} is already {self.status}")
+        attempts = self.attempts + 1
+        if result.succeeded:
+            return replace(self, attempts=attempts, status=DeliveryStatus.DELIVERED, next_attempt_at=None)
+        if result.gone:
+            return replace(self, attempts=attempts, status=DeliveryStatus.CANCELLED, next_attempt_at=None)
+        delay = schedule.delay_before(attempts + 1)
+        if delay is None:
+            return replace(self, attempts=attempts, status=DeliveryStatus.FAILED, next_attempt_at=None)
+        return replace(self, attempts=attempts, next_attempt_at=result.at + delay)
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks `webhook-signature` value: v1,<base64 HMAC-SHA256 of id.timestamp.body>."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, message_id, timestamp, body),
+    }
+
+
+def summary_document(summary: StatusSummary, output_csv_url: str | None) -> dict[str, Any]:
+    """The public form of a status summary: the status endpoint's body and the webhook's `data`."""
+    return {
+        "requestId": str(summary.request_id),
+        "status": summary.status.value,
+        "createdAt": _iso(summary.created_at),
+        "startedAt": _iso(summary.started_at),
+        "finishedAt": _iso(summary.finished_at),
+        "options": {
+            "quality": summary.options.quality,
+            "maxWidth": summary.options.max_width,
+            "maxHeight": summary.options.max_height,
+            "format": summary.options.format.value,
+        },
+        "products": {
+            "total": summary.products.total,
+            "finished": summary.products.finished,
+            "withErrors": summary.products.with_errors,
+        },
+        "images": {
+            "total": summary.images.total,
+            "pending": summary.images.pending,
+            "processing": summary.images.processing,
+            "optimized": summary.images.optimized,
+            "failed": summary.images.failed,
+        },
+        "bytesIn": summary.bytes_in,
+        "bytesOut": summary.bytes_out,
+        "outputCsvUrl": output_csv_url,
+    }
+
+
+def completion_event(summary: StatusSummary, output_csv_url: str, now: datetime) -> dict[str, Any]:
+    return {"type": COMPLETED_EVENT, "timestamp": _iso(now), "data": summary_document(summary, output_csv_url)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None

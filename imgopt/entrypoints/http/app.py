@@ -1,0 +1,61 @@
+"""The application factory: routes, dependencies from the container, one error shape."""
+
+import mimetypes
+from importlib.metadata import version
+
+from dependency_injector import providers
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from imgopt.adapters.storage import FILES_PATH
+from imgopt.bootstrap.containers import Container
+from imgopt.bootstrap.settings import Settings
+from imgopt.entrypoints.http.controllers import (
+    HealthController,
+    StatusController,
+    UploadController,
+    WebhookController,
+)
+from imgopt.entrypoints.http.errors import EXCEPTION_HANDLERS
+
+SMALL_BODY_LIMIT = 64 * 1024
+
+
+def _provide(provider: providers.Provider) -> Provide:
+    return Provide(lambda: provider(), sync_to_thread=False)
+
+
+def create_app(container: Container, settings: Settings) -> Litestar:
+    mimetypes.add_type("image/webp", ".webp")
+    mimetypes.add_type("image/avif", ".avif")
+    files_dir = settings.data_dir / "files"
+    files_dir.mkdir(parents=True, exist_ok=True)
+    uploads = Router(path="/", route_handlers=[UploadController], request_max_body_size=settings.max_upload_bytes)
+    return Litestar(
+        route_handlers=[
+            uploads,
+            StatusController,
+            WebhookController,
+            HealthController,
+            create_static_files_router(path=FILES_PATH, directories=[files_dir], include_in_schema=False),
+        ],
+        dependencies={
+            "ingest_csv": _provide(container.use_cases.ingest_csv),
+            "get_status": _provide(container.use_cases.get_status),
+            "export_output_csv": _provide(container.use_cases.export_output_csv),
+            "register_webhook": _provide(container.use_cases.register_webhook),
+            "links": _provide(container.core.links),
+            "engine": _provide(container.persistence.engine),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=SMALL_BODY_LIMIT,
+        openapi_config=OpenAPIConfig(
+            title="imgopt",
+            version=version("imgopt"),
+            description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks.",
+            path="/schema",
+        ),
+        on_shutdown=[lambda: container.shutdown_resources()],
+    )

@@ -1,0 +1,193 @@
+"""The API's routes: the original's three endpoints, plus the output CSV, health and readiness."""
+
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.response import Stream
+from sqlalchemy import Engine, text
+
+from imgopt.application.links import Links
+from imgopt.application.use_cases.ingest import IngestCsv
+from imgopt.application.use_cases.registration import RegisterWebhook
+from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus, StatusReport
+from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.webhooks import InvalidWebhook, WebhookFormat, summary_document
+from imgopt.entrypoints.http import schemas
+from imgopt.entrypoints.http.errors import ApiError, problem
+
+
+def parse_uuid(value: str, field: str) -> UUID:
+    try:
+        return UUID(value.strip())
+    except (ValueError, AttributeError):
+        raise ApiError(400, "invalid_id", f"{field} must be a UUID, got {value[:60]!r}") from None
+
+
+def parse_format(value: str | None) -> WebhookFormat:
+    try:
+        return WebhookFormat((value or WebhookFormat.JSON).strip().lower())
+    except ValueError:
+        allowed = ", ".join(f.value for f in WebhookFormat)
+        raise InvalidWebhook(f"format must be one of {allowed}, got {value!r}") from None
+
+
+def require_multipart(request: Request) -> None:
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the CSV as multipart/form-data in the field 'file' (curl -F file=@products.csv …)",
+        )
+
+
+class UploadController(Controller):
+    path = "/upload"
+    before_request = require_multipart
+
+    @post(status_code=202, sync_to_thread=True, summary="Upload a CSV of products and their image URLs")
+    def upload(
+        self,
+        data: MultipartBody[schemas.UploadForm],
+        ingest_csv: NamedDependency[IngestCsv],
+        links: NamedDependency[Links],
+    ) -> schemas.UploadResponse:
+        """Multipart form: `file` (the CSV), and optionally `webhookUrl`, `webhookFormat`, `quality`,
+        `maxWidth`, `maxHeight`, `format`. Every row is checked; one bad row refuses the whole file."""
+        if data.file is None:
+            raise ApiError(422, "missing_file", "the form has no file; send the CSV in the field 'file'")
+        options = OptimizationOptions.parse(data.quality, data.max_width, data.max_height, data.format)
+        with data.file.file as csv_file:
+            receipt = ingest_csv(csv_file, options, data.webhook_url, parse_format(data.webhook_format))
+        webhook = receipt.webhook
+        return schemas.UploadResponse(
+            request_id=receipt.request_id,
+            status="pending",
+            products=receipt.product_count,
+            images=receipt.image_count,
+            status_url=f"{links.base_url.rstrip('/')}/status/{receipt.request_id}",
+            webhook=schemas.WebhookSecret(
+                id=webhook.id, webhook_url=webhook.url, format=webhook.format.value, secret=webhook.secret
+            )
+            if webhook
+            else None,
+        )
+
+
+class StatusController(Controller):
+    path = "/status/{request_id:str}"
+
+    @get(sync_to_thread=True, summary="Progress of one upload")
+    def status(
+        self,
+        request_id: FromPath[str],
+        get_status: NamedDependency[GetStatus],
+        details: FromQuery[bool] = False,
+    ) -> schemas.StatusResponse:
+        """Counts of products and images, bytes in and out, and `outputCsvUrl` once finished.
+        `?details=true` adds every product and image, and every webhook delivery attempt."""
+        return status_response(get_status(parse_uuid(request_id, "requestId"), details=details), details)
+
+    @get("/output.csv", sync_to_thread=True, summary="The output CSV of a finished upload", media_type="text/csv")
+    def output_csv(self, request_id: FromPath[str], export_output_csv: NamedDependency[ExportOutputCsv]) -> Stream:
+        identifier = parse_uuid(request_id, "requestId")
+        chunks = export_output_csv(identifier)
+        return Stream(
+            chunks,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="imgopt-{identifier}.csv"'},
+        )
+
+
+class WebhookController(Controller):
+    path = "/webhook"
+
+    @post("/register", status_code=201, sync_to_thread=True, summary="Register a webhook for one upload, or for all")
+    def register(
+        self, data: JSONBody[schemas.RegisterWebhookBody], register_webhook: NamedDependency[RegisterWebhook]
+    ) -> schemas.WebhookResponse:
+        """Without `requestId` the webhook announces every upload. The response holds the signing
+        secret (`whsec_…`, Standard Webhooks); it is shown only here."""
+        request_id = parse_uuid(data.request_id, "requestId") if data.request_id else None
+        webhook = register_webhook(data.webhook_url, request_id, parse_format(data.format))
+        return schemas.WebhookResponse(
+            id=webhook.id,
+            request_id=webhook.request_id,
+            webhook_url=webhook.url,
+            format=webhook.format.value,
+            secret=webhook.secret,
+            created_at=webhook.created_at,
+        )
+
+
+class HealthController(Controller):
+    path = "/"
+
+    @get("/health", summary="The process is up")
+    async def health(self) -> schemas.Health:
+        return schemas.Health(status="ok")
+
+    @get("/ready", sync_to_thread=True, summary="The database answers")
+    def ready(self, engine: NamedDependency[Engine]) -> Response:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1 FROM images.requests LIMIT 1"))
+        except Exception as exc:  # any failure means not ready; the reason is reported
+            return problem(503, "not_ready", f"the database is not ready: {type(exc).__name__}")
+        return Response(schemas.Health(status="ready"))
+
+
+def status_response(report: StatusReport, details: bool) -> schemas.StatusResponse:
+    """The status document the webhook also carries, plus the details when asked for."""
+    response = msgspec.convert(
+        summary_document(report.summary, report.output_csv_url), schemas.StatusResponse, strict=False
+    )
+    if not details:
+        return response
+    products = [
+        schemas.ProductBody(
+            line=product.line,
+            serial=product.serial,
+            name=product.name,
+            status=product.status.value,
+            images=[
+                schemas.ImageBody(
+                    position=image.position,
+                    input_url=image.input_url,
+                    status=image.status.value,
+                    attempts=image.attempts,
+                    output_url=image.output_url,
+                    failure_reason=image.failure_reason,
+                    media_type=image.media_type,
+                    bytes_in=image.bytes_in,
+                    bytes_out=image.bytes_out,
+                    width=image.width,
+                    height=image.height,
+                )
+                for image in product.images
+            ],
+        )
+        for product in report.products
+    ]
+    deliveries = [
+        schemas.DeliveryBody(
+            id=delivery.id,
+            webhook_id=delivery.webhook_id,
+            event_type=delivery.event_type,
+            status=delivery.status.value,
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+            log=[
+                schemas.AttemptBody(
+                    at=attempt.at, status_code=attempt.status_code, error=attempt.error, duration_ms=attempt.duration_ms
+                )
+                for attempt in attempts
+            ],
+        )
+        for delivery, attempts in report.deliveries
+    ]
+    return msgspec.structs.replace(
+        response, details=schemas.DetailsBody(products=products, webhook_deliveries=deliveries)
+    )

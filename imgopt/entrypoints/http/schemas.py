@@ -1,0 +1,150 @@
+"""Wire types: what the API reads and writes, camelCase on the wire."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar.datastructures import UploadFile
+
+
+class Wire(msgspec.Struct, rename="camel", kw_only=True):
+    pass
+
+
+class UploadForm(Wire):
+    """`file` is required; it is optional here so that its absence gets our own clear error."""
+
+    file: UploadFile | None = None
+    webhook_url: str | None = None
+    webhook_format: str | None = None
+    quality: str | None = None
+    max_width: str | None = None
+    max_height: str | None = None
+    format: str | None = None
+
+
+class WebhookSecret(Wire):
+    id: UUID
+    webhook_url: str
+    format: str
+    secret: str
+
+
+class UploadResponse(Wire):
+    request_id: UUID
+    status: str
+    products: int
+    images: int
+    status_url: str
+    webhook: WebhookSecret | None = None
+
+
+class OptionsBody(Wire):
+    quality: int
+    max_width: int | None
+    max_height: int | None
+    format: str
+
+
+class ProductCountsBody(Wire):
+    total: int
+    finished: int
+    with_errors: int
+
+
+class ImageCountsBody(Wire):
+    total: int
+    pending: int
+    processing: int
+    optimized: int
+    failed: int
+
+
+class ImageBody(Wire):
+    position: int
+    input_url: str
+    status: str
+    attempts: int
+    output_url: str | None = None
+    failure_reason: str | None = None
+    media_type: str | None = None
+    bytes_in: int | None = None
+    bytes_out: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class ProductBody(Wire):
+    line: int
+    serial: int
+    name: str
+    status: str
+    images: list[ImageBody]
+
+
+class AttemptBody(Wire):
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryBody(Wire):
+    id: str
+    webhook_id: UUID
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    log: list[AttemptBody]
+
+
+class DetailsBody(Wire):
+    products: list[ProductBody]
+    webhook_deliveries: list[DeliveryBody]
+
+
+class StatusResponse(Wire):
+    request_id: UUID
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    options: OptionsBody
+    products: ProductCountsBody
+    images: ImageCountsBody
+    bytes_in: int
+    bytes_out: int
+    output_csv_url: str | None
+    details: DetailsBody | None = None
+
+
+class RegisterWebhookBody(Wire):
+    webhook_url: str
+    request_id: str | None = None
+    format: str = "json"
+
+
+class WebhookResponse(Wire):
+    id: UUID
+    request_id: UUID | None
+    webhook_url: str
+    format: str
+    secret: str
+    created_at: datetime
+
+
+class Health(Wire):
+    status: str
+
+
+class Problem(Wire, omit_defaults=True):
+    """Every error: RFC 9457 problem details, plus a stable `code` and, for CSVs, the offending lines."""
+
+    status: int
+    code: str
+    title: str
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+    error_count: int | None = None

@@ -1,0 +1,111 @@
+"""A real PostgreSQL for the tests: IMGOPT_TEST_DATABASE_URL, else Docker, else an embedded server."""
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import Engine, text
+
+from imgopt.adapters.postgres.engine import libpq_url, make_engine, migrate
+from imgopt.adapters.postgres.provision import (
+    container_postgres_url,
+    create_database,
+    docker_engine_answers,
+    drop_database,
+    embedded_postgres_url,
+)
+
+TABLES = ", ".join(
+    f"images.{table}"
+    for table in ("webhookattempts", "webhookdeliveries", "webhookurls", "optimizerjobs", "productimages", "requests")
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+    """The URL of a PostgreSQL server on which the tests may create databases."""
+    configured = os.environ.get("IMGOPT_TEST_DATABASE_URL")
+    if configured:
+        yield libpq_url(configured)
+    elif docker_engine_answers():
+        url, stop = container_postgres_url()
+        yield url
+        stop()
+    else:
+        yield embedded_postgres_url(tmp_path_factory.mktemp("postgres"))
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str):
+    """A fresh, migrated database of this test run's own, dropped at the end."""
+    name = f"imgopt_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(postgres_server, name)
+    engine = make_engine(url, pool_size=2)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    drop_database(postgres_server, name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Engine:
+    engine = make_engine(database_url, pool_size=8)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_database(engine: Engine) -> Engine:
+    """The test run's database, emptied before the test."""
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {TABLES}"))
+    return engine
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path):
+    from imgopt.bootstrap.settings import Settings
+
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        public_base_url="http://imgopt.test",
+        allow_private_networks=True,
+    )
+
+
+@pytest.fixture
+def container(settings, clean_database):
+    """The real container on the test database: every port bound to its real adapter."""
+    from imgopt.bootstrap.containers import create_container
+
+    container = create_container(settings)
+    container.persistence.engine.override(clean_database)
+    yield container
+    container.persistence.engine.reset_override()
+
+
+@pytest.fixture
+def api_settings(settings):
+    """Small limits, so that the limits themselves can be tested."""
+    import dataclasses
+
+    return dataclasses.replace(settings, max_upload_bytes=256 * 1024, max_rows=500)
+
+
+@pytest.fixture
+def api(api_settings, clean_database):
+    """The HTTP API served by uvicorn on a loopback port; yields (base URL, container)."""
+    import dataclasses
+
+    from imgopt.bootstrap.containers import create_container
+    from imgopt.entrypoints.http.app import create_app
+    from tests.support import ServerThread, free_port
+
+    port = free_port()
+    settings = dataclasses.replace(api_settings, public_base_url=f"http://127.0.0.1:{port}")
+    container = create_container(settings)
+    container.persistence.engine.override(clean_database)
+    with ServerThread(create_app(container, settings), port=port) as server:
+        yield server.url, container
+    container.persistence.engine.reset_override()

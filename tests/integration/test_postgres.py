@@ -1,0 +1,299 @@
+import io
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from imgopt.adapters.postgres.engine import make_engine
+from imgopt.adapters.postgres.provision import create_database, drop_database
+from imgopt.adapters.postgres.signal import PostgresWorkSignal
+from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
+from imgopt.domain.lifecycle import RequestStatus
+from imgopt.domain.model import ImageFailure, RetryPolicy, StoredImage
+from imgopt.domain.product_csv import CsvRejected, ProductRow
+from imgopt.domain.webhooks import DEFAULT_RETRY_SCHEDULE, AttemptResult, Delivery, DeliveryStatus
+from tests.support import csv_bytes, wait_for
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LEASE = NOW + timedelta(minutes=5)
+
+
+def count(engine, table: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text(f"SELECT count(*) FROM images.{table}")).scalar()
+
+
+def ingest(container, *rows: str):
+    return container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(*rows)))
+
+
+def stored(job) -> StoredImage:
+    return StoredImage(
+        f"{job.request_id}/{job.id}.jpg", f"http://imgopt.test/files/{job.id}.jpg", "image/jpeg", 1000, 300, 8, 6
+    )
+
+
+def test_ingest_stores_products_and_a_pending_request(container, clean_database):
+    receipt = ingest(
+        container, '1,Shirt,"https://a.example/1.jpg, https://a.example/2.jpg"', "2,Hat,https://a.example/3.jpg"
+    )
+
+    summary = container.use_cases.get_status()(receipt.request_id).summary
+    assert (summary.status, summary.products.total, summary.images.total, summary.images.pending) == (
+        RequestStatus.PENDING,
+        2,
+        3,
+        3,
+    )
+    assert count(clean_database, "productimages") == 2
+    assert count(clean_database, "optimizerjobs") == 0
+
+
+def test_a_rejected_file_leaves_no_trace(container, clean_database):
+    rows = [f"{n},P{n},https://a.example/{n}.jpg" for n in range(1, 5001)] + ["5001,,https://a.example/x.jpg"]
+
+    with pytest.raises(CsvRejected, match="line 5002"):
+        ingest(container, *rows)
+
+    assert count(clean_database, "productimages") == 0
+    assert count(clean_database, "requests") == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Tab\there", "Back\\slash \\N", 'Quote "q"', "Ünïcødé 🛍️", "Two\nlines", "Carriage\rreturn", "{curly,braces}"],
+)
+def test_names_and_urls_survive_the_bulk_copy_exactly(container, name):
+    url = 'https://a.example/we"ird\\path{x},y.jpg'
+    data = (
+        'S. No.,Product Name,Input Image Urls\n1,"'
+        + name.replace('"', '""')
+        + '","'
+        + url.replace('"', '""')
+        + ', https://b.example/2.jpg"\n'
+    ).encode()
+
+    receipt = container.use_cases.ingest_csv()(io.BytesIO(data))
+
+    [product] = container.use_cases.get_status()(receipt.request_id, details=True).products
+    assert product.name == name.strip()
+    assert [image.input_url for image in product.images] == [url, "https://b.example/2.jpg"]
+
+
+def test_ingesting_many_rows_is_one_bulk_write(container, clean_database):
+    rows = [f'{n},Product {n},"https://a.example/{n}/1.jpg, https://a.example/{n}/2.jpg"' for n in range(1, 20_001)]
+
+    receipt = ingest(container, *rows)
+
+    assert (receipt.product_count, receipt.image_count) == (20_000, 40_000)
+    assert count(clean_database, "productimages") == 20_000
+
+
+def test_claiming_expands_products_into_jobs_a_slice_at_a_time(container, clean_database):
+    receipt = ingest(container, *(f"{n},P{n},https://a.example/{n}.jpg" for n in range(1, 101)))
+    uow = container.persistence.uow()
+
+    with uow:
+        jobs = uow.jobs.claim("w1", 5, NOW, LEASE)
+        uow.commit()
+
+    assert [job.line for job in jobs] == [2, 3, 4, 5, 6]
+    assert all(job.attempts == 1 and job.request_id == receipt.request_id for job in jobs)
+    assert 5 < count(clean_database, "optimizerjobs") < 100
+    summary = container.use_cases.get_status()(receipt.request_id).summary
+    assert (summary.status, summary.images.processing, summary.images.pending) == (RequestStatus.PROCESSING, 5, 95)
+
+
+def test_two_workers_never_claim_the_same_job(container, clean_database):
+    ingest(container, *(f'{n},P{n},"https://a.example/{n}/a.jpg,https://a.example/{n}/b.jpg"' for n in range(1, 151)))
+    claimed: dict[str, list[int]] = {"w1": [], "w2": []}
+
+    def drain(worker: str) -> None:
+        while True:
+            with container.persistence.uow() as uow:
+                jobs = uow.jobs.claim(worker, 7, NOW, LEASE)
+                uow.commit()
+            if not jobs:
+                return
+            claimed[worker] += [job.id for job in jobs]
+
+    threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    every = claimed["w1"] + claimed["w2"]
+    assert len(every) == len(set(every)) == 300
+    assert claimed["w1"] and claimed["w2"]
+
+
+def test_recording_outcomes_counts_images_products_and_finishes_the_request(container):
+    receipt = ingest(container, '1,A,"https://a.example/1.jpg,https://a.example/2.jpg"', "2,B,https://a.example/3.jpg")
+
+    with container.persistence.uow() as uow:
+        jobs = uow.jobs.claim("w1", 10, NOW, LEASE)
+        outcomes = [
+            job.succeeded(stored(job)) if job.line == 2 else job.failed(ImageFailure("HTTP 404"), RetryPolicy(), NOW)
+            for job in jobs
+        ]
+        finished = uow.jobs.record("w1", outcomes, NOW)
+        uow.commit()
+
+    assert finished == [receipt.request_id]
+    summary = container.use_cases.get_status()(receipt.request_id).summary
+    assert (summary.images.optimized, summary.images.failed, summary.images.pending) == (2, 1, 0)
+    assert (summary.products.finished, summary.products.with_errors) == (2, 1)
+    assert (summary.bytes_in, summary.bytes_out) == (2000, 600)
+
+
+def test_a_retry_goes_back_to_the_queue_until_due(container):
+    receipt = ingest(container, "1,A,https://a.example/1.jpg")
+
+    with container.persistence.uow() as uow:
+        [job] = uow.jobs.claim("w1", 10, NOW, LEASE)
+        outcome = job.failed(
+            ImageFailure("timeout", transient=True), RetryPolicy(first_delay=timedelta(seconds=30)), NOW
+        )
+        assert uow.jobs.record("w1", [outcome], NOW) == []
+        assert uow.jobs.claim("w1", 10, NOW + timedelta(seconds=29), LEASE) == []
+        [again] = uow.jobs.claim("w1", 10, NOW + timedelta(seconds=31), LEASE)
+        uow.commit()
+
+    assert (again.id, again.attempts) == (job.id, 2)
+    [product] = container.use_cases.get_status()(receipt.request_id, details=True).products
+    assert product.images[0].failure_reason == "timeout"
+
+
+def test_an_expired_lease_is_reclaimed_and_the_old_holder_cannot_record(container):
+    ingest(container, "1,A,https://a.example/1.jpg")
+    with container.persistence.uow() as uow:
+        [job] = uow.jobs.claim("dead-worker", 10, NOW, NOW + timedelta(seconds=10))
+        uow.commit()
+
+    with container.persistence.uow() as uow:
+        assert uow.jobs.claim("w2", 10, NOW + timedelta(seconds=5), LEASE) == []
+        [reclaimed] = uow.jobs.claim("w2", 10, NOW + timedelta(seconds=11), LEASE)
+        late = uow.jobs.record("dead-worker", [job.succeeded(stored(job))], NOW)
+        uow.commit()
+
+    assert (reclaimed.id, reclaimed.attempts) == (job.id, 2)
+    assert late == []
+    with container.persistence.uow() as uow:
+        assert uow.jobs.record("w2", [reclaimed.succeeded(stored(reclaimed))], NOW) != []
+
+
+def test_released_jobs_are_claimable_at_once_without_losing_an_attempt(container):
+    ingest(container, "1,A,https://a.example/1.jpg")
+    with container.persistence.uow() as uow:
+        [job] = uow.jobs.claim("w1", 10, NOW, LEASE)
+        uow.jobs.release("w1", [job.released()])
+        [again] = uow.jobs.claim("w2", 10, NOW, LEASE)
+        uow.commit()
+
+    assert (again.id, again.attempts) == (job.id, 1)
+
+
+def test_concurrent_recorders_count_each_product_once(container):
+    receipt = ingest(container, '1,A,"' + ",".join(f"https://a.example/{n}.jpg" for n in range(40)) + '"')
+    with container.persistence.uow() as uow:
+        jobs = uow.jobs.claim("w", 40, NOW, LEASE)
+        uow.commit()
+    finished: list = []
+
+    def record(part) -> None:
+        with container.persistence.uow() as uow:
+            finished.extend(uow.jobs.record("w", [job.succeeded(stored(job)) for job in part], NOW))
+            uow.commit()
+
+    threads = [threading.Thread(target=record, args=(jobs[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    summary = container.use_cases.get_status()(receipt.request_id).summary
+    assert finished == [receipt.request_id]
+    assert (summary.images.optimized, summary.products.finished) == (40, 1)
+
+
+def test_the_outbox_hides_a_claimed_delivery_and_logs_attempts(container):
+    receipt = ingest(container, "1,A,https://a.example/1.jpg")
+    webhook = container.use_cases.register_webhook()("http://127.0.0.1:9/hook", receipt.request_id)
+    delivery = Delivery("msg_x", webhook.id, receipt.request_id, "request.completed", {"a": 1}, NOW, NOW)
+    with container.persistence.uow() as uow:
+        uow.deliveries.add(delivery)
+        uow.commit()
+
+    with container.persistence.uow() as uow:
+        [claimed] = uow.deliveries.claim_due("w1", 10, NOW, LEASE)
+        assert uow.deliveries.claim_due("w2", 10, NOW, LEASE) == []
+        result = AttemptResult(NOW, 500, None, 12)
+        uow.deliveries.record_attempt(claimed.after(result, DEFAULT_RETRY_SCHEDULE), result)
+        uow.commit()
+
+    with container.persistence.uow() as uow:
+        [(saved, attempts)] = uow.deliveries.for_request(receipt.request_id)
+    assert (saved.status, saved.attempts, saved.payload) == (DeliveryStatus.PENDING, 1, {"a": 1})
+    assert saved.next_attempt_at == NOW + timedelta(seconds=5)
+    assert [(a.status_code, a.duration_ms) for a in attempts] == [(500, 12)]
+
+
+def test_an_ingest_wakes_a_waiting_worker(container, database_url):
+    signal = PostgresWorkSignal(database_url)
+    assert signal.wait(0.05) is False
+    woken = []
+    waiter = threading.Thread(target=lambda: woken.append(signal.wait(10)))
+    waiter.start()
+
+    wait_for(lambda: signal._connection is not None, message="the listener to connect")
+    ingest(container, "1,A,https://a.example/1.jpg")
+    waiter.join(timeout=10)
+
+    assert woken == [True]
+    signal.close()
+
+
+def test_migrations_can_run_from_several_processes_at_once(postgres_server, tmp_path):
+    name = f"imgopt_migrate_{uuid.uuid4().hex[:8]}"
+    url = create_database(postgres_server, name)
+    environment = {**os.environ, "IMGOPT_DATABASE_URL": url, "IMGOPT_DATA_DIR": str(tmp_path)}
+    try:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "imgopt.entrypoints.cli", "migrate"], env=environment, stderr=subprocess.PIPE
+            )
+            for _ in range(3)
+        ]
+        outputs = [process.communicate(timeout=60)[1].decode() for process in processes]
+
+        assert [process.returncode for process in processes] == [0, 0, 0], outputs
+        engine = make_engine(url, pool_size=1)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM images.alembic_version")).scalar() == "0001"
+        engine.dispose()
+    finally:
+        drop_database(postgres_server, name)
+
+
+def test_a_unit_of_work_keeps_only_what_it_commits(clean_database):
+    uow = SqlAlchemyUnitOfWork(clean_database)
+    request_id = uuid.uuid4()
+    rows = [ProductRow(2, 1, "A", ("https://a.example/1.jpg",))]
+
+    with uow:
+        uow.products.add_many(request_id, rows)
+    with pytest.raises(RuntimeError), uow:
+        uow.products.add_many(request_id, rows)
+        raise RuntimeError("an error before commit")
+    assert count(clean_database, "productimages") == 0
+
+    with uow:
+        uow.products.add_many(request_id, rows)
+        uow.commit()
+    assert count(clean_database, "productimages") == 1

@@ -1,0 +1,79 @@
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from imgopt.domain.errors import InvalidOptions
+from imgopt.domain.lifecycle import ImageStatus
+from imgopt.domain.model import ImageFailure, ImageJob, RetryPolicy, StoredImage
+from imgopt.domain.options import OptimizationOptions, OutputFormat
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_the_default_is_the_originals_job():
+    assert OptimizationOptions.parse() == OptimizationOptions(50, None, None, OutputFormat.ORIGINAL)
+
+
+def test_form_values_are_parsed():
+    assert OptimizationOptions.parse("80", " 1200 ", "", "WebP") == OptimizationOptions(
+        80, 1200, None, OutputFormat.WEBP
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"quality": "0"}, "quality must be between 1 and 100"),
+        ({"quality": "high"}, "quality must be a whole number"),
+        ({"max_width": "-5"}, "maxWidth must be a whole number"),
+        ({"max_height": "99999"}, "maxHeight must be between 1 and 16384"),
+        ({"format": "gif"}, "format must be one of original, jpeg, webp, avif, png"),
+    ],
+)
+def test_bad_options_name_the_field(fields, message):
+    with pytest.raises(InvalidOptions, match=message):
+        OptimizationOptions.parse(**fields)
+
+
+def job(attempts: int) -> ImageJob:
+    return ImageJob(7, UUID(int=1), 2, 0, "https://x.example/a.jpg", attempts)
+
+
+def test_a_transient_failure_is_retried_with_growing_delays():
+    policy = RetryPolicy(max_attempts=4, first_delay=timedelta(seconds=2))
+
+    delays = [
+        job(n).failed(ImageFailure("timeout", transient=True), policy, NOW).next_attempt_at - NOW for n in (1, 2, 3)
+    ]
+
+    assert delays == [timedelta(seconds=2), timedelta(seconds=4), timedelta(seconds=8)]
+    assert job(1).failed(ImageFailure("timeout", transient=True), policy, NOW).status is ImageStatus.PENDING
+
+
+def test_a_transient_failure_gives_up_after_the_last_attempt():
+    outcome = job(4).failed(ImageFailure("HTTP 503", transient=True), RetryPolicy(max_attempts=4), NOW)
+
+    assert outcome.status is ImageStatus.FAILED
+    assert outcome.reason == "HTTP 503 (gave up after 4 attempts)"
+    assert outcome.next_attempt_at is None
+
+
+def test_a_permanent_failure_fails_at_once():
+    outcome = job(1).failed(ImageFailure("HTTP 404"), RetryPolicy(), NOW)
+
+    assert (outcome.status, outcome.reason, outcome.next_attempt_at) == (ImageStatus.FAILED, "HTTP 404", None)
+
+
+def test_a_success_carries_its_output():
+    stored = StoredImage("r/7.jpg", "http://h/files/r/7.jpg", "image/jpeg", 1000, 400, 10, 10)
+
+    outcome = job(1).succeeded(stored)
+
+    assert (outcome.status, outcome.output) == (ImageStatus.OPTIMIZED, stored)
+
+
+def test_a_released_job_gives_its_attempt_back():
+    released = job(2).released()
+
+    assert (released.status, released.attempts) == (ImageStatus.PENDING, 1)

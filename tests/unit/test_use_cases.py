@@ -1,0 +1,220 @@
+import io
+from uuid import UUID
+
+import pytest
+
+from imgopt.application.errors import RequestNotFinished, RequestNotFound
+from imgopt.application.links import Links
+from imgopt.application.ports import UnsafeUrl
+from imgopt.application.use_cases.announcement import Announcer
+from imgopt.application.use_cases.ingest import IngestCsv
+from imgopt.application.use_cases.registration import RegisterWebhook
+from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus
+from imgopt.domain.lifecycle import ImageStatus, RequestStatus
+from imgopt.domain.model import StoredImage
+from imgopt.domain.options import OptimizationOptions, OutputFormat
+from imgopt.domain.product_csv import CsvLimits, CsvRejected
+from imgopt.domain.webhooks import WebhookFormat
+from tests.support import csv_bytes
+from tests.unit.fakes import AllowListUrlPolicy, FakeUnitOfWork, FixedClock, SequentialIds
+
+LINKS = Links("http://imgopt.test")
+
+
+class App:
+    """The use cases wired to fakes, as the container wires them to adapters."""
+
+    def __init__(self) -> None:
+        self.uow = FakeUnitOfWork()
+        self.clock = FixedClock()
+        self.ids = SequentialIds()
+        announcer = Announcer(self.clock, self.ids, LINKS)
+        self.register = RegisterWebhook(self.uow, self.clock, self.ids, AllowListUrlPolicy(), announcer)
+        self.ingest = IngestCsv(self.uow, self.clock, self.ids, CsvLimits(), self.register)
+        self.status = GetStatus(self.uow, LINKS)
+        self.export = ExportOutputCsv(self.uow)
+
+    def finish_all(self, fail_lines: set[int] = frozenset()) -> None:
+        """Process every image the way a worker would, failing those on `fail_lines`."""
+        from imgopt.domain.model import ImageFailure, RetryPolicy
+
+        with self.uow as uow:
+            jobs = uow.jobs.claim("w", 1000, self.clock.now(), self.clock.now())
+            outcomes = [
+                job.failed(ImageFailure("HTTP 404"), RetryPolicy(), self.clock.now())
+                if job.line in fail_lines
+                else job.succeeded(
+                    StoredImage(
+                        f"k{job.id}.jpg", f"http://imgopt.test/files/k{job.id}.jpg", "image/jpeg", 100, 40, 1, 1
+                    )
+                )
+                for job in jobs
+            ]
+            for request_id in uow.jobs.record("w", outcomes, self.clock.now()):
+                request = uow.requests.get_for_update(request_id)
+                summary = uow.requests.summary(request_id)
+                request.finish(summary.images.optimized, summary.images.failed, self.clock.now())
+                uow.requests.save(request)
+            uow.commit()
+
+
+@pytest.fixture
+def app() -> App:
+    return App()
+
+
+def test_ingest_stores_every_row_and_the_request(app):
+    receipt = app.ingest(
+        io.BytesIO(
+            csv_bytes('1,Shirt,"https://a.example/1.jpg, https://a.example/2.jpg"', "2,Hat,https://a.example/3.jpg")
+        )
+    )
+
+    assert (receipt.product_count, receipt.image_count) == (2, 3)
+    assert app.uow.commits == 1
+    request = app.uow.state.requests[receipt.request_id]
+    assert (request.status, request.product_count, request.image_count) == (RequestStatus.PENDING, 2, 3)
+    assert [row.serial for row in app.uow.state.products[receipt.request_id]] == [1, 2]
+
+
+def test_ingest_keeps_the_options(app):
+    options = OptimizationOptions(quality=70, max_width=800, format=OutputFormat.WEBP)
+
+    receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")), options)
+
+    assert app.uow.state.requests[receipt.request_id].options == options
+
+
+def test_a_bad_row_anywhere_stores_nothing(app):
+    data = csv_bytes("1,A,https://a.example/1.jpg", "2,B,https://a.example/2.jpg", "3,,https://a.example/3.jpg")
+
+    with pytest.raises(CsvRejected, match="line 4, column 'Product Name': is empty"):
+        app.ingest(io.BytesIO(data))
+
+    assert app.uow.commits == 0
+    assert app.uow.state.requests == {} and app.uow.state.products == {}
+
+
+def test_an_upload_may_register_its_webhook(app):
+    receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")), webhook_url="https://hooks.example/in")
+
+    webhook = app.uow.state.webhooks[receipt.webhook.id]
+    assert (webhook.request_id, webhook.url, webhook.format) == (
+        receipt.request_id,
+        "https://hooks.example/in",
+        WebhookFormat.JSON,
+    )
+    assert webhook.secret.startswith("whsec_")
+
+
+def test_an_unsafe_webhook_refuses_the_upload_before_reading_it(app):
+    with pytest.raises(UnsafeUrl):
+        app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")), webhook_url="http://internal.example/hook")
+
+    assert app.uow.state.requests == {}
+
+
+def test_status_counts_products_and_images(app):
+    receipt = app.ingest(io.BytesIO(csv_bytes('1,A,"https://a.example/1.jpg,https://a.example/2.jpg"')))
+
+    summary = app.status(receipt.request_id).summary
+
+    assert (summary.status, summary.products.total, summary.images.total, summary.images.pending) == (
+        RequestStatus.PENDING,
+        1,
+        2,
+        2,
+    )
+
+
+def test_status_of_an_unknown_request_is_not_found(app):
+    with pytest.raises(RequestNotFound):
+        app.status(UUID(int=999))
+
+
+def test_status_details_list_every_image(app):
+    receipt = app.ingest(
+        io.BytesIO(csv_bytes('1,A,"https://a.example/1.jpg,https://a.example/2.jpg"', "2,B,https://a.example/3.jpg"))
+    )
+
+    report = app.status(receipt.request_id, details=True)
+
+    assert [[image.input_url for image in product.images] for product in report.products] == [
+        ["https://a.example/1.jpg", "https://a.example/2.jpg"],
+        ["https://a.example/3.jpg"],
+    ]
+    assert report.output_csv_url is None
+
+
+def test_the_output_csv_waits_for_the_request_to_finish(app):
+    receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")))
+
+    with pytest.raises(RequestNotFinished, match="still pending: 1 of 1 images to go"):
+        app.export(receipt.request_id)
+
+
+def test_the_output_csv_lists_outputs_in_input_order_with_failures_left_empty(app):
+    receipt = app.ingest(
+        io.BytesIO(csv_bytes('1,A,"https://a.example/1.jpg,https://a.example/2.jpg"', "2,B,https://a.example/3.jpg"))
+    )
+    app.finish_all(fail_lines={3})
+
+    text = b"".join(app.export(receipt.request_id)).decode()
+
+    assert text.splitlines() == [
+        "S. No.,Product Name,Input Image Urls,Output Image Urls",
+        '1,A,"https://a.example/1.jpg, https://a.example/2.jpg","http://imgopt.test/files/k1.jpg, http://imgopt.test/files/k2.jpg"',
+        "2,B,https://a.example/3.jpg,",
+    ]
+    report = app.status(receipt.request_id)
+    assert report.summary.status is RequestStatus.COMPLETED_WITH_ERRORS
+    assert report.output_csv_url == f"http://imgopt.test/status/{receipt.request_id}/output.csv"
+
+
+def test_registering_for_an_unknown_request_is_not_found(app):
+    with pytest.raises(RequestNotFound):
+        app.register("https://hooks.example/in", UUID(int=999))
+
+
+def test_a_webhook_registered_before_the_end_waits(app):
+    receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")))
+
+    app.register("https://hooks.example/in", receipt.request_id)
+
+    assert app.uow.state.deliveries == {}
+
+
+def test_a_webhook_registered_after_the_end_is_queued_at_once(app):
+    receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")))
+    app.finish_all()
+
+    webhook = app.register("https://hooks.example/in", receipt.request_id, WebhookFormat.MULTIPART_CSV)
+
+    [delivery] = app.uow.state.deliveries.values()
+    assert (delivery.webhook_id, delivery.next_attempt_at) == (webhook.id, app.clock.now())
+    assert delivery.payload["type"] == "request.completed"
+    assert delivery.payload["data"]["status"] == "completed"
+    assert delivery.payload["data"]["outputCsvUrl"] == f"http://imgopt.test/status/{receipt.request_id}/output.csv"
+
+
+@pytest.mark.parametrize("url", ["ftp://hooks.example/in", "not a url", "http://internal.example/hook"])
+def test_unsafe_webhook_urls_are_refused(app, url):
+    with pytest.raises(UnsafeUrl):
+        app.register(url)
+
+
+def test_a_global_webhook_needs_no_request(app):
+    webhook = app.register("https://hooks.example/all")
+
+    assert webhook.request_id is None
+    assert app.uow.state.webhooks[webhook.id].url == "https://hooks.example/all"
+
+
+def test_every_image_status_is_one_of_the_lifecycle(app):
+    receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")))
+    app.finish_all()
+
+    [product] = app.status(receipt.request_id, details=True).products
+
+    assert product.images[0].status is ImageStatus.OPTIMIZED
+    assert product.status is RequestStatus.COMPLETED
