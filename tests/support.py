@@ -55,3 +55,114 @@ class ServerThread:
 
 def csv_bytes(*rows: str) -> bytes:
     return (HEADER + "".join(row + "\n" for row in rows)).encode()
+
+
+class Reply:
+    """One canned HTTP response."""
+
+    def __init__(
+        self,
+        body: bytes = b"",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        chunk_delay: float = 0.0,
+    ) -> None:
+        self.body = body
+        self.status = status
+        self.headers = headers or {}
+        self.delay = delay
+        self.chunk_delay = chunk_delay
+
+
+class Recorded:
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+
+
+class LocalServer:
+    """A real HTTP server on a loopback port with scripted replies: an image origin or a webhook receiver.
+
+    `route(path, *replies)` answers the n-th request to `path` with the n-th reply (the last one
+    repeats). Every request is recorded in `requests`, in arrival order.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        import http.server
+
+        self._routes: dict[str, list[Reply]] = {}
+        self._hits: dict[str, int] = {}
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                reply = server._take(self.command, self.path, dict(self.headers.items()), body)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                self.send_response(reply.status)
+                headers = {"Content-Length": str(len(reply.body)), **reply.headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if self.command == "HEAD":
+                    return
+                try:
+                    if reply.chunk_delay:
+                        for start in range(0, len(reply.body), 1024):
+                            self.wfile.write(reply.body[start : start + 1024])
+                            self.wfile.flush()
+                            time.sleep(reply.chunk_delay)
+                    else:
+                        self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_GET = do_POST = do_HEAD = do_PUT = _handle
+
+        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def route(self, path: str, *replies: Reply) -> str:
+        with self._lock:
+            self._routes[path] = list(replies)
+            self._hits[path] = 0
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    def hits(self, path: str) -> int:
+        return sum(1 for request in self.requests if request.path == path)
+
+    def _take(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        with self._lock:
+            self.requests.append(Recorded(method, path, headers, body))
+            replies = self._routes.get(path)
+            if not replies:
+                return Reply(b"not found", 404)
+            index = min(self._hits[path], len(replies) - 1)
+            self._hits[path] += 1
+            return replies[index]
+
+    def __enter__(self) -> "LocalServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
