@@ -118,6 +118,12 @@ class Delivery:
             return replace(self, attempts=attempts, status=DeliveryStatus.FAILED, next_attempt_at=None)
         return replace(self, attempts=attempts, next_attempt_at=result.at + delay)
 
+    def cancelled(self) -> "Delivery":
+        """Given up without sending (its webhook was disabled); counted as the attempt that found out."""
+        if self.status is not DeliveryStatus.PENDING:
+            raise IllegalTransition(f"delivery {self.id} is already {self.status}")
+        return replace(self, attempts=self.attempts + 1, status=DeliveryStatus.CANCELLED, next_attempt_at=None)
+
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     """The Standard Webhooks `webhook-signature` value: v1,<base64 HMAC-SHA256 of id.timestamp.body>."""

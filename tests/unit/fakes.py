@@ -9,17 +9,26 @@ from uuid import UUID
 from imgopt.application.ports import (
     Clock,
     DeliveryRepository,
+    FetchedImage,
+    FetchFailed,
     IdGenerator,
+    ImageFetcher,
     ImageJobRepository,
+    ImageOptimizer,
+    ImageStorage,
+    OptimizedImage,
+    OptimizeFailed,
     ProductRepository,
     RequestRepository,
     UnitOfWork,
     UnsafeUrl,
     UrlPolicy,
     WebhookRepository,
+    WebhookSender,
 )
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageJob, ImageOutcome, UploadRequest
+from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome, UploadRequest
+from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.status import ImageCounts, ImageDetail, ProductCounts, ProductDetail, StatusSummary
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
@@ -291,3 +300,57 @@ class AllowListUrlPolicy(UrlPolicy):
         host = url.split("://", 1)[-1].split("/", 1)[0]
         if host in self.refused_hosts:
             raise UnsafeUrl(f"the host {host!r} is not public")
+
+
+class FakeFetcher(ImageFetcher):
+    """Serves `images[url]`; a URL mapped to an ImageFailure fails with it (transient ones once per entry)."""
+
+    def __init__(self, images: dict[str, bytes | ImageFailure | list]) -> None:
+        self.images = images
+        self.fetched: list[str] = []
+
+    def fetch(self, url: str) -> FetchedImage:
+        self.fetched.append(url)
+        answer = self.images.get(url, ImageFailure("HTTP 404 from the origin"))
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        if isinstance(answer, ImageFailure):
+            raise FetchFailed(answer)
+        return FetchedImage(answer, "image/jpeg", url)
+
+
+class FakeOptimizer(ImageOptimizer):
+    """Halves the bytes; refuses anything that does not start like a JPEG."""
+
+    def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
+        if not data.startswith(b"\xff\xd8"):
+            raise OptimizeFailed("not an image: an HTML page")
+        return OptimizedImage(data[: max(len(data) // 2, 2)], "image/jpeg", "jpg", 4, 3)
+
+
+class FakeStorage(ImageStorage):
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes, media_type: str) -> str:
+        self.files[key] = data
+        return self.url_for(key)
+
+    def url_for(self, key: str) -> str:
+        return f"http://imgopt.test/files/{key}"
+
+
+class FakeSender(WebhookSender):
+    """Answers with the scripted status codes in turn (the last repeats); remembers what it was sent."""
+
+    def __init__(self, clock: Clock, statuses: list[int | str] | None = None) -> None:
+        self.clock = clock
+        self.statuses = statuses or [200]
+        self.sent: list[tuple[str, dict[str, str], bytes, str]] = []
+
+    def send(self, url: str, headers: dict[str, str], body: bytes, content_type: str) -> AttemptResult:
+        self.sent.append((url, headers, body, content_type))
+        answer = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        if isinstance(answer, str):
+            return AttemptResult(self.clock.now(), error=answer)
+        return AttemptResult(self.clock.now(), status_code=answer)
