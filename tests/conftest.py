@@ -100,12 +100,12 @@ def api(api_settings, clean_database):
 
     from imgopt.bootstrap.containers import create_container
     from imgopt.entrypoints.http.app import create_app
-    from tests.support import ServerThread, free_port
+    from imgopt.entrypoints.http.server import BackgroundServer, free_port
 
     port = free_port()
     settings = dataclasses.replace(api_settings, public_base_url=f"http://127.0.0.1:{port}")
     container = create_container(settings)
     container.persistence.engine.override(clean_database)
-    with ServerThread(create_app(container, settings), port=port) as server:
+    with BackgroundServer(create_app(container, settings), port=port) as server:
         yield server.url, container
     container.persistence.engine.reset_override()

@@ -18,7 +18,12 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
+    worker = commands.add_parser("worker", help="the worker only: process images, deliver webhooks")
+    worker.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    demo = commands.add_parser("demo", help="the whole job end to end on local samples, no setup needed")
+    demo.add_argument("--csv", type=argparse.FileType("rb"), help="run your own CSV instead of the samples")
+    demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -28,7 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from imgopt.entrypoints import commands as run
 
-    return {"serve": run.serve, "api": run.api, "migrate": run.migrate}[args.command](settings, args)
+    if args.command == "demo":
+        from imgopt.entrypoints.demo.run import demo
+
+        return demo(settings, args)
+    return {"serve": run.serve, "api": run.api, "worker": run.work, "migrate": run.migrate}[args.command](
+        settings, args
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:

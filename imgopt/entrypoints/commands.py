@@ -2,6 +2,8 @@
 
 import argparse
 import logging
+import signal
+import threading
 
 import uvicorn
 
@@ -10,11 +12,13 @@ from imgopt.bootstrap.containers import Container, create_container
 from imgopt.bootstrap.database import with_database
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.http.app import create_app
+from imgopt.entrypoints.worker import Loop, Worker
 
 log = logging.getLogger("imgopt")
 
 
-def _container(settings: Settings, migrate: bool) -> tuple[Settings, Container]:
+def prepare(settings: Settings, migrate: bool = True) -> tuple[Settings, Container]:
+    """Settings with a database chosen, and the container on it, migrated unless told otherwise."""
     settings = with_database(settings)
     container = create_container(settings)
     if migrate:
@@ -22,18 +26,58 @@ def _container(settings: Settings, migrate: bool) -> tuple[Settings, Container]:
     return settings, container
 
 
+def build_worker(container: Container, settings: Settings) -> Worker:
+    stop = threading.Event()
+    interval = settings.worker_poll_seconds
+    loops = [
+        Loop(
+            "images",
+            lambda: container.worker.process_images()(stop),
+            container.persistence.work_signal(),
+            interval,
+            stop,
+        ),
+        Loop(
+            "webhooks",
+            lambda: container.worker.deliver_webhooks()(),
+            container.persistence.work_signal(),
+            interval,
+            stop,
+        ),
+    ]
+    return Worker(loops, stop)
+
+
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
-    _, container = _container(settings, migrate=True)
+    _, container = prepare(settings)
     container.shutdown_resources()
     log.info("the database schema is up to date")
     return 0
 
 
 def api(settings: Settings, args: argparse.Namespace) -> int:
-    settings, container = _container(settings, migrate=not args.no_migrate)
-    app = create_app(container, settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    settings, container = prepare(settings, migrate=not args.no_migrate)
+    uvicorn.run(create_app(container, settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
-serve = api
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings, container = prepare(settings, migrate=not args.no_migrate)
+    worker = build_worker(container, settings)
+    worker.start()
+    try:
+        uvicorn.run(create_app(container, settings), host=args.host, port=args.port, log_level="info")
+    finally:
+        worker.stop()
+    return 0
+
+
+def work(settings: Settings, args: argparse.Namespace) -> int:
+    settings, container = prepare(settings, migrate=not args.no_migrate)
+    worker = build_worker(container, settings)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.request_stop())
+    worker.start()
+    worker.wait()
+    container.shutdown_resources()
+    return 0

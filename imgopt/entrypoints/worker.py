@@ -66,6 +66,10 @@ class Worker:
             thread.start()
         log.info("worker started: %s", ", ".join(loop.name for loop in self._loops))
 
+    def request_stop(self) -> None:
+        """Safe to call from a signal handler: the loops notice within one poll interval."""
+        self._stop.set()
+
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         for thread in self._threads:

@@ -1,0 +1,1 @@
+"""`imgopt demo`: the whole job end to end on this machine, nothing to install, nothing downloaded."""

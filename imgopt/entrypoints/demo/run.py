@@ -1,0 +1,113 @@
+"""Run the demo: local origin, real API, real worker, real signed webhook, and a summary."""
+
+import argparse
+import dataclasses
+import time
+
+import httpx
+import standardwebhooks
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from imgopt.bootstrap.settings import Settings
+from imgopt.entrypoints.commands import build_worker, prepare
+from imgopt.entrypoints.demo.local_http import ImageOrigin, WebhookReceiver
+from imgopt.entrypoints.demo.samples import sample_csv, sample_images
+from imgopt.entrypoints.http.app import create_app
+from imgopt.entrypoints.http.server import BackgroundServer, free_port
+
+TERMINAL = {"completed", "completed_with_errors", "failed"}
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    console = Console()
+    port = free_port()
+    # The demo's origin and receiver live on this machine, so loopback must be reachable here.
+    settings = dataclasses.replace(settings, allow_private_networks=True, public_base_url=f"http://127.0.0.1:{port}")
+    with console.status("Starting PostgreSQL and migrating…"):
+        settings, container = prepare(settings)
+    where = (
+        "embedded PostgreSQL in " + str(settings.data_dir / "postgres")
+        if "host=/" in settings.database_url
+        else "IMGOPT_DATABASE_URL"
+    )
+    console.print(f"[bold]imgopt demo[/] — database: {where}; outputs in {settings.data_dir / 'files'}")
+    with console.status("Drawing sample photos…"):
+        images = {} if args.csv else sample_images(args.images)
+    worker = build_worker(container, settings)
+    try:
+        with (
+            ImageOrigin(images) as origin,
+            WebhookReceiver() as receiver,
+            BackgroundServer(create_app(container, settings), port=port) as api,
+        ):
+            worker.start()
+            csv_data = args.csv.read() if args.csv else sample_csv(origin.base_url, list(images))
+            return _run(console, api.url, csv_data, receiver, settings)
+    finally:
+        worker.stop()
+        container.shutdown_resources()
+
+
+def _run(console: Console, api: str, csv_data: bytes, receiver: WebhookReceiver, settings: Settings) -> int:
+    demo_dir = settings.data_dir / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    (demo_dir / "products.csv").write_bytes(csv_data)
+    client = httpx.Client(base_url=api, timeout=60)
+    started = time.perf_counter()
+    response = client.post(
+        "/upload",
+        files={"file": ("products.csv", csv_data, "text/csv")},
+        data={"webhookUrl": f"{receiver.base_url}/webhook"},
+    )
+    if response.status_code != 202:
+        problem = response.json()
+        console.print(f"[red]The upload was refused ({response.status_code}): {problem['detail']}")
+        for error in problem.get("errors") or []:
+            console.print(f"  line {error['line']}: {error['message']}")
+        return 1
+    receipt = response.json()
+    request_id = receipt["requestId"]
+    console.print(f"Uploaded {receipt['products']} products, {receipt['images']} images → request {request_id}")
+    status = _follow(console, client, request_id, receipt["images"])
+    if not receiver.received.wait(timeout=60):
+        console.print("[red]No webhook arrived within a minute.")
+        return 1
+    elapsed = time.perf_counter() - started
+    headers, body = receiver.deliveries[0]
+    payload = standardwebhooks.Webhook(receipt["webhook"]["secret"]).verify(body, headers)
+    output_csv = demo_dir / f"output-{request_id}.csv"
+    output_csv.write_bytes(client.get(f"/status/{request_id}/output.csv").content)
+    details = client.get(f"/status/{request_id}", params={"details": "true"}).json()["details"]
+    _summary(console, status, payload, headers, elapsed, output_csv, settings, details)
+    return 0
+
+
+def _follow(console: Console, client: httpx.Client, request_id: str, total: int) -> dict:
+    columns = (TextColumn("Optimizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("images", total=total)
+        while True:
+            status = client.get(f"/status/{request_id}").json()
+            progress.update(task, completed=status["images"]["optimized"] + status["images"]["failed"])
+            if status["status"] in TERMINAL:
+                return status
+            time.sleep(0.1)
+
+
+def _summary(console, status, payload, headers, elapsed, output_csv, settings, details) -> None:
+    images = status["images"]
+    saved = 1 - status["bytesOut"] / status["bytesIn"] if status["bytesIn"] else 0.0
+    table = Table(title=f"Request {status['requestId']}: {status['status']}", show_header=False)
+    table.add_row("Images", f"{images['total']} ({images['optimized']} optimized, {images['failed']} failed)")
+    table.add_row("Bytes before → after", f"{status['bytesIn']:,} → {status['bytesOut']:,} ({saved:.0%} saved)")
+    table.add_row("Time, upload to webhook", f"{elapsed:.2f} s ({images['total'] / elapsed:.1f} images/s)")
+    table.add_row("Webhook", f"{payload['type']}, signature verified (webhook-id {headers['webhook-id']})")
+    table.add_row("Outputs", str(settings.data_dir / "files" / status["requestId"]))
+    table.add_row("Output CSV", f"{output_csv}  (also at {status['outputCsvUrl']})")
+    console.print(table)
+    for product in details["products"]:
+        for image in product["images"]:
+            if image["status"] == "failed":
+                console.print(f"[yellow]Line {product['line']}, {image['inputUrl']}: {image['failureReason']}")
