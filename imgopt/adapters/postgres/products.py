@@ -14,7 +14,8 @@ from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.status import ImageDetail, ProductDetail
 
 _COPY = "COPY images.productimages (request_id, line_no, serial, product_name, input_urls) FROM STDIN"
-_CHUNK_ROWS = 2_000
+# About 32 KiB a write: psycopg's writer queues up to 1024 writes, so this bounds the backlog too.
+_CHUNK_ROWS = 250
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _ARRAY_SPECIAL = re.compile(r'["\\]')
