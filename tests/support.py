@@ -1,12 +1,16 @@
 """Test helpers: waiting on conditions with a deadline, real servers on loopback, CSV builders."""
 
 import socket
+import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import uvicorn
+
+from imgopt.adapters.net.guard import address_problem
 
 T = TypeVar("T")
 
@@ -53,6 +57,27 @@ class ServerThread:
         self._thread.join(timeout=10)
 
 
+def loopback_is_public(address: str) -> str | None:
+    """An address policy for tests: 127.0.0.1 stands in for the internet; other addresses are judged as usual."""
+    return None if address == "127.0.0.1" else address_problem(address)
+
+
+class ScriptedResolver:
+    """Answers the n-th lookup with the n-th list of addresses (the last one repeats) and records every lookup."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self._answers = answers
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str, port: int, **kwargs: object) -> list:
+        addresses = self._answers[min(len(self.lookups), len(self._answers) - 1)]
+        self.lookups.append(host)
+        return [
+            (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+            for address in addresses
+        ]
+
+
 def csv_bytes(*rows: str) -> bytes:
     return (HEADER + "".join(row + "\n" for row in rows)).encode()
 
@@ -90,7 +115,7 @@ class LocalServer:
     repeats). Every request is recorded in `requests`, in arrival order.
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         import http.server
 
         self._routes: dict[str, list[Reply]] = {}
@@ -131,11 +156,14 @@ class LocalServer:
 
             do_GET = do_POST = do_HEAD = do_PUT = _handle
 
-        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self._server = http.server.ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self.host = host
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def route(self, path: str, *replies: Reply) -> str:
         with self._lock:
@@ -144,7 +172,7 @@ class LocalServer:
         return self.url(path)
 
     def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> int:
         return sum(1 for request in self.requests if request.path == path)
@@ -160,6 +188,36 @@ class LocalServer:
             return replies[index]
 
     def __enter__(self) -> "LocalServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class RawServer:
+    """A loopback TCP server that answers every connection with the same bytes, however far from HTTP they are."""
+
+    def __init__(self, reply: bytes) -> None:
+        server = self
+        self.connections = 0
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                server.connections += 1
+                self.request.recv(65536)
+                self.request.sendall(reply)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> "RawServer":
         self._thread.start()
         return self
 
