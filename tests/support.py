@@ -57,6 +57,48 @@ class ServerThread:
         self._thread.join(timeout=10)
 
 
+# Every way of writing a host that reaches something other than the public internet, and why it is refused.
+NON_PUBLIC_HOSTS = {
+    "2130706433": "127.0.0.1 is a loopback",
+    "0x7f.0.0.1": "127.0.0.1 is a loopback",
+    "0177.0.0.1": "127.0.0.1 is a loopback",
+    "127.1": "127.0.0.1 is a loopback",
+    "127.0.0.2": "127.0.0.2 is a loopback",
+    "0.0.0.0": "0.0.0.0 is an unspecified",
+    "::1": "::1 is a loopback",
+    "::": ":: is an unspecified",
+    "::ffff:127.0.0.1": "loopback address inside the IPv6 address",
+    "::ffff:7f00:1": "loopback address inside the IPv6 address",
+    "10.1.2.3": "10.1.2.3 is a private",
+    "172.16.0.1": "172.16.0.1 is a private",
+    "172.31.255.254": "172.31.255.254 is a private",
+    "192.168.1.1": "192.168.1.1 is a private",
+    "100.64.0.1": "100.64.0.1 is not a public address",
+    "169.254.1.1": "169.254.1.1 is a link-local",
+    "fe80::1": "fe80::1 is a link-local",
+    "fd12:3456::1": "fd12:3456::1 is a private",
+    "169.254.169.254": "169.254.169.254 is a cloud metadata address",
+    "::ffff:169.254.169.254": "is a cloud metadata address",
+    "fd00:ec2::254": "is a cloud metadata address",
+    "224.0.0.1": "224.0.0.1 is a multicast",
+    "ff02::1": "ff02::1 is a multicast",
+    "240.0.0.1": "240.0.0.1 is a",
+    "255.255.255.255": "255.255.255.255 is a",
+    "64:ff9b::7f00:1": "loopback address inside the IPv6 address 64:ff9b::7f00:1",
+    "64:ff9b::a00:1": "10.0.0.1 is a private address inside",
+    "2002:7f00:1::": "loopback address inside the IPv6 address 2002:7f00:1::",
+    "2002:c0a8:101::": "192.168.1.1 is a private address inside",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2": "192.0.2.45 is a private address inside",
+    "localhost": "is a loopback",
+    "LocalHost": "is a loopback",
+    "localhost.": "is a loopback",
+}
+
+
+def url_to(host: str, port: int, path: str = "/") -> str:
+    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
+
+
 def loopback_is_public(address: str) -> str | None:
     """An address policy for tests: 127.0.0.1 stands in for the internet; other addresses are judged as usual."""
     return None if address == "127.0.0.1" else address_problem(address)
@@ -197,9 +239,12 @@ class LocalServer:
 
 
 class RawServer:
-    """A loopback TCP server that answers every connection with the same bytes, however far from HTTP they are."""
+    """A loopback TCP server that answers every connection with the same bytes, however far from HTTP they are.
 
-    def __init__(self, reply: bytes) -> None:
+    With `drip`, the bytes go out one at a time, `drip` seconds apart, until the client hangs up.
+    """
+
+    def __init__(self, reply: bytes, drip: float = 0.0) -> None:
         server = self
         self.connections = 0
 
@@ -207,7 +252,15 @@ class RawServer:
             def handle(self) -> None:
                 server.connections += 1
                 self.request.recv(65536)
-                self.request.sendall(reply)
+                if not drip:
+                    self.request.sendall(reply)
+                    return
+                try:
+                    for byte in reply:
+                        self.request.sendall(bytes([byte]))
+                        time.sleep(drip)
+                except OSError:
+                    pass
 
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -6,7 +6,7 @@ import pytest
 import trustme
 
 from imgopt.adapters.net.guard import AddressGuard
-from imgopt.adapters.net.transport import GuardedTransport, guarded_client
+from imgopt.adapters.net.transport import GuardedTransport
 from imgopt.application.ports import UnsafeUrl
 from tests.support import LocalServer, Reply, ScriptedResolver, free_port, loopback_is_public
 
@@ -24,6 +24,10 @@ def tls_server(ca: trustme.CA, name: str) -> LocalServer:
     return LocalServer(tls=context)
 
 
+def guarded_client(guard: AddressGuard) -> httpx.Client:
+    return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT)
+
+
 def client_trusting(ca: trustme.CA, resolver: ScriptedResolver) -> httpx.Client:
     context = ssl.create_default_context()
     ca.configure_trust(context)
@@ -35,7 +39,7 @@ def test_the_request_keeps_the_host_name_while_the_connection_goes_to_the_vouche
     with LocalServer() as origin:
         origin.route("/photo.jpg", Reply(b"ok"))
         resolver = ScriptedResolver(["127.0.0.1"])
-        client = guarded_client(AddressGuard(resolver=resolver, policy=loopback_is_public), TIMEOUT, {})
+        client = guarded_client(AddressGuard(resolver=resolver, policy=loopback_is_public))
 
         response = client.get(f"http://images.example:{origin.port}/photo.jpg")
 
@@ -50,7 +54,7 @@ def test_vouched_addresses_are_tried_in_order_until_one_answers():
         # Nothing listens on 127.0.0.3 at this port, so the first connection is refused.
         resolver = ScriptedResolver(["127.0.0.3", "127.0.0.1"])
         guard = AddressGuard(resolver=resolver, policy=lambda address: None)
-        client = guarded_client(guard, TIMEOUT, {})
+        client = guarded_client(guard)
 
         response = client.get(f"http://images.example:{origin.port}/photo.jpg")
 
@@ -59,7 +63,7 @@ def test_vouched_addresses_are_tried_in_order_until_one_answers():
 
 
 def test_a_refused_address_raises_unsafe_url_naming_the_host_and_why():
-    client = guarded_client(AddressGuard(), TIMEOUT, {})
+    client = guarded_client(AddressGuard())
 
     with pytest.raises(UnsafeUrl) as refused:
         client.get(f"http://0x7f.0.0.1:{free_port()}/")
@@ -92,7 +96,7 @@ def test_a_certificate_for_another_name_is_rejected(ca):
 def test_the_deadline_extension_cuts_a_slow_body_short():
     with LocalServer() as origin:
         origin.route("/slow", Reply(b"x" * 100_000, chunk_delay=0.2))
-        client = guarded_client(AddressGuard(policy=loopback_is_public), TIMEOUT, {})
+        client = guarded_client(AddressGuard(policy=loopback_is_public))
         started = time.monotonic()
 
         with (

@@ -5,7 +5,6 @@ import ssl
 import time
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpcore
@@ -34,19 +33,6 @@ _HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
 )
 
 
-def guarded_client(guard: AddressGuard, timeout: httpx.Timeout, headers: dict[str, str]) -> httpx.Client:
-    """A client for untrusted URLs: guarded connections, no redirects followed, nothing from the environment."""
-    return httpx.Client(
-        transport=GuardedTransport(guard),
-        trust_env=False,
-        follow_redirects=False,
-        # Every request stands alone: no origin may see cookies that an earlier request was given.
-        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
-        timeout=timeout,
-        headers=headers,
-    )
-
-
 class GuardedTransport(httpx.BaseTransport):
     """HTTP/1.1 over guarded connections; TLS still verifies the certificate against the URL's host name.
 
@@ -54,6 +40,9 @@ class GuardedTransport(httpx.BaseTransport):
     (a time.monotonic() value) bounds the whole exchange, body included: per-read timeouts alone
     would let a server dripping one byte at a time hold the caller for hours. httpx's own
     HTTPTransport offers no public way to choose the network backend, so this drives httpcore.
+
+    Callers send through `handle_request` rather than an httpx.Client: a client keeps cookies
+    between unrelated requests and parses every Location header, even when not following it.
     """
 
     def __init__(self, guard: AddressGuard, ssl_context: ssl.SSLContext | None = None) -> None:
