@@ -46,7 +46,7 @@ def make_fetcher():
     made = []
 
     def make(resolver=None, **options) -> HttpxImageFetcher:
-        guard = AddressGuard(policy=loopback_is_public, **({"resolver": resolver} if resolver else {}))
+        guard = AddressGuard(resolver=resolver or socket.getaddrinfo, policy=loopback_is_public)
         fetcher = HttpxImageFetcher(guard, **{"connect_timeout": 2.0, "read_timeout": 5.0, **options})
         made.append(fetcher)
         return fetcher

@@ -25,14 +25,14 @@ def tls_server(ca: trustme.CA, name: str) -> LocalServer:
 
 
 def guarded_client(guard: AddressGuard) -> httpx.Client:
-    return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT)
+    return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT, trust_env=False)
 
 
 def client_trusting(ca: trustme.CA, resolver: ScriptedResolver) -> httpx.Client:
     context = ssl.create_default_context()
     ca.configure_trust(context)
     guard = AddressGuard(resolver=resolver, policy=loopback_is_public)
-    return httpx.Client(transport=GuardedTransport(guard, ssl_context=context), timeout=TIMEOUT)
+    return httpx.Client(transport=GuardedTransport(guard, ssl_context=context), timeout=TIMEOUT, trust_env=False)
 
 
 def test_the_request_keeps_the_host_name_while_the_connection_goes_to_the_vouched_address():

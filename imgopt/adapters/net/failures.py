@@ -1,4 +1,4 @@
-"""How outbound HTTP failures read: short, specific, printable, and whether another attempt could help."""
+"""Which URLs outbound HTTP accepts, and how its failures read: short, specific, printable, retry or not."""
 
 import re
 
