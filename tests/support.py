@@ -1,9 +1,17 @@
 """Test helpers: waiting on conditions with a deadline, real servers on loopback, CSV builders."""
 
+import socket
+import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from imgopt.adapters.net.guard import address_problem
+from imgopt.entrypoints.http.server import free_port
+
+__all__ = ["free_port"]
 
 T = TypeVar("T")
 
@@ -20,6 +28,69 @@ def wait_for(condition: Callable[[], T], timeout: float = 10.0, interval: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
         time.sleep(interval)
+
+
+# Every way of writing a host that reaches something other than the public internet, and why it is refused.
+NON_PUBLIC_HOSTS = {
+    "2130706433": "127.0.0.1 is a loopback",
+    "0x7f.0.0.1": "127.0.0.1 is a loopback",
+    "0177.0.0.1": "127.0.0.1 is a loopback",
+    "127.1": "127.0.0.1 is a loopback",
+    "127.0.0.2": "127.0.0.2 is a loopback",
+    "0.0.0.0": "0.0.0.0 is an unspecified",
+    "::1": "::1 is a loopback",
+    "::": ":: is an unspecified",
+    "::ffff:127.0.0.1": "loopback address inside the IPv6 address",
+    "::ffff:7f00:1": "loopback address inside the IPv6 address",
+    "10.1.2.3": "10.1.2.3 is a private",
+    "172.16.0.1": "172.16.0.1 is a private",
+    "172.31.255.254": "172.31.255.254 is a private",
+    "192.168.1.1": "192.168.1.1 is a private",
+    "100.64.0.1": "100.64.0.1 is not a public address",
+    "169.254.1.1": "169.254.1.1 is a link-local",
+    "fe80::1": "fe80::1 is a link-local",
+    "fd12:3456::1": "fd12:3456::1 is a private",
+    "169.254.169.254": "169.254.169.254 is a cloud metadata address",
+    "::ffff:169.254.169.254": "is a cloud metadata address",
+    "fd00:ec2::254": "is a cloud metadata address",
+    "224.0.0.1": "224.0.0.1 is a multicast",
+    "ff02::1": "ff02::1 is a multicast",
+    "240.0.0.1": "240.0.0.1 is a",
+    "255.255.255.255": "255.255.255.255 is a",
+    "64:ff9b::7f00:1": "loopback address inside the IPv6 address 64:ff9b::7f00:1",
+    "64:ff9b::a00:1": "10.0.0.1 is a private address inside",
+    "2002:7f00:1::": "loopback address inside the IPv6 address 2002:7f00:1::",
+    "2002:c0a8:101::": "192.168.1.1 is a private address inside",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2": "192.0.2.45 is a private address inside",
+    "localhost": "is a loopback",
+    "LocalHost": "is a loopback",
+    "localhost.": "is a loopback",
+}
+
+
+def url_to(host: str, port: int, path: str = "/") -> str:
+    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
+
+
+def loopback_is_public(address: str) -> str | None:
+    """An address policy for tests: 127.0.0.1 stands in for the internet; other addresses are judged as usual."""
+    return None if address == "127.0.0.1" else address_problem(address)
+
+
+class ScriptedResolver:
+    """Answers the n-th lookup with the n-th list of addresses (the last one repeats) and records every lookup."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self._answers = answers
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str, port: int, **kwargs: object) -> list:
+        addresses = self._answers[min(len(self.lookups), len(self._answers) - 1)]
+        self.lookups.append(host)
+        return [
+            (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+            for address in addresses
+        ]
 
 
 def csv_bytes(*rows: str) -> bytes:
@@ -59,7 +130,7 @@ class LocalServer:
     repeats). Every request is recorded in `requests`, in arrival order.
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         import http.server
 
         self._routes: dict[str, list[Reply]] = {}
@@ -100,11 +171,14 @@ class LocalServer:
 
             do_GET = do_POST = do_HEAD = do_PUT = _handle
 
-        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self._server = http.server.ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self.host = host
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def route(self, path: str, *replies: Reply) -> str:
         with self._lock:
@@ -113,7 +187,7 @@ class LocalServer:
         return self.url(path)
 
     def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> int:
         return sum(1 for request in self.requests if request.path == path)
@@ -129,6 +203,47 @@ class LocalServer:
             return replies[index]
 
     def __enter__(self) -> "LocalServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class RawServer:
+    """A loopback TCP server that answers every connection with the same bytes, however far from HTTP they are.
+
+    With `drip`, the bytes go out one at a time, `drip` seconds apart, until the client hangs up.
+    """
+
+    def __init__(self, reply: bytes, drip: float = 0.0) -> None:
+        server = self
+        self.connections = 0
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                server.connections += 1
+                self.request.recv(65536)
+                if not drip:
+                    self.request.sendall(reply)
+                    return
+                try:
+                    for byte in reply:
+                        self.request.sendall(bytes([byte]))
+                        time.sleep(drip)
+                except OSError:
+                    pass
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> "RawServer":
         self._thread.start()
         return self
 

@@ -112,15 +112,14 @@ def test_claiming_expands_products_into_jobs_a_slice_at_a_time(container, clean_
 def test_two_workers_never_claim_the_same_job(container, clean_database):
     ingest(container, *(f'{n},P{n},"https://a.example/{n}/a.jpg,https://a.example/{n}/b.jpg"' for n in range(1, 151)))
     claimed: dict[str, list[int]] = {"w1": [], "w2": []}
+    rounds = threading.Barrier(2)
 
     def drain(worker: str) -> None:
-        while True:
+        for _ in range(25):  # 2 workers x 25 rounds x 7 jobs > 300: the queue runs dry
+            rounds.wait(timeout=30)  # both claim at the same moment, every round
             with container.persistence.uow() as uow:
-                jobs = uow.jobs.claim(worker, 7, NOW, LEASE)
+                claimed[worker] += [job.id for job in uow.jobs.claim(worker, 7, NOW, LEASE)]
                 uow.commit()
-            if not jobs:
-                return
-            claimed[worker] += [job.id for job in jobs]
 
     threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimed]
     for thread in threads:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from imgopt.application.ports import UnsafeUrl, UrlPolicy
 
 Resolver = Callable[..., list]
+AddressPolicy = Callable[[str], str | None]
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # Cloud instance metadata services: refused even when private networks are allowed for development.
@@ -61,12 +62,27 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+class UnresolvedHost(UnsafeUrl):
+    """The host name did not resolve; `temporary` when the resolver asked to be tried again later."""
+
+    def __init__(self, message: str, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
 class AddressGuard:
     """Resolves a host once and vouches for every address it gets, so the caller connects to those."""
 
-    def __init__(self, allow_private_networks: bool = False, resolver: Resolver = socket.getaddrinfo) -> None:
+    def __init__(
+        self,
+        allow_private_networks: bool = False,
+        resolver: Resolver = socket.getaddrinfo,
+        policy: AddressPolicy = address_problem,
+    ) -> None:
+        """`policy` says why an address is refused (None: public); metadata addresses are refused regardless."""
         self.allow_private_networks = allow_private_networks
         self._resolve = resolver
+        self._policy = policy
 
     def resolve(self, host: str, port: int) -> list[tuple[int, str]]:
         """(family, address) pairs to connect to; UnsafeUrl if any is not public or none exists."""
@@ -74,13 +90,16 @@ class AddressGuard:
         # so the check sees the address the connection would really go to.
         try:
             infos = self._resolve(host.rstrip("."), port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise UnsafeUrl(f"the host {host!r} does not resolve ({exc})") from None
+        except socket.gaierror as exc:
+            temporary = exc.errno == socket.EAI_AGAIN
+            raise UnresolvedHost(f"the host {host!r} does not resolve ({exc.strerror})", temporary) from None
+        except UnicodeError as exc:
+            raise UnresolvedHost(f"the host {host!r} does not resolve ({exc})") from None
         addresses = list(dict.fromkeys((family, sockaddr[0]) for family, _, _, _, sockaddr in infos))
         if not addresses:
-            raise UnsafeUrl(f"the host {host!r} does not resolve")
+            raise UnresolvedHost(f"the host {host!r} does not resolve")
         for _, address in addresses:
-            problem = metadata_problem(address) or (None if self.allow_private_networks else address_problem(address))
+            problem = metadata_problem(address) or (None if self.allow_private_networks else self._policy(address))
             if problem:
                 raise UnsafeUrl(f"the host {host!r} is not public: {problem}")
         return addresses

@@ -1,0 +1,130 @@
+"""Downloads one image: public addresses only, few redirects, a size cap, a deadline, and content sniffed."""
+
+import contextlib
+import time
+
+import httpx
+
+from imgopt.adapters.net.failures import http_url, place, printable, seconds, transport_problem
+from imgopt.adapters.net.guard import AddressGuard, UnresolvedHost
+from imgopt.adapters.net.transport import GuardedTransport
+from imgopt.application.ports import FetchedImage, FetchFailed, ImageFetcher, UnsafeUrl
+from imgopt.domain.formats import SNIFF_BYTES, describe_unknown, sniff
+from imgopt.domain.model import ImageFailure
+
+MiB = 1024 * 1024
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class HttpxImageFetcher(ImageFetcher):
+    def __init__(
+        self,
+        guard: AddressGuard,
+        max_bytes: int = 25 * MiB,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        total_timeout: float = 120.0,
+        max_redirects: int = 3,
+        user_agent: str = "imgopt",
+    ) -> None:
+        """`total_timeout` bounds a whole fetch, redirects included, so a server dripping bytes cannot hold a worker."""
+        self._max_bytes = max_bytes
+        self._timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
+        )
+        self._total_timeout = total_timeout
+        self._max_redirects = max_redirects
+        self._headers = {"User-Agent": user_agent, "Accept": "image/*", "Accept-Encoding": "identity"}
+        self._transport = GuardedTransport(guard)
+
+    def fetch(self, url: str) -> FetchedImage:
+        deadline = time.monotonic() + self._total_timeout
+        try:
+            target = http_url(url)
+        except UnsafeUrl as exc:
+            raise _failed(str(exc)) from None
+        for _ in range(self._max_redirects + 1):
+            result = self._hop(target, deadline)
+            if isinstance(result, FetchedImage):
+                return result
+            target = result
+        raise _failed(f"more than {self._max_redirects} redirects, the last to {place(target)}")
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def _hop(self, target: httpx.URL, deadline: float) -> FetchedImage | httpx.URL:
+        """The image at `target`, or the URL it redirects to."""
+        extensions = {"timeout": self._timeout.as_dict(), "deadline": deadline}
+        try:
+            request = httpx.Request("GET", target, headers=self._headers, extensions=extensions)
+            with contextlib.closing(self._transport.handle_request(request)) as response:
+                if response.status_code in _REDIRECT_STATUSES:
+                    return _redirect_target(response, target)
+                _check_status(response, target)
+                data = self._body(response, target)
+        except UnresolvedHost as exc:
+            raise _failed(str(exc), exc.temporary) from None
+        except UnsafeUrl as exc:
+            raise _failed(f"unsafe address: {exc}") from None
+        except httpx.TransportError as exc:
+            if time.monotonic() >= deadline:
+                limit = seconds(self._total_timeout)
+                raise _failed(f"gave up on {place(target)}: the whole fetch may take {limit} at most", True) from None
+            reason, transient = transport_problem(exc, place(target), self._timeout)
+            raise _failed(reason, transient) from None
+        image_format = sniff(data[:SNIFF_BYTES])
+        if image_format is None:
+            raise _failed(f"{place(target)} did not send an allowed image: {describe_unknown(data[:SNIFF_BYTES])}")
+        return FetchedImage(data, image_format.media_type, str(target))
+
+    def _body(self, response: httpx.Response, target: httpx.URL) -> bytes:
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding != "identity":
+            # Decoding would let a small compressed body expand far past the cap before it is counted.
+            raise _failed(f"{place(target)} sent a {encoding}-encoded body though none was asked for")
+        declared = _content_length(response)
+        if declared is not None and declared > self._max_bytes:
+            raise _failed(f"the image is {_size(declared)}, over the {_size(self._max_bytes)} limit")
+        data = bytearray()
+        for chunk in response.iter_raw():
+            data += chunk
+            if len(data) > self._max_bytes:
+                raise _failed(f"the image is larger than the {_size(self._max_bytes)} limit")
+            if len(data) >= SNIFF_BYTES and sniff(data[:SNIFF_BYTES]) is None:
+                # Not an image: say so now rather than after downloading the rest of it.
+                break
+        if not data:
+            raise _failed(f"{place(target)} sent an empty response")
+        return bytes(data)
+
+
+def _redirect_target(response: httpx.Response, target: httpx.URL) -> httpx.URL:
+    location = response.headers.get("location")
+    if not location:
+        raise _failed(f"HTTP {response.status_code} from {place(target)} without a Location header")
+    try:
+        return http_url(location, base=target)
+    except UnsafeUrl as exc:
+        raise _failed(f"{place(target)} redirected to a refused URL: {exc}") from None
+
+
+def _check_status(response: httpx.Response, target: httpx.URL) -> None:
+    status = response.status_code
+    if not 200 <= status < 300:
+        raise _failed(f"HTTP {status} from {place(target)}", transient=status == 429 or 500 <= status < 600)
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    try:
+        return int(response.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _size(count: int) -> str:
+    return f"{round(count / MiB, 1):g} MiB" if count >= MiB else f"{count} bytes"
+
+
+def _failed(reason: str, transient: bool = False) -> FetchFailed:
+    return FetchFailed(ImageFailure(printable(reason), transient))
