@@ -58,7 +58,8 @@ class PillowOptimizer(ImageOptimizer):
             raise OptimizeFailed(f"image has too many pixels: {error}") from error
         except Exception as error:
             # Pillow reports damaged and unsupported files through many exception types; each fails this image alone.
-            raise OptimizeFailed(f"{source.name} image could not be read: {error or type(error).__name__}") from error
+            detail = str(error) or type(error).__name__
+            raise OptimizeFailed(f"{source.name} image could not be processed: {detail}") from error
 
     def _optimize(
         self, data: bytes, source: ImageFormat, image: Image.Image, options: OptimizationOptions
