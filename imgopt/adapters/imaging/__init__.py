@@ -1,0 +1,1 @@
+"""Image optimization with Pillow: safe opening, colour, geometry, encoders and the optimizer itself."""

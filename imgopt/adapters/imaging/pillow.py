@@ -1,0 +1,111 @@
+"""PillowOptimizer: each image re-encoded smaller, upright and in sRGB, within a pixel limit."""
+
+import io
+
+from PIL import Image, UnidentifiedImageError
+
+from imgopt.adapters.imaging.colour import PALETTE_MODES
+from imgopt.adapters.imaging.encoders import Encoders
+from imgopt.adapters.imaging.geometry import fit, turned, upright_transpose
+from imgopt.adapters.imaging.plan import Plan
+from imgopt.adapters.imaging.targets import ANIMATED, WEB_READY, output_format
+from imgopt.application.ports import ImageOptimizer, OptimizedImage, OptimizeFailed
+from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, describe_unknown, sniff
+from imgopt.domain.options import OptimizationOptions, OutputFormat
+
+# A JPEG shrinks while decoding by 1/2, 1/4 or 1/8; stopping at twice the target leaves Lanczos pixels to work with.
+_DRAFT_GAP = 2
+
+
+class PillowOptimizer(ImageOptimizer):
+    """Re-encodes at the requested quality, in the source's own format family unless another is asked for.
+
+    The original bytes come back unchanged when the re-encoding is no smaller and the caller asked for
+    nothing the original lacks: no other format, no smaller size (and the original is one browsers show).
+    Safe to call from many threads at once: nothing is shared between calls.
+    """
+
+    def __init__(self, max_pixels: int = 50_000_000, *, avif_speed: int = 6, png_compress_level: int = 9) -> None:
+        """`max_pixels` bounds width x height (summed over an animation's frames), checked before decoding.
+
+        Pillow's own process-wide bomb check, left as it is, still runs when a file is opened: it warns
+        above its limit and refuses above twice that. Its refusal fails the image; so does everything it
+        warns about while `max_pixels` stays below its limit (as the default does). `avif_speed` (0-10)
+        and `png_compress_level` (0-9) trade encoding time for size.
+        """
+        if max_pixels < 1:
+            raise ValueError(f"max_pixels must be positive, got {max_pixels}")
+        if not 0 <= avif_speed <= 10:
+            raise ValueError(f"avif_speed must be between 0 (smallest) and 10 (fastest), got {avif_speed}")
+        if not 0 <= png_compress_level <= 9:
+            raise ValueError(f"png_compress_level must be between 0 and 9, got {png_compress_level}")
+        self._max_pixels = max_pixels
+        self._encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
+
+    def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
+        head = data[:SNIFF_BYTES]
+        source = sniff(head)
+        if source is None:
+            raise OptimizeFailed(f"not an allowed image format: {describe_unknown(head)}")
+        try:
+            with Image.open(io.BytesIO(data), formats=[source.name]) as image:
+                return self._optimize(data, source, image, options)
+        except OptimizeFailed:
+            raise
+        except UnidentifiedImageError as error:
+            raise OptimizeFailed(f"not a valid {source.name} file") from error
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise OptimizeFailed(f"image has too many pixels: {error}") from error
+        except Exception as error:
+            # Pillow reports damaged and unsupported files through many exception types; each fails this image alone.
+            detail = str(error) or type(error).__name__
+            raise OptimizeFailed(f"{source.name} image could not be processed: {detail}") from error
+
+    def _optimize(
+        self, data: bytes, source: ImageFormat, image: Image.Image, options: OptimizationOptions
+    ) -> OptimizedImage:
+        self._check_pixels(image.size)
+        original = image.size
+        transpose = upright_transpose(image)
+        size = fit(original, *turned((options.max_width, options.max_height), transpose))
+        if source is ImageFormat.JPEG and size != original:
+            image.draft(image.mode, (size[0] * _DRAFT_GAP, size[1] * _DRAFT_GAP))
+        # Loaded before encoding: saving an unloaded image opened from bytes makes Pillow copy every pixel
+        # first (its empty filename matches the output's), measured at up to half a plain JPEG re-encode.
+        image.load()
+        plan = Plan(size, transpose, image.info.get("icc_profile"), output_format(source, options.format, image))
+        lossless = image.mode in PALETTE_MODES
+        frames = getattr(image, "n_frames", 1) if source in ANIMATED and plan.target in ANIMATED else 1
+        if frames > 1:
+            output = self._animation(source, image, frames, plan, options.quality, lossless)
+        else:
+            pixels = plan.render(image, keep_palette=plan.target is ImageFormat.PNG and size == original)
+            output = self._encoders.encode(pixels, plan.target, options.quality, lossless), pixels.size
+        encoded, (width, height) = output
+        untouched = options.format in (OutputFormat.ORIGINAL, source.value) and size == original
+        if untouched and source in WEB_READY and image.mode != "CMYK" and len(encoded) >= len(data):
+            return OptimizedImage(data, source.media_type, source.extension, *turned(original, transpose))
+        return OptimizedImage(encoded, plan.target.media_type, plan.target.extension, width, height)
+
+    def _animation(
+        self, source: ImageFormat, image: Image.Image, frames: int, plan: Plan, quality: int, lossless: bool
+    ) -> tuple[bytes, tuple[int, int]]:
+        # A GIF without a loop count plays once; the other formats say how often they loop.
+        loop = image.info.get("loop", 1 if source is ImageFormat.GIF else 0)
+        rendered, durations = [], []
+        for index in range(frames):
+            image.seek(index)
+            # Checked on every frame: a GIF frame may grow the canvas beyond the header's size.
+            self._check_pixels(image.size, frames)
+            frame = image.convert("RGBA")
+            # Read once the frame is decoded: the WebP reader only sets a frame's duration then.
+            durations.append(image.info.get("duration", 0))
+            rendered.append(plan.render(frame))
+        encoded = self._encoders.encode_animation(rendered, durations, loop, plan.target, quality, lossless)
+        return encoded, rendered[0].size
+
+    def _check_pixels(self, size: tuple[int, int], frames: int = 1) -> None:
+        width, height = size
+        if width * height * frames > self._max_pixels:
+            shape = f"{width}x{height}" + (f" in {frames} frames" if frames > 1 else "")
+            raise OptimizeFailed(f"image has too many pixels: {shape} is more than the limit of {self._max_pixels:,}")
