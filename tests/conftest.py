@@ -109,3 +109,12 @@ def api(api_settings, clean_database):
     with BackgroundServer(create_app(container, settings), port=port) as server:
         yield server.url, container
     container.persistence.engine.reset_override()
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    """The shared test images folder (see tests.support.CORPUS)."""
+    from tests.support import CORPUS, corpus_bytes
+
+    corpus_bytes("SOURCES.md")
+    return CORPUS

@@ -1,12 +1,16 @@
 """Test helpers: waiting on conditions with a deadline, real servers on loopback, CSV builders."""
 
+import os
 import socket
 import socketserver
 import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
+
+import httpx
 
 from imgopt.adapters.net.guard import address_problem
 from imgopt.entrypoints.http.server import free_port
@@ -14,6 +18,29 @@ from imgopt.entrypoints.http.server import free_port
 __all__ = ["free_port"]
 
 T = TypeVar("T")
+
+_ROOT = Path(__file__).resolve().parents[1]
+# The shared test images, never copied into the project: IMGOPT_CORPUS_DIR, else ../shared/corpus.
+CORPUS = next(
+    (
+        Path(candidate)
+        for candidate in (
+            os.environ.get("IMGOPT_CORPUS_DIR"),
+            _ROOT.parent / "shared" / "corpus",
+            "/work/shared/corpus",
+        )
+        if candidate and (Path(candidate) / "SOURCES.md").is_file()
+    ),
+    _ROOT.parent / "shared" / "corpus",
+)
+
+
+def corpus_bytes(name: str) -> bytes:
+    path = CORPUS / name
+    if not path.is_file():
+        raise AssertionError(f"test image {name} not found in {CORPUS}; set IMGOPT_CORPUS_DIR to the corpus folder")
+    return path.read_bytes()
+
 
 HEADER = "S. No.,Product Name,Input Image Urls\n"
 
@@ -116,7 +143,7 @@ class Reply:
 
 
 class Recorded:
-    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+    def __init__(self, method: str, path: str, headers: httpx.Headers, body: bytes) -> None:
         self.method = method
         self.path = path
         self.headers = headers
@@ -148,7 +175,7 @@ class LocalServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                reply = server._take(self.command, self.path, dict(self.headers.items()), body)
+                reply = server._take(self.command, self.path, httpx.Headers(list(self.headers.items())), body)
                 if reply.delay:
                     time.sleep(reply.delay)
                 self.send_response(reply.status)

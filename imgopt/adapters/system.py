@@ -1,7 +1,9 @@
 """The system clock and random ids."""
 
 import base64
+import os
 import secrets
+import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -23,3 +25,8 @@ class RandomIds(IdGenerator):
 
     def secret(self) -> str:
         return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_worker_id() -> str:
+    """host:pid:random, so a worker's jobs can be told apart from another's, even after a restart."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

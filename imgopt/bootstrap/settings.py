@@ -26,10 +26,12 @@ class Settings:
     max_pixels: int = 50_000_000
     worker_poll_seconds: float = 2.0
     worker_concurrency: int = 0
+    worker_stop_grace_seconds: float = 10.0
     lease_seconds: int = 300
     max_attempts: int = 4
     fetch_connect_timeout: float = 5.0
     fetch_read_timeout: float = 20.0
+    fetch_total_timeout: float = 60.0
     webhook_timeout: float = 10.0
     webhook_retry_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
 

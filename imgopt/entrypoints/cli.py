@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("pgserver", "alembic.runtime.plugins"):  # they narrate every start and stop
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         settings = _settings(args)
     except SettingsError as exc:

@@ -1,10 +1,7 @@
 """The long-running worker: two `schedule` loops, images and webhooks, woken early by LISTEN/NOTIFY."""
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 
 import schedule
@@ -12,10 +9,6 @@ import schedule
 from imgopt.application.ports import WorkSignal
 
 log = logging.getLogger(__name__)
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Loop:
@@ -69,6 +62,7 @@ class Worker:
     def request_stop(self) -> None:
         """Safe to call from a signal handler: the loops notice within one poll interval."""
         self._stop.set()
+        log.info("stop requested")
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -79,3 +73,4 @@ class Worker:
     def wait(self) -> None:
         for thread in self._threads:
             thread.join()
+        log.info("worker stopped")

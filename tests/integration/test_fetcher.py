@@ -1,7 +1,7 @@
 import gzip
 import socket
+import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,17 +14,17 @@ from tests.support import (
     RawServer,
     Reply,
     ScriptedResolver,
+    corpus_bytes,
     free_port,
     loopback_is_public,
     url_to,
+    wait_for,
 )
-
-CORPUS = Path("/work/shared/corpus")
 
 
 @pytest.fixture(scope="module")
 def jpeg() -> bytes:
-    return (CORPUS / "small-320x240.jpg").read_bytes()
+    return corpus_bytes("small-320x240.jpg")
 
 
 @pytest.fixture
@@ -386,3 +386,25 @@ def test_a_cookie_set_during_one_fetch_is_never_sent_with_another(origin, make_f
     fetcher.fetch(origin.url("/second.jpg"))
 
     assert "Cookie" not in origin.requests[1].headers
+
+
+def test_closing_the_fetcher_aborts_a_download_running_on_another_thread():
+    with LocalServer() as origin:
+        origin.route("/slow.jpg", Reply(corpus_bytes("small-320x240.jpg"), delay=30))
+        fetcher = HttpxImageFetcher(AddressGuard(allow_private_networks=True), read_timeout=60)
+        failures = []
+
+        def fetch() -> None:
+            try:
+                fetcher.fetch(origin.url("/slow.jpg"))
+            except FetchFailed as exc:
+                failures.append(exc.failure)
+
+        thread = threading.Thread(target=fetch)
+        thread.start()
+        wait_for(lambda: origin.hits("/slow.jpg") == 1, message="the download to start")
+        fetcher.close()
+        thread.join(timeout=5)
+
+    assert not thread.is_alive()
+    assert len(failures) == 1 and failures[0].transient

@@ -1,12 +1,10 @@
 """The Pillow optimizer on real images: the shared corpus, plus images generated here with Pillow."""
 
 import io
-import os
 import struct
 import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat, JpegImagePlugin
@@ -14,8 +12,8 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat, Jpe
 from imgopt.adapters.imaging.pillow import PillowOptimizer
 from imgopt.application.ports import OptimizedImage, OptimizeFailed
 from imgopt.domain.options import OptimizationOptions, OutputFormat
+from tests.support import CORPUS, corpus_bytes
 
-CORPUS = Path(os.environ.get("IMGOPT_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
 OPTIMIZER = PillowOptimizer()
 DEFAULT = OptimizationOptions()
 GOOD = {
@@ -33,7 +31,7 @@ BAD = ("truncated.jpg", "corrupt-header.jpg")
 
 
 def corpus(name: str) -> bytes:
-    return (CORPUS / name).read_bytes()
+    return corpus_bytes(name)
 
 
 def decoded(data: bytes) -> Image.Image:

@@ -1,8 +1,11 @@
 """An httpx transport whose connections go only to the addresses the AddressGuard vouched for."""
 
 import contextlib
+import socket
 import ssl
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -46,13 +49,14 @@ class GuardedTransport(httpx.BaseTransport):
     """
 
     def __init__(self, guard: AddressGuard, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._backend = GuardedBackend(guard)
         # The limits are httpx's defaults; an idle connection is dropped after 5 s rather than kept forever.
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
-            network_backend=GuardedBackend(guard),
+            network_backend=self._backend,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -79,6 +83,8 @@ class GuardedTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
+        """Close every connection, aborting exchanges still running on other threads (they fail at once)."""
+        self._backend.abort_all()
         self._pool.close()
 
 
@@ -87,6 +93,19 @@ class GuardedBackend(httpcore.SyncBackend):
 
     def __init__(self, guard: AddressGuard) -> None:
         self._guard = guard
+        self._streams: weakref.WeakSet[_DeadlineStream] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def abort_all(self) -> None:
+        with self._lock:
+            streams = list(self._streams)
+        for stream in streams:
+            stream.abort()
+
+    def track(self, stream: "_DeadlineStream") -> "_DeadlineStream":
+        with self._lock:
+            self._streams.add(stream)
+        return stream
 
     def connect_tcp(
         self,
@@ -111,14 +130,23 @@ class GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None,
     ) -> httpcore.NetworkStream:
         timeout = _clamp(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(super().connect_tcp(address, port, timeout, local_address, socket_options))
+        stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
+        return self.track(_DeadlineStream(stream, self))
 
 
 class _DeadlineStream(httpcore.NetworkStream):
     """Cuts every read, write and TLS handshake short at the deadline of the exchange using the connection."""
 
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
+    def __init__(self, stream: httpcore.NetworkStream, backend: GuardedBackend) -> None:
         self._stream = stream
+        self._backend = backend
+
+    def abort(self) -> None:
+        # shutdown(), unlike close(), wakes a thread blocked reading this socket.
+        sock = self._stream.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
@@ -133,7 +161,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
         timeout = _clamp(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+        return self._backend.track(
+            _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout), self._backend)
+        )
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)

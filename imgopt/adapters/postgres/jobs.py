@@ -78,7 +78,7 @@ _RECORD = text(
     UPDATE images.optimizerjobs j
     SET status = v.status, failure_reason = v.reason,
         next_attempt_at = coalesce(v.next_attempt_at, j.next_attempt_at),
-        claimed_by = NULL, lease_until = NULL, output_key = v.key, output_url = v.url,
+        lease_until = NULL, output_key = v.key, output_url = v.url,
         media_type = v.media_type, bytes_in = v.bytes_in, bytes_out = v.bytes_out,
         width = v.width, height = v.height, updated_at = :now
     FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),

@@ -149,8 +149,10 @@ class ProcessImages:
         return len(outcomes)
 
     def _wind_down(self, running: dict[Future[ImageOutcome], ImageJob]) -> int:
+        log.info("stopping: waiting up to %s for %d running images", self._options.stop_grace, len(running))
         finished, unfinished = wait(running, timeout=self._options.stop_grace.total_seconds())
         recorded = self._record([future.result() for future in finished])
+        log.info("stopping: recorded %d images, releasing %d", len(finished), len(unfinished))
         if unfinished:
             with self._uow as uow:
                 uow.jobs.release(self._options.worker_id, [running[future].released() for future in unfinished])

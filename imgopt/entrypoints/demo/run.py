@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import logging
 import time
 
 import httpx
@@ -22,6 +23,9 @@ TERMINAL = {"completed", "completed_with_errors", "failed"}
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
     console = Console()
+    # The progress bar and the summary tell the story; routine log lines would only interleave with them.
+    for name in ("imgopt", "httpx", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     port = free_port()
     # The demo's origin and receiver live on this machine, so loopback must be reachable here.
     settings = dataclasses.replace(settings, allow_private_networks=True, public_base_url=f"http://127.0.0.1:{port}")
@@ -104,9 +108,9 @@ def _summary(console, status, payload, headers, elapsed, output_csv, settings, d
     table.add_row("Bytes before → after", f"{status['bytesIn']:,} → {status['bytesOut']:,} ({saved:.0%} saved)")
     table.add_row("Time, upload to webhook", f"{elapsed:.2f} s ({images['total'] / elapsed:.1f} images/s)")
     table.add_row("Webhook", f"{payload['type']}, signature verified (webhook-id {headers['webhook-id']})")
-    table.add_row("Outputs", str(settings.data_dir / "files" / status["requestId"]))
-    table.add_row("Output CSV", f"{output_csv}  (also at {status['outputCsvUrl']})")
     console.print(table)
+    console.print(f"Optimized images: {(settings.data_dir / 'files' / status['requestId']).resolve()}", soft_wrap=True)
+    console.print(f"Output CSV: {output_csv.resolve()}", soft_wrap=True)
     for product in details["products"]:
         for image in product["images"]:
             if image["status"] == "failed":

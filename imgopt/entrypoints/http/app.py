@@ -58,4 +58,5 @@ def create_app(container: Container, settings: Settings) -> Litestar:
             path="/schema",
         ),
         on_shutdown=[lambda: container.shutdown_resources()],
+        logging_config=None,  # the process that hosts the app configures logging, once
     )

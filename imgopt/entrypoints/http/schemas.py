@@ -105,7 +105,7 @@ class DetailsBody(Wire):
     webhook_deliveries: list[DeliveryBody]
 
 
-class StatusResponse(Wire):
+class StatusResponse(Wire, omit_defaults=True):
     request_id: UUID
     status: str
     created_at: datetime

@@ -76,7 +76,9 @@ def upgrade() -> None:
             height integer,
             updated_at timestamptz NOT NULL,
             UNIQUE (request_id, line_no, position),
-            CHECK ((status = 'processing') = (claimed_by IS NOT NULL AND lease_until IS NOT NULL))
+            -- claimed_by stays on a finished job: the worker that did it.
+            CHECK ((status = 'processing') = (lease_until IS NOT NULL)),
+            CHECK (status <> 'processing' OR claimed_by IS NOT NULL)
         );
         CREATE INDEX optimizerjobs_due ON images.optimizerjobs (next_attempt_at, id) WHERE status = 'pending';
         CREATE INDEX optimizerjobs_leased ON images.optimizerjobs (lease_until) WHERE status = 'processing';

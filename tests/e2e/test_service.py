@@ -1,0 +1,190 @@
+"""The API and the worker together: uploads are processed, webhooks arrive signed, retries happen."""
+
+import csv
+import dataclasses
+import io
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import standardwebhooks
+
+from imgopt.bootstrap.containers import create_container
+from imgopt.entrypoints.commands import build_worker
+from imgopt.entrypoints.http.app import create_app
+from imgopt.entrypoints.http.server import BackgroundServer, free_port
+from tests.support import LocalServer, Reply, csv_bytes, wait_for
+
+
+@dataclasses.dataclass
+class Service:
+    url: str
+    origin: LocalServer
+    receiver: LocalServer
+    files: object
+
+    def upload(self, data: bytes, **fields: str) -> dict:
+        response = httpx.post(
+            f"{self.url}/upload", files={"file": ("p.csv", data, "text/csv")}, data=fields, timeout=30
+        )
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def status(self, request_id: str, details: bool = False) -> dict:
+        return httpx.get(f"{self.url}/status/{request_id}", params={"details": str(details).lower()}).json()
+
+    def finished(self, request_id: str) -> dict:
+        return wait_for(
+            lambda: (s := self.status(request_id))["status"] in ("completed", "completed_with_errors", "failed") and s,
+            timeout=60,
+            message=f"request {request_id} to finish",
+        )
+
+
+@pytest.fixture
+def service(api_settings, clean_database, corpus):
+    port = free_port()
+    settings = dataclasses.replace(
+        api_settings,
+        public_base_url=f"http://127.0.0.1:{port}",
+        worker_poll_seconds=0.5,
+        webhook_retry_schedule="0,1s,1s,1s",
+    )
+    container = create_container(settings)
+    container.persistence.engine.override(clean_database)
+    worker = build_worker(container, settings)
+    with LocalServer() as origin, LocalServer() as receiver:
+        for name in ("small-320x240.jpg", "flowers.jpeg", "photo.webp", "grey16-alpha.png", "exif-orientation-6.jpg"):
+            origin.route(f"/{name}", Reply((corpus / name).read_bytes(), headers={"Content-Type": "image/jpeg"}))
+        origin.route(
+            "/page.jpg", Reply(b"<!doctype html><html>not an image</html>", headers={"Content-Type": "image/jpeg"})
+        )
+        for path in ("/hook", "/late", "/all"):
+            receiver.route(path, Reply(b"", 204))
+        worker.start()
+        try:
+            with BackgroundServer(create_app(container, settings), port=port) as api:
+                yield Service(api.url, origin, receiver, settings.data_dir / "files")
+        finally:
+            worker.stop()
+            container.persistence.engine.reset_override()
+            container.shutdown_resources()
+
+
+def deliveries(receiver: LocalServer, path: str = "/hook") -> list:
+    return [request for request in receiver.requests if request.path == path]
+
+
+def verify(secret: str, request) -> dict:
+    return standardwebhooks.Webhook(secret).verify(request.body, request.headers)
+
+
+def test_an_upload_is_optimized_end_to_end_and_its_signed_webhook_arrives(service):
+    o = service.origin
+    rows = [
+        f'1,Shirt,"{o.url("/small-320x240.jpg")}, {o.url("/flowers.jpeg")}"',
+        f"2,Hat,{o.url('/photo.webp')}",
+        f'3,Scarf,"{o.url("/grey16-alpha.png")}, {o.url("/missing.jpg")}, {o.url("/page.jpg")}"',
+        f"4,Coat,{o.url('/exif-orientation-6.jpg')}",
+    ]
+
+    receipt = service.upload(csv_bytes(*rows), webhookUrl=service.receiver.url("/hook"))
+    status = service.finished(receipt["requestId"])
+    [delivery] = wait_for(lambda: deliveries(service.receiver), message="the webhook")
+
+    assert status["status"] == "completed_with_errors"
+    assert status["images"] == {"total": 7, "pending": 0, "processing": 0, "optimized": 5, "failed": 2}
+    assert status["products"] == {"total": 4, "finished": 4, "withErrors": 1}
+    assert 0 < status["bytesOut"] < status["bytesIn"]
+    event = verify(receipt["webhook"]["secret"], delivery)
+    assert event["type"] == "request.completed"
+    assert event["data"] == status
+    details = service.status(receipt["requestId"], details=True)["details"]
+    scarf = details["products"][2]
+    assert [image["status"] for image in scarf["images"]] == ["optimized", "failed", "failed"]
+    assert "HTTP 404" in scarf["images"][1]["failureReason"]
+    assert "an HTML page" in scarf["images"][2]["failureReason"]
+    [attempt] = details["webhookDeliveries"][0]["log"]
+    assert attempt["statusCode"] == 204
+
+
+def test_the_outputs_are_served_smaller_and_listed_in_the_output_csv_in_input_order(service):
+    o = service.origin
+    receipt = service.upload(
+        csv_bytes(f'9,Shirt,"{o.url("/small-320x240.jpg")}, {o.url("/missing.jpg")}, {o.url("/flowers.jpeg")}"')
+    )
+    service.finished(receipt["requestId"])
+
+    response = httpx.get(f"{service.url}/status/{receipt['requestId']}/output.csv")
+
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    header, row = list(csv.reader(io.StringIO(response.text)))
+    assert header == ["S. No.", "Product Name", "Input Image Urls", "Output Image Urls"]
+    inputs, outputs = row[2].split(", "), row[3].split(", ")
+    assert (row[0], row[1], inputs) == (
+        "9",
+        "Shirt",
+        [o.url("/small-320x240.jpg"), o.url("/missing.jpg"), o.url("/flowers.jpeg")],
+    )
+    assert outputs[1] == "" and len(outputs) == 3
+    for source, output in ((inputs[0], outputs[0]), (inputs[2], outputs[2])):
+        image = httpx.get(output)
+        original = httpx.get(source)
+        assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+        assert len(image.content) <= len(original.content)
+
+
+def test_a_failing_receiver_is_retried_with_the_same_message_id_until_it_answers(service):
+    service.receiver.route("/hook", Reply(b"down", 500), Reply(b"", 503), Reply(b"ok", 200))
+    receipt = service.upload(
+        csv_bytes(f"1,Shirt,{service.origin.url('/small-320x240.jpg')}"), webhookUrl=service.receiver.url("/hook")
+    )
+
+    attempts = wait_for(lambda: len(deliveries(service.receiver)) >= 3 and deliveries(service.receiver), timeout=30)
+
+    assert len({request.headers["webhook-id"] for request in attempts}) == 1
+    for request in attempts:
+        verify(receipt["webhook"]["secret"], request)
+    log = wait_for(
+        lambda: (
+            (d := service.status(receipt["requestId"], details=True)["details"]["webhookDeliveries"][0])["status"]
+            == "delivered"
+            and d["log"]
+        ),
+        message="the delivery to be recorded",
+    )
+    assert [attempt["statusCode"] for attempt in log] == [500, 503, 200]
+
+
+def test_a_webhook_registered_after_the_request_finished_is_delivered_at_once(service):
+    receipt = service.upload(csv_bytes(f"1,Hat,{service.origin.url('/flowers.jpeg')}"))
+    service.finished(receipt["requestId"])
+
+    registered = httpx.post(
+        f"{service.url}/webhook/register",
+        json={"requestId": receipt["requestId"], "webhookUrl": service.receiver.url("/late")},
+    ).json()
+    [delivery] = wait_for(lambda: deliveries(service.receiver, "/late"), message="the late webhook")
+
+    assert verify(registered["secret"], delivery)["data"]["requestId"] == receipt["requestId"]
+
+
+def test_a_global_webhook_hears_every_request_and_the_original_multipart_format_works(service):
+    registered = httpx.post(
+        f"{service.url}/webhook/register", json={"webhookUrl": service.receiver.url("/all"), "format": "multipart-csv"}
+    ).json()
+
+    first = service.upload(csv_bytes(f"1,Hat,{service.origin.url('/flowers.jpeg')}"))
+    second = service.upload(csv_bytes(f"1,Coat,{service.origin.url('/photo.webp')}"))
+    received = wait_for(lambda: len(deliveries(service.receiver, "/all")) == 2 and deliveries(service.receiver, "/all"))
+
+    for request in received:
+        assert request.headers["content-type"].startswith("multipart/form-data; boundary=")
+        sent_at = datetime.fromtimestamp(int(request.headers["webhook-timestamp"]), UTC)
+        expected = standardwebhooks.Webhook(registered["secret"]).sign(
+            request.headers["webhook-id"], sent_at, request.body.decode()
+        )
+        assert request.headers["webhook-signature"] == expected
+        assert b"S. No.,Product Name,Input Image Urls,Output Image Urls" in request.body
+    bodies = b"".join(request.body for request in received)
+    assert first["requestId"].encode() in bodies and second["requestId"].encode() in bodies
