@@ -69,7 +69,8 @@ def _run(console: Console, api: str, csv_data: bytes, receiver: WebhookReceiver,
         problem = response.json()
         console.print(f"[red]The upload was refused ({response.status_code}): {problem['detail']}")
         for error in problem.get("errors") or []:
-            console.print(f"  line {error['line']}: {error['message']}")
+            column = f", column {error['column']!r}" if error.get("column") else ""
+            console.print(f"  line {error['line']}{column}: {error['message']}", markup=False)
         return 1
     receipt = response.json()
     request_id = receipt["requestId"]
@@ -111,7 +112,8 @@ def _summary(console, status, payload, headers, elapsed, output_csv, settings, d
     console.print(table)
     console.print(f"Optimized images: {(settings.data_dir / 'files' / status['requestId']).resolve()}", soft_wrap=True)
     console.print(f"Output CSV: {output_csv.resolve()}", soft_wrap=True)
-    for product in details["products"]:
-        for image in product["images"]:
-            if image["status"] == "failed":
-                console.print(f"[yellow]Line {product['line']}, {image['inputUrl']}: {image['failureReason']}")
+    failed = [(p["line"], i) for p in details["products"] for i in p["images"] if i["status"] == "failed"]
+    if failed:
+        console.print("Failed images (each with its reason; the rest of the request went on):")
+    for line, image in failed:
+        console.print(f"  line {line}, {image['inputUrl']}: {image['failureReason']}", markup=False, style="yellow")
