@@ -20,11 +20,8 @@ class SharpUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class SharpRun:
     seconds: float
+    cpu_seconds: float
     bytes: list[int]
-
-    @property
-    def rate(self) -> float:
-        return len(self.bytes) / self.seconds
 
 
 def install() -> Path:
@@ -80,7 +77,7 @@ def run(
         "cache": cache,
     }
     answer = json.loads(_node(job, threadpool=workers))
-    return SharpRun(answer["seconds"], answer["bytes"])
+    return SharpRun(answer["seconds"], answer["cpuSeconds"], answer["bytes"])
 
 
 def _node(job: dict, threadpool: int) -> str:

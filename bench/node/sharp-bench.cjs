@@ -37,9 +37,11 @@ async function main() {
       outputs[index] = await task(sharp, inputs[index]);
     }
   }
+  const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(Array.from({ length: job.workers }, worker));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
 
   if (job.saveDir) {
     fs.mkdirSync(job.saveDir, { recursive: true });
@@ -48,6 +50,7 @@ async function main() {
   process.stdout.write(
     JSON.stringify({
       seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       count: inputs.length,
       bytes: outputs.map((output) => output.length),
       concurrency: sharp.concurrency(),
