@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=160)
     load_at_start = [round(value, 2) for value in os.getloadavg()]
     results = []
-    for name in args.only or MEASUREMENTS:
+    for name in dict.fromkeys(args.only or MEASUREMENTS):
         console.rule(name)
         results.append(_run(name, args.quick))
         console.print(f"[dim]{name}: {results[-1].status} in {results[-1].seconds:.0f} s[/dim]")
