@@ -1,41 +1,27 @@
 """The optimizer kernel against sharp and bare Pillow: the original system's job, and sharp's published task."""
 
 import math
-import shutil
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench import images, sharp, ssim
-from bench.result import Goal, Measure, Result, Verdict
-from bench.stats import column, interleave, median, paired_ratios
-from bench.subjects import Kernel, Unavailable, imgopt_optimizer, pillow_reencode, pillow_resize, run_threads
-from bench.workspace import work_dir
+from bench import images, ssim
+from bench.race import CPU_NOTE, LAYOUT, WORKERS, Race, plain_ratio, race
+from bench.result import Goal, Measure, Result
+from bench.stats import median
+from bench.subjects import imgopt_optimizer, pillow_reencode, pillow_resize
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
-WORKERS = 2
 SUBJECTS = ("imgopt", "sharp", "pillow")
-LAYOUT = (
-    f"{WORKERS} workers each: imgopt and bare Pillow on {WORKERS} Python threads (Pillow releases the GIL while "
-    f"decoding and encoding); sharp with sharp.concurrency(1) and {WORKERS} images in flight on "
-    f"UV_THREADPOOL_SIZE={WORKERS} — two images at a time, one thread each, on every side. Inputs are read into "
-    "memory before the clock starts; each subject is warmed up on 2 images first; outputs stay in memory while timed."
-)
-
-CPU_NOTE = (
-    "Per CPU-second = images over the subject process's CPU time (user + system) in the timed window: work per "
-    "image, much less disturbed than wall time when other jobs share the machine; the goals use wall time."
-)
 
 
 def kernel_original(quick: bool) -> Result:
     files = images.photo_variants(4 if quick else 100)
     rounds = 1 if quick else 7
-    kernels, missing = _python_subjects(
-        {"imgopt": lambda: imgopt_optimizer(OptimizationOptions()), "pillow": lambda: pillow_reencode(50)}
-    )
-    rates, outputs, missing = _time(kernels, missing, "original", files, rounds, sharp_cache=True)
-    similarity = _ssim(files, outputs)
+    factories = {"imgopt": lambda: imgopt_optimizer(OptimizationOptions()), "pillow": lambda: pillow_reencode(50)}
+    timed = race(factories, "original", files, rounds, sharp_cache=True)
+    scores = _ssim_scores(files, timed.outputs)
+    mean_ssim = {name: sum(values) / len(values) for name, values in scores.items()}
+    total = timed.total_bytes()
     result = Result(
         "kernel-original",
         "The original's job: re-encode at quality 50, same size",
@@ -48,31 +34,20 @@ def kernel_original(quick: bool) -> Result:
             f"{CPU_NOTE} Bytes = total output size; SSIM = mean over images of luma SSIM (11x11 Gaussian, sigma 1.5) "
             "of each output against its input."
         ),
+        measures=_measures(timed, "images/s", "img", mean_ssim),
     )
-    for subject in SUBJECTS:
-        if subject in missing:
-            result.measures.append(Measure(subject, "images/s", None, note=missing[subject]))
-            continue
-        result.measures += [
-            Measure(subject, "images/s", median(rates[subject]), "img/s", rates[subject]),
-            Measure(subject, "per CPU-s", median(rates[f"{subject} cpu"]), "img/CPU-s", rates[f"{subject} cpu"]),
-            Measure(subject, "output MB", sum(map(len, outputs[subject])) / 1e6, "MB"),
-            Measure(subject, "mean SSIM", _mean(similarity[subject]), "", similarity[subject]),
-        ]
-    total = {subject: sum(map(len, produced)) for subject, produced in outputs.items()}
-    mean_ssim = {subject: _mean(values) for subject, values in similarity.items()}
     result.verdicts += [
-        _rate_ratio(rates, missing, "imgopt", "sharp", "images/s", Goal(">=", 1.0)),
-        _rate_ratio(rates, missing, "imgopt", "sharp", "images per CPU-second", per_cpu=True),
-        _plain_ratio(total, missing, "imgopt", "sharp", "output bytes", Goal("<=", 1.0)),
-        _plain_ratio(mean_ssim, missing, "imgopt", "sharp", "mean SSIM", Goal(">=", 1.0)),
-        _rate_ratio(rates, missing, "pillow", "sharp", "images/s"),
-        _rate_ratio(rates, missing, "pillow", "sharp", "images per CPU-second", per_cpu=True),
-        _plain_ratio(total, missing, "pillow", "sharp", "output bytes"),
-        _plain_ratio(mean_ssim, missing, "pillow", "sharp", "mean SSIM"),
-        _rate_ratio(rates, missing, "imgopt", "pillow", "images/s"),
+        timed.ratio("imgopt", "sharp", "images/s", Goal(">=", 1.0)),
+        timed.ratio("imgopt", "sharp", "images per CPU-second", per_cpu=True),
+        plain_ratio(total, timed.missing, "imgopt", "sharp", "output bytes", Goal("<=", 1.0)),
+        plain_ratio(mean_ssim, timed.missing, "imgopt", "sharp", "mean SSIM", Goal(">=", 1.0)),
+        timed.ratio("pillow", "sharp", "images/s"),
+        timed.ratio("pillow", "sharp", "images per CPU-second", per_cpu=True),
+        plain_ratio(total, timed.missing, "pillow", "sharp", "output bytes"),
+        plain_ratio(mean_ssim, timed.missing, "pillow", "sharp", "mean SSIM"),
+        timed.ratio("imgopt", "pillow", "images/s"),
     ]
-    result.details = {"images": len(files), "rounds": rounds, "workers": WORKERS, "output_bytes": total}
+    result.details = {"images": len(files), "rounds": rounds, "workers": WORKERS, "output_bytes": total, "ssim": scores}
     return result
 
 
@@ -82,10 +57,8 @@ def kernel_sharp_task(quick: bool) -> Result:
     rounds = 1 if quick else 5
     size = (720, 588)
     options = OptimizationOptions(quality=80, max_width=size[0], max_height=size[1], format=OutputFormat.JPEG)
-    kernels, missing = _python_subjects(
-        {"imgopt": lambda: imgopt_optimizer(options), "pillow": lambda: pillow_resize(size, 80)}
-    )
-    rates, outputs, missing = _time(kernels, missing, "resize", files, rounds, sharp_cache=False)
+    factories = {"imgopt": lambda: imgopt_optimizer(options), "pillow": lambda: pillow_resize(size, 80)}
+    timed = race(factories, "resize", files, rounds, sharp_cache=False)
     result = Result(
         "kernel-sharp-task",
         "sharp's published task: 2725x2225 JPEG -> 720x588 Lanczos-3, JPEG quality 80",
@@ -97,77 +70,37 @@ def kernel_sharp_task(quick: bool) -> Result:
             f"{rounds} interleaved rounds, rotating the order; medians; ratios paired per round. {CPU_NOTE} "
             "Anchor: sharp's docs report ~89 ops/s for this task on 4 vCPUs."
         ),
+        measures=_measures(timed, "ops/s", "ops"),
     )
-    for subject in SUBJECTS:
-        if subject in missing:
-            result.measures.append(Measure(subject, "ops/s", None, note=missing[subject]))
-            continue
-        result.measures += [
-            Measure(subject, "ops/s", median(rates[subject]), "ops/s", rates[subject]),
-            Measure(subject, "per CPU-s", median(rates[f"{subject} cpu"]), "ops/CPU-s", rates[f"{subject} cpu"]),
-            Measure(subject, "output MB", sum(map(len, outputs[subject])) / 1e6, "MB"),
-        ]
     result.verdicts += [
-        _rate_ratio(rates, missing, "imgopt", "sharp", "ops/s", Goal(">=", 1.0)),
-        _rate_ratio(rates, missing, "imgopt", "sharp", "ops per CPU-second", per_cpu=True),
-        _rate_ratio(rates, missing, "pillow", "sharp", "ops/s"),
-        _rate_ratio(rates, missing, "pillow", "sharp", "ops per CPU-second", per_cpu=True),
-        _rate_ratio(rates, missing, "imgopt", "pillow", "ops/s"),
+        timed.ratio("imgopt", "sharp", "ops/s", Goal(">=", 1.0)),
+        timed.ratio("imgopt", "sharp", "ops per CPU-second", per_cpu=True),
+        timed.ratio("pillow", "sharp", "ops/s"),
+        timed.ratio("pillow", "sharp", "ops per CPU-second", per_cpu=True),
+        timed.ratio("imgopt", "pillow", "ops/s"),
     ]
-    result.details = {"images": count, "rounds": rounds, "workers": WORKERS}
+    result.details = {"images": count, "rounds": rounds, "workers": WORKERS, "output_bytes": timed.total_bytes()}
     return result
 
 
-def _python_subjects(factories: dict[str, Callable[[], Kernel]]) -> tuple[dict[str, Kernel], dict[str, str]]:
-    kernels, missing = {}, {}
-    for name, factory in factories.items():
-        try:
-            kernels[name] = factory()
-        except Unavailable as exc:
-            missing[name] = str(exc)
-    return kernels, missing
+def _measures(timed: Race, metric: str, unit: str, mean_ssim: dict[str, float] | None = None) -> list[Measure]:
+    measures = []
+    for subject in SUBJECTS:
+        if subject in timed.missing:
+            measures.append(Measure(subject, metric, None, note=timed.missing[subject]))
+            continue
+        rates, cpu_rates = timed.rates[subject], timed.cpu_rates[subject]
+        measures += [
+            Measure(subject, metric, median(rates), f"{unit}/s", rates),
+            Measure(subject, "per CPU-s", median(cpu_rates), f"{unit}/CPU-s", cpu_rates),
+            Measure(subject, "output MB", sum(map(len, timed.outputs[subject])) / 1e6, "MB"),
+        ]
+        if mean_ssim is not None:
+            measures.append(Measure(subject, "mean SSIM", mean_ssim[subject]))
+    return measures
 
 
-def _time(
-    kernels: dict[str, Kernel], missing: dict[str, str], task: str, files: list[Path], rounds: int, sharp_cache: bool
-) -> tuple[dict[str, list[float]], dict[str, list[bytes]], dict[str, str]]:
-    """Rates per subject over interleaved rounds (wall clock as "name", per CPU-second as "name cpu"),
-    and each subject's outputs from its first round."""
-    inputs = [file.read_bytes() for file in files]
-    outputs: dict[str, list[bytes]] = {}
-    runs = {}
-    for name, kernel in kernels.items():
-        run_threads(kernel, inputs[:2], WORKERS)  # warm-up: lazy imports, first allocations
-
-        def timed(name: str = name, kernel: Kernel = kernel) -> dict[str, float]:
-            seconds, cpu_seconds, produced = run_threads(kernel, inputs, WORKERS)
-            outputs.setdefault(name, produced)
-            return {"rate": len(inputs) / seconds, "cpu_rate": len(inputs) / cpu_seconds}
-
-        runs[name] = timed
-    try:
-        folder = sharp.install()
-    except sharp.SharpUnavailable as exc:
-        missing = {**missing, "sharp": f"sharp unavailable: {exc}"}
-    else:
-        save_dir = work_dir("out", task)
-        shutil.rmtree(save_dir)
-
-        def timed_sharp() -> dict[str, float]:
-            first = "sharp" not in outputs
-            run = sharp.run(folder, task, files, WORKERS, save_dir=save_dir if first else None, cache=sharp_cache)
-            if first:
-                outputs["sharp"] = [(save_dir / f"{index}.jpg").read_bytes() for index in range(len(files))]
-            return {"rate": len(files) / run.seconds, "cpu_rate": len(files) / run.cpu_seconds}
-
-        runs["sharp"] = timed_sharp
-    samples = interleave(runs, rounds)
-    rates = {name: column(values, "rate") for name, values in samples.items()}
-    rates |= {f"{name} cpu": column(values, "cpu_rate") for name, values in samples.items()}
-    return rates, outputs, missing
-
-
-def _ssim(files: list[Path], outputs: dict[str, list[bytes]]) -> dict[str, list[float]]:
+def _ssim_scores(files: list[Path], outputs: dict[str, list[bytes]]) -> dict[str, list[float]]:
     """Per subject, the SSIM of each output against its input; NaN where the sizes differ."""
 
     def one(index: int) -> dict[str, float]:
@@ -184,41 +117,3 @@ def _ssim(files: list[Path], outputs: dict[str, list[bytes]]) -> dict[str, list[
     with ThreadPoolExecutor(WORKERS) as pool:
         per_image = list(pool.map(one, range(len(files))))
     return {name: [scores[name] for scores in per_image] for name in outputs}
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def _rate_ratio(
-    rates: dict[str, list[float]],
-    missing: dict[str, str],
-    candidate: str,
-    reference: str,
-    metric: str,
-    goal: Goal | None = None,
-    per_cpu: bool = False,
-) -> Verdict:
-    label = f"{candidate} / {reference} {metric}"
-    if candidate in missing or reference in missing:
-        return Verdict(label, None, goal=goal, note=missing.get(candidate) or missing[reference])
-    series = " cpu" if per_cpu else ""
-    ratios = paired_ratios(rates[candidate + series], rates[reference + series])
-    return Verdict(label, median(ratios), goal=goal, samples=ratios)
-
-
-def _plain_ratio(
-    values: dict[str, float | None],
-    missing: dict[str, str],
-    candidate: str,
-    reference: str,
-    metric: str,
-    goal: Goal | None = None,
-) -> Verdict:
-    label = f"{candidate} / {reference} {metric}"
-    if candidate in missing or reference in missing:
-        return Verdict(label, None, goal=goal, note=missing.get(candidate) or missing[reference])
-    top, bottom = values.get(candidate), values.get(reference)
-    if top is None or not bottom or math.isnan(top) or math.isnan(bottom):
-        return Verdict(label, None, goal=goal, note="no value: an output differed in size from its input")
-    return Verdict(label, top / bottom, goal=goal)

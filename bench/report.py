@@ -37,7 +37,7 @@ def _detail(result: Result) -> Table:
     table.add_column("subject")
     for metric in metrics:
         table.add_column(metric, justify="right")
-    table.add_column("spread", justify="right")
+    table.add_column(f"{metrics[0]} spread" if metrics else "spread", justify="right")
     table.add_column("note")
     for subject in dict.fromkeys(measure.subject for measure in result.measures):
         mine = {measure.metric: measure for measure in result.measures if measure.subject == subject}
