@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         console.rule(name)
         results.append(_run(name, args.quick))
         console.print(f"[dim]{name}: {results[-1].status} in {results[-1].seconds:.0f} s[/dim]")
-    info = {**machine.describe(sharp.installed_versions()), "load_average_at_start": load_at_start}
+    info = machine.describe(sharp.installed_versions(), load_at_start)
     report.write_json(args.output, args.quick, info, results)
     report.render(console, args.quick, info, results)
     console.print(f"[dim]written to {args.output}[/dim]")

@@ -12,13 +12,15 @@ from PIL import features
 from bench.workspace import ROOT
 
 
-def describe(sharp_versions: dict[str, str] | None) -> dict[str, object]:
+def describe(sharp_versions: dict[str, str] | None, load_at_start: list[float]) -> dict[str, object]:
+    """Taken at the end of a run; `load_at_start` (1, 5, 15-minute load averages) from its beginning."""
     sharp_versions = sharp_versions or {}
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": platform.platform(),
         "python": platform.python_version(),
@@ -27,16 +29,17 @@ def describe(sharp_versions: dict[str, str] | None) -> dict[str, object]:
         "node": sharp_versions.get("node"),
         "sharp": sharp_versions.get("sharp"),
         "libvips": sharp_versions.get("vips"),
-        "sharp_jpeg": sharp_versions.get("mozjpeg") or sharp_versions.get("jpeg"),
+        "sharp_mozjpeg": sharp_versions.get("mozjpeg"),
         "commit": _commit(),
     }
 
 
 def header(info: dict[str, object]) -> str:
     return (
-        f"{info['date']} · {info['cpu']} · {info['cores']} cores · load {info['load_average']} · "
+        f"{info['date']} · {info['cpu']} · {info['cores']} cores · "
+        f"load {info['load_average_at_start'][0]} -> {info['load_average_at_end'][0]} · "
         f"Python {info['python']} · Pillow {info['pillow']} (libjpeg-turbo {info['libjpeg_turbo']}) · "
-        f"node {info['node']} · sharp {info['sharp']} (libvips {info['libvips']}, jpeg {info['sharp_jpeg']}) · "
+        f"node {info['node']} · sharp {info['sharp']} (libvips {info['libvips']}, mozjpeg {info['sharp_mozjpeg']}) · "
         f"commit {info['commit']}"
     )
 
