@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from bench.workspace import work_dir
-
-HEADER = "S. No.,Product Name,Input Image Urls\n"
+from imgopt.domain.product_csv import HEADER
 
 
 def products_csv(rows: int) -> Path:
@@ -13,7 +12,7 @@ def products_csv(rows: int) -> Path:
         return path
     partial = path.with_suffix(".part")
     with partial.open("w", newline="") as out:
-        out.write(HEADER)
+        out.write(",".join(HEADER) + "\n")
         for start in range(1, rows + 1, 10_000):
             out.writelines(_row(serial) for serial in range(start, min(start + 10_000, rows + 1)))
     partial.rename(path)
