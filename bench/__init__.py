@@ -1,0 +1,1 @@
+"""The benchmark suite: `python -m bench` measures imgopt against references timed in the same run."""

@@ -1,0 +1,48 @@
+"""The benchmark suite's arithmetic: interleaving, paired ratios, goals and SSIM."""
+
+import numpy as np
+
+from bench.result import Goal
+from bench.ssim import ssim
+from bench.stats import interleave, paired_ratios, percentile
+
+
+def test_interleave_rotates_which_subject_goes_first():
+    order = []
+    runs = {name: (lambda name=name: order.append(name) or {"x": 1.0}) for name in ("a", "b", "c")}
+
+    samples = interleave(runs, rounds=3)
+
+    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert all(len(values) == 3 for values in samples.values())
+
+
+def test_ratios_pair_the_samples_of_one_round():
+    assert paired_ratios([10.0, 30.0], [5.0, 10.0]) == [2.0, 3.0]
+
+
+def test_percentile_interpolates_between_samples():
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5) == 3.0
+    assert percentile([0.0, 10.0], 0.99) == 9.9
+
+
+def test_goals_say_whether_and_by_how_much_they_are_met():
+    at_least = Goal(">=", 1.0)
+    under = Goal("<", 300)
+
+    assert at_least.describe(1.2) == "met, 20% above"
+    assert at_least.describe(0.63) == "missed, 37% short"
+    assert under.describe(150) == "met, 50% under"
+    assert under.describe(600) == "missed, 100% over"
+    assert Goal("<=", 1.0).describe(1.0001) == "missed, 0.01% over"
+
+
+def test_ssim_is_one_for_identical_images_and_falls_as_noise_grows():
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, size=(64, 80)).astype(np.float32)
+
+    def noisy(sigma: float) -> np.ndarray:
+        return np.clip(image + rng.normal(0, sigma, size=image.shape), 0, 255).astype(np.float32)
+
+    assert ssim(image, image) == 1.0
+    assert 1.0 > ssim(image, noisy(10)) > ssim(image, noisy(40)) > 0.0
