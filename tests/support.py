@@ -13,6 +13,7 @@ from typing import TypeVar
 import httpx
 
 from imgopt.adapters.net.guard import address_problem
+from imgopt.entrypoints.demo.local_http import QuietHTTPServer
 from imgopt.entrypoints.http.server import free_port
 
 __all__ = ["free_port"]
@@ -198,7 +199,7 @@ class LocalServer:
 
             do_GET = do_POST = do_HEAD = do_PUT = _handle
 
-        self._server = http.server.ThreadingHTTPServer((host, port), Handler)
+        self._server = QuietHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)

@@ -6,6 +6,7 @@ Adapters implement them; tests replace them with hand-written fakes. Every port 
 
 import abc
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Self
@@ -99,7 +100,12 @@ class DeliveryRepository(abc.ABC):
 
 
 class UnitOfWork(abc.ABC):
-    """One transaction over every repository; rolled back unless `commit` is called."""
+    """One transaction over every repository; rolled back unless `commit` is called.
+
+    `read()` is the same repositories for single reads: no transaction is held, each read
+    sees what is committed when it runs, nothing may be written, and nothing may be streamed
+    (a streamed result needs the transaction of the unit of work itself).
+    """
 
     requests: RequestRepository
     products: ProductRepository
@@ -118,6 +124,9 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    def read(self) -> AbstractContextManager[Self]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 import copy
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -259,6 +260,11 @@ class FakeUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         self.state = copy.deepcopy(self._working)
         self.commits += 1
+
+    @contextmanager
+    def read(self) -> Iterator["FakeUnitOfWork"]:
+        with self:
+            yield self
 
     def rollback(self) -> None:
         self._working = copy.deepcopy(self.state)

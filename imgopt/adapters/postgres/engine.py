@@ -1,10 +1,13 @@
 """Engines and migrations for PostgreSQL."""
 
+import time
 from importlib.resources import files
 
+import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -20,14 +23,36 @@ def libpq_url(url: str) -> str:
     return sqlalchemy_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+# A pooled connection idle this long is checked before use; busier ones are not, which spares a
+# round trip on every checkout (a status poll is otherwise one).
+STALE_AFTER_SECONDS = 10.0
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
-    return create_engine(
+    engine = create_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args={"options": "-c timezone=UTC", "application_name": "imgopt"},
     )
+    event.listen(engine, "checkout", _ping_if_stale)
+    event.listen(engine, "checkin", _note_last_use)
+    return engine
+
+
+def _note_last_use(dbapi_connection, record) -> None:
+    record.info["last_use"] = time.monotonic()
+
+
+def _ping_if_stale(dbapi_connection, record, proxy) -> None:
+    if time.monotonic() - record.info.get("last_use", 0.0) < STALE_AFTER_SECONDS:
+        return
+    try:
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except psycopg.Error:
+        # The pool replaces this connection and tries again with another.
+        raise DisconnectionError() from None
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -28,7 +28,8 @@ class GetStatus:
         self._links = links
 
     def __call__(self, request_id: UUID, details: bool = False) -> StatusReport:
-        with self._uow as uow:
+        # The summary alone is one statement; the details stream rows, which takes a transaction.
+        with self._uow if details else self._uow.read() as uow:
             summary = uow.requests.summary(request_id)
             if summary is None:
                 raise RequestNotFound(f"no request with id {request_id}")
@@ -47,7 +48,7 @@ class ExportOutputCsv:
 
     def __call__(self, request_id: UUID) -> Iterator[bytes]:
         """Check at once that the request exists and has finished; then stream the file in chunks."""
-        with self._uow as uow:
+        with self._uow.read() as uow:
             summary = uow.requests.summary(request_id)
         if summary is None:
             raise RequestNotFound(f"no request with id {request_id}")

@@ -1,13 +1,23 @@
 """Two tiny loopback HTTP servers for the demo: an image origin and a webhook receiver."""
 
 import http.server
+import sys
 import threading
+
+
+class QuietHTTPServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTP server that takes a client hanging up mid-answer in its stride."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Server:
     def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = QuietHTTPServer(("127.0.0.1", 0), handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
