@@ -82,8 +82,7 @@ def _image(position: int, url: str, job) -> ImageDetail:
 
 def _array_literal(urls: tuple[str, ...]) -> str:
     """A text[] literal in COPY text format: elements quoted, then COPY's own escaping."""
-    joined = '","'.join(urls)
-    if _ARRAY_SPECIAL.search(joined):
-        joined = '","'.join(url.replace("\\", "\\\\").replace('"', '\\"') for url in urls)
-    literal = '{"' + joined + '"}'
-    return literal.translate(_COPY_ESCAPES) if "\\" in literal else literal
+    if not _ARRAY_SPECIAL.search("".join(urls)):
+        return '{"' + '","'.join(urls) + '"}'
+    escaped = '","'.join(url.replace("\\", "\\\\").replace('"', '\\"') for url in urls)
+    return ('{"' + escaped + '"}').translate(_COPY_ESCAPES)
