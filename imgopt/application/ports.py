@@ -5,7 +5,7 @@ Adapters implement them; tests replace them with hand-written fakes. Every port 
 """
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,6 +127,10 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def read(self) -> AbstractContextManager[Self]: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""A new unit of work for each transaction: use cases share no transaction state, whatever thread runs them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,12 @@
 
 `Core`, `Persistence`, `Network` and `Imaging` are modules of adapters; `UseCases` and
 `WorkerModule` declare the ports they need as typed dependencies; `Container` binds one to the
-other. Override any provider to rebind it (`container.core.clock.override(providers.Object(c))`).
+other. Use cases hold no state of their own (each transaction gets a new unit of work from the
+factory they are given), so each is a singleton. Override any provider to rebind it
+(`container.core.clock.override(providers.Object(clock))`) before the first use case is built.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -99,28 +101,28 @@ class Imaging(containers.DeclarativeContainer):
 class UseCases(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    uow = providers.Dependency(instance_of=ports.UnitOfWork)
+    uow = providers.Dependency(instance_of=Callable)  # a UnitOfWorkFactory: a new unit of work per call
     clock = providers.Dependency(instance_of=ports.Clock)
     ids = providers.Dependency(instance_of=ports.IdGenerator)
     links = providers.Dependency(instance_of=Links)
     url_policy = providers.Dependency(instance_of=ports.UrlPolicy)
 
     csv_limits = providers.Singleton(CsvLimits, max_rows=config.max_rows)
-    announcer = providers.Factory(Announcer, clock=clock, ids=ids, links=links)
-    register_webhook = providers.Factory(
+    announcer = providers.Singleton(Announcer, clock=clock, ids=ids, links=links)
+    register_webhook = providers.Singleton(
         RegisterWebhook, uow=uow, clock=clock, ids=ids, url_policy=url_policy, announcer=announcer
     )
-    ingest_csv = providers.Factory(
+    ingest_csv = providers.Singleton(
         IngestCsv, uow=uow, clock=clock, ids=ids, limits=csv_limits, register_webhook=register_webhook
     )
-    get_status = providers.Factory(GetStatus, uow=uow, links=links)
-    export_output_csv = providers.Factory(ExportOutputCsv, uow=uow)
+    get_status = providers.Singleton(GetStatus, uow=uow, links=links)
+    export_output_csv = providers.Singleton(ExportOutputCsv, uow=uow)
 
 
 class WorkerModule(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    uow = providers.Dependency(instance_of=ports.UnitOfWork)
+    uow = providers.Dependency(instance_of=Callable)
     clock = providers.Dependency(instance_of=ports.Clock)
     fetcher = providers.Dependency(instance_of=ports.ImageFetcher)
     optimizer = providers.Dependency(instance_of=ports.ImageOptimizer)
@@ -146,7 +148,7 @@ class WorkerModule(containers.DeclarativeContainer):
         worker_id=worker_id,
         schedule=providers.Singleton(RetrySchedule.parse, config.webhook_retry_schedule),
     )
-    process_images = providers.Factory(
+    process_images = providers.Singleton(
         ProcessImages,
         uow=uow,
         fetcher=fetcher,
@@ -157,7 +159,7 @@ class WorkerModule(containers.DeclarativeContainer):
         executor=image_pool,
         options=worker_options,
     )
-    deliver_webhooks = providers.Factory(
+    deliver_webhooks = providers.Singleton(
         DeliverWebhooks,
         uow=uow,
         sender=sender,
@@ -178,7 +180,7 @@ class Container(containers.DeclarativeContainer):
     use_cases = providers.Container(
         UseCases,
         config=config,
-        uow=persistence.uow,
+        uow=persistence.uow.provider,
         clock=core.clock,
         ids=core.ids,
         links=core.links,
@@ -187,7 +189,7 @@ class Container(containers.DeclarativeContainer):
     worker = providers.Container(
         WorkerModule,
         config=config,
-        uow=persistence.uow,
+        uow=persistence.uow.provider,
         clock=core.clock,
         fetcher=network.fetcher,
         optimizer=imaging.optimizer,

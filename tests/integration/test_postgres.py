@@ -17,7 +17,7 @@ from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.model import ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.product_csv import CsvRejected, ProductRow
 from imgopt.domain.webhooks import DEFAULT_RETRY_SCHEDULE, AttemptResult, Delivery, DeliveryStatus
-from tests.support import csv_bytes, wait_for
+from tests.support import LocalServer, Reply, csv_bytes, wait_for
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=5)
@@ -296,3 +296,21 @@ def test_a_unit_of_work_keeps_only_what_it_commits(clean_database):
         uow.products.add_many(request_id, rows)
         uow.commit()
     assert count(clean_database, "productimages") == 1
+
+
+def test_many_deliveries_sent_at_once_are_each_recorded_in_their_own_transaction(container, clean_database, corpus):
+    with LocalServer() as servers:
+        servers.route("/photo.jpg", Reply((corpus / "small-320x240.jpg").read_bytes()))
+        hooks = [servers.route(f"/hook/{n}", Reply(b"", 204)) for n in range(12)]
+        for hook in hooks:
+            container.use_cases.register_webhook()(hook)
+        receipt = ingest(container, f"1,A,{servers.url('/photo.jpg')}")
+
+        container.worker.process_images()()
+        sent = container.worker.deliver_webhooks()()
+
+    assert sent == 12
+    with container.persistence.uow() as uow:
+        deliveries = uow.deliveries.for_request(receipt.request_id)
+    assert sorted(delivery.status.value for delivery, _ in deliveries) == ["delivered"] * 12
+    assert all([attempt.status_code for attempt in attempts] == [204] for _, attempts in deliveries)

@@ -1,6 +1,7 @@
 """Hand-written fakes of the ports: in-memory, transactional enough to show what a commit keeps."""
 
 import copy
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -241,15 +242,33 @@ class FakeDeliveries(DeliveryRepository):
         ]
 
 
-class FakeUnitOfWork(UnitOfWork):
-    """Works on a copy of the committed state; `commit` makes the copy the committed state."""
+class FakeDatabase:
+    """What the fakes have committed; a new FakeUnitOfWork per transaction works on a copy of it."""
 
-    def __init__(self, state: State | None = None) -> None:
-        self.state = state or State()
+    def __init__(self) -> None:
+        self.state = State()
         self.commits = 0
+        self._lock = threading.Lock()
+
+    def unit_of_work(self) -> "FakeUnitOfWork":
+        return FakeUnitOfWork(self)
+
+    def snapshot(self) -> State:
+        with self._lock:
+            return copy.deepcopy(self.state)
+
+    def save(self, state: State) -> None:
+        with self._lock:
+            self.state = copy.deepcopy(state)
+            self.commits += 1
+
+
+class FakeUnitOfWork(UnitOfWork):
+    def __init__(self, database: FakeDatabase) -> None:
+        self._database = database
 
     def __enter__(self) -> "FakeUnitOfWork":
-        self._working = copy.deepcopy(self.state)
+        self._working = self._database.snapshot()
         self.requests = FakeRequests(self._working)
         self.products = FakeProducts(self._working)
         self.jobs = FakeJobs(self._working)
@@ -258,16 +277,15 @@ class FakeUnitOfWork(UnitOfWork):
         return self
 
     def commit(self) -> None:
-        self.state = copy.deepcopy(self._working)
-        self.commits += 1
+        self._database.save(self._working)
+
+    def rollback(self) -> None:
+        pass  # the working copy is simply dropped
 
     @contextmanager
     def read(self) -> Iterator["FakeUnitOfWork"]:
         with self:
             yield self
-
-    def rollback(self) -> None:
-        self._working = copy.deepcopy(self.state)
 
 
 class FixedClock(Clock):

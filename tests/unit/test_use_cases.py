@@ -16,7 +16,7 @@ from imgopt.domain.options import OptimizationOptions, OutputFormat
 from imgopt.domain.product_csv import CsvLimits, CsvRejected
 from imgopt.domain.webhooks import WebhookFormat
 from tests.support import csv_bytes
-from tests.unit.fakes import AllowListUrlPolicy, FakeUnitOfWork, FixedClock, SequentialIds
+from tests.unit.fakes import AllowListUrlPolicy, FakeDatabase, FixedClock, SequentialIds
 
 LINKS = Links("http://imgopt.test")
 
@@ -25,7 +25,8 @@ class App:
     """The use cases wired to fakes, as the container wires them to adapters."""
 
     def __init__(self) -> None:
-        self.uow = FakeUnitOfWork()
+        self.db = FakeDatabase()
+        self.uow = self.db.unit_of_work
         self.clock = FixedClock()
         self.ids = SequentialIds()
         announcer = Announcer(self.clock, self.ids, LINKS)
@@ -38,7 +39,7 @@ class App:
         """Process every image the way a worker would, failing those on `fail_lines`."""
         from imgopt.domain.model import ImageFailure, RetryPolicy
 
-        with self.uow as uow:
+        with self.uow() as uow:
             jobs = uow.jobs.claim("w", 1000, self.clock.now(), self.clock.now())
             outcomes = [
                 job.failed(ImageFailure("HTTP 404"), RetryPolicy(), self.clock.now())
@@ -71,10 +72,10 @@ def test_ingest_stores_every_row_and_the_request(app):
     )
 
     assert (receipt.product_count, receipt.image_count) == (2, 3)
-    assert app.uow.commits == 1
-    request = app.uow.state.requests[receipt.request_id]
+    assert app.db.commits == 1
+    request = app.db.state.requests[receipt.request_id]
     assert (request.status, request.product_count, request.image_count) == (RequestStatus.PENDING, 2, 3)
-    assert [row.serial for row in app.uow.state.products[receipt.request_id]] == [1, 2]
+    assert [row.serial for row in app.db.state.products[receipt.request_id]] == [1, 2]
 
 
 def test_ingest_keeps_the_options(app):
@@ -82,7 +83,7 @@ def test_ingest_keeps_the_options(app):
 
     receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")), options)
 
-    assert app.uow.state.requests[receipt.request_id].options == options
+    assert app.db.state.requests[receipt.request_id].options == options
 
 
 def test_a_bad_row_anywhere_stores_nothing(app):
@@ -91,14 +92,14 @@ def test_a_bad_row_anywhere_stores_nothing(app):
     with pytest.raises(CsvRejected, match="line 4, column 'Product Name': is empty"):
         app.ingest(io.BytesIO(data))
 
-    assert app.uow.commits == 0
-    assert app.uow.state.requests == {} and app.uow.state.products == {}
+    assert app.db.commits == 0
+    assert app.db.state.requests == {} and app.db.state.products == {}
 
 
 def test_an_upload_may_register_its_webhook(app):
     receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")), webhook_url="https://hooks.example/in")
 
-    webhook = app.uow.state.webhooks[receipt.webhook.id]
+    webhook = app.db.state.webhooks[receipt.webhook.id]
     assert (webhook.request_id, webhook.url, webhook.format) == (
         receipt.request_id,
         "https://hooks.example/in",
@@ -111,7 +112,7 @@ def test_an_unsafe_webhook_refuses_the_upload_before_reading_it(app):
     with pytest.raises(UnsafeUrl):
         app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")), webhook_url="http://internal.example/hook")
 
-    assert app.uow.state.requests == {}
+    assert app.db.state.requests == {}
 
 
 def test_status_counts_products_and_images(app):
@@ -181,7 +182,7 @@ def test_a_webhook_registered_before_the_end_waits(app):
 
     app.register("https://hooks.example/in", receipt.request_id)
 
-    assert app.uow.state.deliveries == {}
+    assert app.db.state.deliveries == {}
 
 
 def test_a_webhook_registered_after_the_end_is_queued_at_once(app):
@@ -190,7 +191,7 @@ def test_a_webhook_registered_after_the_end_is_queued_at_once(app):
 
     webhook = app.register("https://hooks.example/in", receipt.request_id, WebhookFormat.MULTIPART_CSV)
 
-    [delivery] = app.uow.state.deliveries.values()
+    [delivery] = app.db.state.deliveries.values()
     assert (delivery.webhook_id, delivery.next_attempt_at) == (webhook.id, app.clock.now())
     assert delivery.payload["type"] == "request.completed"
     assert delivery.payload["data"]["status"] == "completed"
@@ -207,7 +208,7 @@ def test_a_global_webhook_needs_no_request(app):
     webhook = app.register("https://hooks.example/all")
 
     assert webhook.request_id is None
-    assert app.uow.state.webhooks[webhook.id].url == "https://hooks.example/all"
+    assert app.db.state.webhooks[webhook.id].url == "https://hooks.example/all"
 
 
 def test_every_image_status_is_one_of_the_lifecycle(app):

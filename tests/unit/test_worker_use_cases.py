@@ -21,11 +21,11 @@ from imgopt.domain.webhooks import DeliveryStatus, RetrySchedule, WebhookFormat
 from tests.support import csv_bytes
 from tests.unit.fakes import (
     AllowListUrlPolicy,
+    FakeDatabase,
     FakeFetcher,
     FakeOptimizer,
     FakeSender,
     FakeStorage,
-    FakeUnitOfWork,
     FixedClock,
     SequentialIds,
 )
@@ -37,7 +37,8 @@ class World:
     """The worker's use cases on fakes, with a real thread pool."""
 
     def __init__(self, images: dict, statuses: list | None = None) -> None:
-        self.uow = FakeUnitOfWork()
+        self.db = FakeDatabase()
+        self.uow = self.db.unit_of_work
         self.clock = FixedClock(datetime.now(UTC))  # receivers check signature timestamps against real time
         ids = SequentialIds()
         links = Links("http://imgopt.test")
@@ -158,7 +159,7 @@ def test_a_job_abandoned_too_often_fails_without_being_fetched(world):
     w = world({"https://o.example/1.jpg": JPEG})
     receipt = w.upload("1,P,https://o.example/1.jpg")
     for _ in range(3):
-        with w.uow as uow:
+        with w.uow() as uow:
             uow.jobs.claim("dying-worker", 10, w.clock.now(), w.clock.now() + timedelta(seconds=1))
             uow.commit()
         w.clock.advance(seconds=2)

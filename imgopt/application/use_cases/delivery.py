@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from imgopt.application.ports import Clock, UnitOfWork, WebhookSender
+from imgopt.application.ports import Clock, UnitOfWorkFactory, WebhookSender
 from imgopt.application.use_cases.status import ExportOutputCsv
 from imgopt.domain.webhooks import AttemptResult, Delivery, RetrySchedule, Webhook, WebhookFormat, signature_headers
 
@@ -32,7 +32,7 @@ class DeliverWebhooks:
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        uow: UnitOfWorkFactory,
         sender: WebhookSender,
         clock: Clock,
         export_output_csv: ExportOutputCsv,
@@ -48,7 +48,7 @@ class DeliverWebhooks:
 
     def __call__(self) -> int:
         now = self._clock.now()
-        with self._uow as uow:
+        with self._uow() as uow:
             due = uow.deliveries.claim_due(self._options.worker_id, self._options.batch, now, now + self._options.lease)
             webhooks = {delivery.webhook_id: uow.webhooks.get(delivery.webhook_id) for delivery in due}
             uow.commit()
@@ -68,7 +68,7 @@ class DeliverWebhooks:
         self._save(delivery.after(result, self._options.schedule), result, disable=webhook.id if result.gone else None)
 
     def _save(self, delivery: Delivery, result: AttemptResult, disable: UUID | None = None) -> None:
-        with self._uow as uow:
+        with self._uow() as uow:
             uow.deliveries.record_attempt(delivery, result)
             if disable is not None:
                 uow.webhooks.disable(disable)

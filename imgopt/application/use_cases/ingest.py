@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from uuid import UUID
 
-from imgopt.application.ports import Clock, IdGenerator, UnitOfWork
+from imgopt.application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.domain.model import UploadRequest
 from imgopt.domain.options import OptimizationOptions
@@ -29,7 +29,12 @@ class IngestCsv:
     """
 
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, limits: CsvLimits, register_webhook: RegisterWebhook
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        limits: CsvLimits,
+        register_webhook: RegisterWebhook,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -47,7 +52,7 @@ class IngestCsv:
         request_id = self._ids.uuid()
         webhook = self._register_webhook.prepare(webhook_url, request_id, webhook_format) if webhook_url else None
         reader = ProductCsvReader(csv_file, self._limits)
-        with self._uow as uow:
+        with self._uow() as uow:
             uow.products.add_many(request_id, reader)
             reader.raise_if_invalid()
             request = UploadRequest(

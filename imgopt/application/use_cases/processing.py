@@ -14,7 +14,7 @@ from imgopt.application.ports import (
     ImageOptimizer,
     ImageStorage,
     OptimizeFailed,
-    UnitOfWork,
+    UnitOfWorkFactory,
 )
 from imgopt.application.use_cases.announcement import Announcer
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
@@ -50,7 +50,7 @@ class ProcessImages:
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        uow: UnitOfWorkFactory,
         fetcher: ImageFetcher,
         optimizer: ImageOptimizer,
         storage: ImageStorage,
@@ -104,7 +104,7 @@ class ProcessImages:
         if limit <= 0:
             return []
         now = self._clock.now()
-        with self._uow as uow:
+        with self._uow() as uow:
             jobs = uow.jobs.claim(self._options.worker_id, limit, now, now + self._options.lease)
             uow.commit()
         return jobs
@@ -138,7 +138,7 @@ class ProcessImages:
         if not outcomes:
             return 0
         now = self._clock.now()
-        with self._uow as uow:
+        with self._uow() as uow:
             for request_id in uow.jobs.record(self._options.worker_id, outcomes, now):
                 request = uow.requests.get_for_update(request_id)
                 images = uow.requests.summary(request_id).images
@@ -154,7 +154,7 @@ class ProcessImages:
         recorded = self._record([future.result() for future in finished])
         log.info("stopping: recorded %d images, releasing %d", len(finished), len(unfinished))
         if unfinished:
-            with self._uow as uow:
+            with self._uow() as uow:
                 uow.jobs.release(self._options.worker_id, [running[future].released() for future in unfinished])
                 uow.commit()
         return recorded

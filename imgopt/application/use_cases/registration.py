@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from imgopt.application.errors import RequestNotFound
-from imgopt.application.ports import Clock, IdGenerator, UnitOfWork, UnsafeUrl, UrlPolicy
+from imgopt.application.ports import Clock, IdGenerator, UnitOfWorkFactory, UnsafeUrl, UrlPolicy
 from imgopt.application.use_cases.announcement import Announcer
 from imgopt.domain.product_csv import url_problem
 from imgopt.domain.webhooks import Webhook, WebhookFormat
@@ -11,7 +11,7 @@ from imgopt.domain.webhooks import Webhook, WebhookFormat
 
 class RegisterWebhook:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, url_policy: UrlPolicy, announcer: Announcer
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, url_policy: UrlPolicy, announcer: Announcer
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -21,7 +21,7 @@ class RegisterWebhook:
 
     def __call__(self, url: str, request_id: UUID | None = None, format: WebhookFormat = WebhookFormat.JSON) -> Webhook:
         webhook = self.prepare(url, request_id, format)
-        with self._uow as uow:
+        with self._uow() as uow:
             if request_id is not None:
                 request = uow.requests.get_for_update(request_id)
                 if request is None:

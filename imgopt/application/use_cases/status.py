@@ -8,7 +8,7 @@ from uuid import UUID
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.links import Links
-from imgopt.application.ports import UnitOfWork
+from imgopt.application.ports import UnitOfWorkFactory
 from imgopt.domain.product_csv import OUTPUT_HEADER
 from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.webhooks import AttemptResult, Delivery
@@ -23,13 +23,13 @@ class StatusReport:
 
 
 class GetStatus:
-    def __init__(self, uow: UnitOfWork, links: Links) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, links: Links) -> None:
         self._uow = uow
         self._links = links
 
     def __call__(self, request_id: UUID, details: bool = False) -> StatusReport:
         # The summary alone is one statement; the details stream rows, which takes a transaction.
-        with self._uow if details else self._uow.read() as uow:
+        with self._uow() if details else self._uow().read() as uow:
             summary = uow.requests.summary(request_id)
             if summary is None:
                 raise RequestNotFound(f"no request with id {request_id}")
@@ -43,12 +43,12 @@ class GetStatus:
 class ExportOutputCsv:
     """The original's output CSV, one row per input row, outputs in input order."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
     def __call__(self, request_id: UUID) -> Iterator[bytes]:
         """Check at once that the request exists and has finished; then stream the file in chunks."""
-        with self._uow.read() as uow:
+        with self._uow().read() as uow:
             summary = uow.requests.summary(request_id)
         if summary is None:
             raise RequestNotFound(f"no request with id {request_id}")
@@ -63,7 +63,7 @@ class ExportOutputCsv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(OUTPUT_HEADER)
-        with self._uow as uow:
+        with self._uow() as uow:
             for count, product in enumerate(uow.products.details(request_id), start=1):
                 writer.writerow(product.output_row())
                 if count % 1000 == 0:
