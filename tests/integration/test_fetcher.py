@@ -408,3 +408,15 @@ def test_closing_the_fetcher_aborts_a_download_running_on_another_thread():
 
     assert not thread.is_alive()
     assert len(failures) == 1 and failures[0].transient
+
+
+def test_a_closed_fetcher_connects_nowhere():
+    with LocalServer() as origin:
+        origin.route("/photo.jpg", Reply(corpus_bytes("small-320x240.jpg")))
+        fetcher = HttpxImageFetcher(AddressGuard(allow_private_networks=True))
+        fetcher.close()
+
+        with pytest.raises(FetchFailed):
+            fetcher.fetch(origin.url("/photo.jpg"))
+
+    assert origin.requests == []

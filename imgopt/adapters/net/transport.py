@@ -95,16 +95,22 @@ class GuardedBackend(httpcore.SyncBackend):
         self._guard = guard
         self._streams: weakref.WeakSet[_DeadlineStream] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._closed = False
 
     def abort_all(self) -> None:
+        """Abort every open connection, and any opened from now on (a thread may be connecting right now)."""
         with self._lock:
+            self._closed = True
             streams = list(self._streams)
         for stream in streams:
             stream.abort()
 
     def track(self, stream: "_DeadlineStream") -> "_DeadlineStream":
         with self._lock:
-            self._streams.add(stream)
+            if not self._closed:
+                self._streams.add(stream)
+                return stream
+        stream.abort()
         return stream
 
     def connect_tcp(
@@ -115,6 +121,8 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        if self._closed:
+            raise httpcore.ConnectError("the transport is closed")
         *fallbacks, last = self._guard.resolve(host, port)
         for _, address in fallbacks:
             with contextlib.suppress(httpcore.ConnectError, httpcore.ConnectTimeout):
