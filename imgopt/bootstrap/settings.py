@@ -34,6 +34,7 @@ class Settings:
     fetch_total_timeout: float = 60.0
     webhook_timeout: float = 10.0
     webhook_retry_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
+    status_cache_seconds: float = 0.25
 
     def __post_init__(self) -> None:
         for name in ("max_upload_bytes", "max_rows", "max_image_bytes", "max_pixels", "lease_seconds", "max_attempts"):

@@ -19,6 +19,7 @@ from imgopt.entrypoints.http.controllers import (
     WebhookController,
 )
 from imgopt.entrypoints.http.errors import EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.status_cache import StatusCache
 
 SMALL_BODY_LIMIT = 64 * 1024
 
@@ -32,6 +33,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
     mimetypes.add_type("image/avif", ".avif")
     files_dir = settings.data_dir / "files"
     files_dir.mkdir(parents=True, exist_ok=True)
+    status_cache = StatusCache(settings.status_cache_seconds)
     uploads = Router(path="/", route_handlers=[UploadController], request_max_body_size=settings.max_upload_bytes)
     return Litestar(
         route_handlers=[
@@ -47,6 +49,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
             "export_output_csv": _provide(container.use_cases.export_output_csv),
             "register_webhook": _provide(container.use_cases.register_webhook),
             "links": _provide(container.core.links),
+            "status_cache": Provide(lambda: status_cache, sync_to_thread=False),
             "engine": _provide(container.persistence.engine),
         },
         exception_handlers=EXCEPTION_HANDLERS,

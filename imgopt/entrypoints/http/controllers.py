@@ -3,7 +3,8 @@
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.response import Stream
@@ -17,6 +18,7 @@ from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.webhooks import InvalidWebhook, WebhookFormat, summary_document
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.errors import ApiError, problem
+from imgopt.entrypoints.http.status_cache import StatusCache
 
 
 def parse_uuid(value: str, field: str) -> UUID:
@@ -79,16 +81,27 @@ class UploadController(Controller):
 class StatusController(Controller):
     path = "/status/{request_id:str}"
 
-    @get(sync_to_thread=True, summary="Progress of one upload")
-    def status(
+    @get(summary="Progress of one upload")
+    async def status(
         self,
         request_id: FromPath[str],
         get_status: NamedDependency[GetStatus],
+        status_cache: NamedDependency[StatusCache],
         details: FromQuery[bool] = False,
-    ) -> schemas.StatusResponse:
+    ) -> Response[schemas.StatusResponse]:
         """Counts of products and images, bytes in and out, and `outputCsvUrl` once finished.
-        `?details=true` adds every product and image, and every webhook delivery attempt."""
-        return status_response(get_status(parse_uuid(request_id, "requestId"), details=details), details)
+        `?details=true` adds every product and image, and every webhook delivery attempt.
+        Without details the answer may be up to IMGOPT_STATUS_CACHE_SECONDS old."""
+        identifier = parse_uuid(request_id, "requestId")
+        if details:
+            report = await sync_to_thread(get_status, identifier, details=True)
+            return Response(status_response(report, details=True))
+        body = status_cache.get(identifier)
+        if body is None:
+            report = await sync_to_thread(get_status, identifier)
+            body = msgspec.json.encode(status_response(report, details=False))
+            status_cache.put(identifier, body)
+        return Response(body, media_type=MediaType.JSON)
 
     @get("/output.csv", sync_to_thread=True, summary="The output CSV of a finished upload", media_type="text/csv")
     def output_csv(self, request_id: FromPath[str], export_output_csv: NamedDependency[ExportOutputCsv]) -> Stream:
