@@ -112,9 +112,7 @@ def pipeline(quick: bool) -> Result:
         Verdict(f"imgopt / bare kernel images per CPU-second ({cpu_label})", median(cpu_ratios), samples=cpu_ratios),
         Verdict("imgopt CPU beyond the kernel's, per image", median(extra_ms), "ms", samples=extra_ms),
     ]
-    result.notes.append(
-        f"every round checked: {'; '.join(_describe(check) for check in checks)}; webhook signatures verified"
-    )
+    result.notes.append(f"every round checked: {_describe_all(checks)}; webhook signatures verified")
     result.details = {"images": count, "rounds": rounds, "workers": WORKERS, "checks": checks, "samples": samples}
     return result
 
