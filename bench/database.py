@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psutil
 import psycopg
 
 from bench.workspace import work_dir
@@ -41,3 +42,38 @@ def _answers(url: str) -> bool:
             return True
     except psycopg.Error:
         return False
+
+
+def backend_cpu(database_url: str) -> dict[int, float] | None:
+    """CPU seconds (user + system) used so far by each PostgreSQL backend connected to `database_url`.
+
+    None when the backends are not processes of this host (a remote server, or one in a container
+    whose process ids mean nothing here): each id is checked to be a postgres process serving this
+    database before its time is read. The asking connection itself is left out.
+    """
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        name, pids = connection.execute(
+            "SELECT current_database(), array_agg(pid) FILTER (WHERE pid <> pg_backend_pid()) "
+            "FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchone()
+    times = {}
+    for pid in pids or []:
+        try:
+            process = psutil.Process(pid)
+            if name not in " ".join(process.cmdline()):
+                return None
+            cpu = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue  # it ended between the query and now, or it lives in another pid namespace
+        except psutil.AccessDenied:
+            return None
+        times[pid] = cpu.user + cpu.system
+    # Backends that all vanished on the way are ids of another namespace (a container), not a fast exit.
+    return None if pids and not times else times
+
+
+def backend_cpu_used(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    """CPU seconds the backends used between two `backend_cpu` readings (a backend new since `before` counts whole)."""
+    if before is None or after is None:
+        return None
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())

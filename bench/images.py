@@ -1,6 +1,7 @@
 """Distinct photos for the kernel benchmarks: shifted, flipped, colour-tweaked copies of the corpus photo."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,9 @@ def photo_variants(count: int) -> list[Path]:
             pixels = np.asarray(photo.convert("RGB"))
         shift = RECIPE["max_shift"]
         padded = np.pad(pixels, ((shift, shift), (shift, shift), (0, 0)), mode="reflect")
-        for index, path in missing:
-            _write_variant(padded, pixels.shape, index, path)
+        # numpy and Pillow's encoder release the GIL for most of the work: two threads nearly halve the wait.
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda item: _write_variant(padded, pixels.shape, *item), missing))
     return paths
 
 

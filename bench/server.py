@@ -48,7 +48,7 @@ class ServerProcess:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self._process.returncode}: {self._log_tail()}")
+                raise RuntimeError(f"{self.name} exited with {self._process.returncode}: {self.log_tail()}")
             try:
                 if httpx.get(self.url + self.ready_path, timeout=2).status_code == 200:
                     return self
@@ -56,7 +56,7 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         self.__exit__()
-        raise RuntimeError(f"{self.name} did not answer on {self.ready_path} within 120 s: {self._log_tail()}")
+        raise RuntimeError(f"{self.name} did not answer on {self.ready_path} within 120 s: {self.log_tail()}")
 
     def __exit__(self, *exc_info: object) -> None:
         if self._process is None or self._process.poll() is not None:
@@ -77,7 +77,17 @@ class ServerProcess:
                 total += process.memory_info().rss
         return total
 
-    def _log_tail(self) -> str:
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server and any children it started, so far."""
+        parent = psutil.Process(self.pid)
+        total = 0.0
+        for process in [parent, *parent.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-2000:]
 
 
@@ -113,6 +123,15 @@ class PeakRss:
 
 def imgopt_api(database_url: str, name: str, **settings: str) -> ServerProcess:
     """`imgopt api` on a free port against `database_url`, migrating on start, data under bench/.work."""
+    return _imgopt("api", database_url, name, **settings)
+
+
+def imgopt_serve(database_url: str, name: str, **settings: str) -> ServerProcess:
+    """`imgopt serve` (the API and the worker in one process), otherwise as `imgopt_api`."""
+    return _imgopt("serve", database_url, name, **settings)
+
+
+def _imgopt(command: str, database_url: str, name: str, **settings: str) -> ServerProcess:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("IMGOPT_")}
     env.update(
@@ -120,5 +139,5 @@ def imgopt_api(database_url: str, name: str, **settings: str) -> ServerProcess:
         IMGOPT_DATA_DIR=str(work_dir("data", name)),
         **{f"IMGOPT_{key.upper()}": value for key, value in settings.items()},
     )
-    argv = [sys.executable, "-m", "imgopt.entrypoints.cli", "api", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [sys.executable, "-m", "imgopt.entrypoints.cli", command, "--host", "127.0.0.1", "--port", str(port)]
     return ServerProcess(name, argv, env, port)
