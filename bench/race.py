@@ -9,7 +9,7 @@ from pathlib import Path
 from bench import sharp
 from bench.result import Goal, Verdict
 from bench.stats import column, interleave, median, paired_ratios
-from bench.subjects import Kernel, Unavailable, run_threads
+from bench.subjects import Kernel, run_threads
 from bench.workspace import work_dir
 
 WORKERS = 2
@@ -56,11 +56,7 @@ def race(
     missing: dict[str, str] = {}
     runs = {}
     for name, factory in factories.items():
-        try:
-            kernel = factory()
-        except Unavailable as exc:
-            missing[name] = str(exc)
-            continue
+        kernel = factory()
         run_threads(kernel, inputs[:2], WORKERS)  # warm-up: lazy imports, first allocations
 
         def timed(name: str = name, kernel: Kernel = kernel) -> dict[str, float]:

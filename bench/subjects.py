@@ -7,26 +7,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
+from imgopt.adapters.imaging.pillow import PillowOptimizer
+from imgopt.bootstrap.settings import Settings
+from imgopt.bootstrap.tuning import keep_freed_memory
 from imgopt.domain.options import OptimizationOptions
 
 Kernel = Callable[[bytes], bytes]
 
 
-class Unavailable(Exception):
-    """A subject that cannot run here; the message is shown in its place."""
-
-
 def imgopt_optimizer(options: OptimizationOptions) -> Kernel:
-    """The project's optimizer, imported lazily: it lives on another branch until the lead merges it."""
-    try:
-        from imgopt.adapters.imaging.pillow import PillowOptimizer
-    except ModuleNotFoundError as exc:
-        # Only a missing module means "not here yet"; any other import error is a real failure.
-        if exc.name in ("imgopt.adapters.imaging", "imgopt.adapters.imaging.pillow"):
-            raise Unavailable("optimizer not available on this branch") from exc
-        raise
-    from imgopt.bootstrap.settings import Settings
+    """The project's optimizer, in the process set up as `imgopt worker` sets up its own.
 
+    The allocator setting is process-wide, so the bare Pillow loops measured in this process get
+    it too: they are compared with the best Pillow can do here, not with a handicapped one.
+    """
+    keep_freed_memory()
     optimizer = PillowOptimizer(max_pixels=Settings().max_pixels)
     return lambda data: optimizer.optimize(data, options).data
 

@@ -11,6 +11,7 @@ from imgopt.adapters.postgres.engine import migrate as apply_migrations
 from imgopt.bootstrap.containers import Container, create_container
 from imgopt.bootstrap.database import with_database
 from imgopt.bootstrap.settings import Settings
+from imgopt.bootstrap.tuning import keep_freed_memory
 from imgopt.entrypoints.http.app import create_app
 from imgopt.entrypoints.worker import Loop, Worker
 
@@ -27,6 +28,7 @@ def prepare(settings: Settings, migrate: bool = True) -> tuple[Settings, Contain
 
 
 def build_worker(container: Container, settings: Settings) -> Worker:
+    keep_freed_memory()
     stop = threading.Event()
     interval = settings.worker_poll_seconds
     loops = [
