@@ -9,6 +9,7 @@ report every image optimized: a run with a failed image is an error, never a fig
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,15 +66,16 @@ def pipeline(quick: bool) -> Result:
     )
     kernel = imgopt_optimizer(OptimizationOptions())
     data = list(inputs.values())
-    run_threads(kernel, data[:2], WORKERS)
     data_dir = _fresh_data_dir("pipeline")
     checks: list[dict] = []
     with (
+        ThreadPoolExecutor(WORKERS) as pool,
         scratch_database("pipeline") as database_url,
         Origin(inputs) as origin,
         Receiver() as receiver,
         _serve(database_url, "pipeline") as server,
     ):
+        run_threads(kernel, data[:2], pool)
         trips = _Trips(server, origin, receiver, database_url, data_dir)
         trips.run("warm-up", list(inputs)[:2], timeout=120)
 
@@ -83,7 +85,7 @@ def pipeline(quick: bool) -> Result:
             return trip.figures(count)
 
         def bare_kernel() -> dict[str, float]:
-            seconds, cpu_seconds, _ = run_threads(kernel, data, WORKERS)
+            seconds, cpu_seconds, _ = run_threads(kernel, data, pool)
             return {"rate": count / seconds, "cpu_rate": count / cpu_seconds, "seconds": seconds, "cpu": cpu_seconds}
 
         samples = interleave({"imgopt": through_imgopt, "kernel": bare_kernel}, rounds)

@@ -1,8 +1,10 @@
 """Kernel subjects timed in interleaved rounds, two workers each: rates, first-round outputs, who could not run."""
 
+import contextlib
 import math
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,16 +53,29 @@ def race(
     factories: dict[str, Callable[[], Kernel]], sharp_task: str, files: list[Path], rounds: int, sharp_cache: bool
 ) -> Race:
     """Python subjects from `factories` and sharp's `sharp_task`, over `files`, in `rounds` interleaved rounds."""
+    with contextlib.ExitStack() as pools:
+        return _race(factories, sharp_task, files, rounds, sharp_cache, pools)
+
+
+def _race(
+    factories: dict[str, Callable[[], Kernel]],
+    sharp_task: str,
+    files: list[Path],
+    rounds: int,
+    sharp_cache: bool,
+    pools: contextlib.ExitStack,
+) -> Race:
     inputs = [file.read_bytes() for file in files]
     outputs: dict[str, list[bytes]] = {}
     missing: dict[str, str] = {}
     runs = {}
     for name, factory in factories.items():
         kernel = factory()
-        run_threads(kernel, inputs[:2], WORKERS)  # warm-up: lazy imports, first allocations
+        pool = pools.enter_context(ThreadPoolExecutor(WORKERS))
+        run_threads(kernel, inputs[:2], pool)  # warm-up: lazy imports, first allocations
 
-        def timed(name: str = name, kernel: Kernel = kernel) -> dict[str, float]:
-            seconds, cpu_seconds, produced = run_threads(kernel, inputs, WORKERS)
+        def timed(name: str = name, kernel: Kernel = kernel, pool: ThreadPoolExecutor = pool) -> dict[str, float]:
+            seconds, cpu_seconds, produced = run_threads(kernel, inputs, pool)
             outputs.setdefault(name, produced)
             return {"rate": len(inputs) / seconds, "cpu_rate": len(inputs) / cpu_seconds}
 

