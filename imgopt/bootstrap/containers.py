@@ -132,7 +132,8 @@ class WorkerModule(containers.DeclarativeContainer):
     export_output_csv = providers.Dependency(instance_of=ExportOutputCsv)
 
     worker_id = providers.Singleton(new_worker_id)
-    image_pool = providers.Resource(_thread_pool, workers=config.concurrency, name="imgopt-image")
+    # A thread per image in flight: twice the cores, so downloads overlap optimizing (see WorkerOptions).
+    image_pool = providers.Resource(_thread_pool, workers=config.image_threads, name="imgopt-image")
     # Deliveries wait on receivers, not on the CPU: a few more threads than cores costs nothing.
     delivery_pool = providers.Resource(_thread_pool, workers=8, name="imgopt-webhook")
     worker_options = providers.Singleton(
@@ -209,6 +210,7 @@ def create_container(settings: Settings) -> Container:
         {
             **settings.as_config(),
             "concurrency": settings.concurrency,
+            "image_threads": 2 * settings.concurrency,
             "files_dir": settings.data_dir / "files",
             "pool_size": max(settings.concurrency + 4, 10),
         }

@@ -1,6 +1,7 @@
 """Process images: claim, fetch, optimize, store, record; finish requests and queue their webhooks."""
 
 import logging
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class WorkerOptions:
 
     @property
     def in_flight(self) -> int:
-        """Twice the threads: one image downloads while another is encoded."""
+        """Images held at once: while `concurrency` of them are optimized, as many more download."""
         return 2 * self.concurrency
 
 
@@ -67,6 +68,8 @@ class ProcessImages:
         self._announcer = announcer
         self._executor = executor
         self._options = options
+        # The executor has a thread per image in flight; only `concurrency` of them optimize at once.
+        self._cpu = threading.BoundedSemaphore(options.concurrency)
 
     def __call__(self, stop: Event | None = None) -> int:
         """Process until nothing is due (or `stop` is set); return how many images were recorded."""
@@ -116,7 +119,8 @@ class ProcessImages:
             return job.failed(failure, retry, self._clock.now())
         try:
             fetched = self._fetcher.fetch(job.url)
-            image = self._optimizer.optimize(fetched.data, job.options)
+            with self._cpu:
+                image = self._optimizer.optimize(fetched.data, job.options)
             key = f"{job.request_id}/{job.id}.{image.extension}"
             url = self._storage.put(key, image.data, image.media_type)
         except FetchFailed as exc:
