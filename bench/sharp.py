@@ -34,12 +34,16 @@ def install() -> Path:
     if installed.is_file() and json.loads(installed.read_text()).get("version") == wanted:
         return folder
     shutil.copyfile(MANIFEST, folder / "package.json")
-    npm = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-    )
+    try:
+        npm = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        raise SharpUnavailable(f"npm install sharp@{wanted} did not finish within 5 minutes") from None
     if npm.returncode != 0:
         raise SharpUnavailable(f"npm install sharp@{wanted} failed: {npm.stderr.strip()[-500:]}")
     return folder
