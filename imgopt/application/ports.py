@@ -52,8 +52,10 @@ class ImageJobRepository(abc.ABC):
     """The work queue: one job per image, claimed under a lease so workers never share one."""
 
     @abc.abstractmethod
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        """Up to `limit` jobs that are due, or whose lease expired, now held by `worker_id`.
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, reclaim_expired: bool = True
+    ) -> list[ImageJob]:
+        """Up to `limit` jobs that are due (and, with `reclaim_expired`, whose lease ran out), now held by `worker_id`.
 
         Each claim counts as an attempt, so a job whose workers keep dying shows it in `attempts`.
         """

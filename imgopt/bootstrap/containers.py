@@ -132,7 +132,7 @@ class WorkerModule(containers.DeclarativeContainer):
     export_output_csv = providers.Dependency(instance_of=ExportOutputCsv)
 
     worker_id = providers.Singleton(new_worker_id)
-    # A thread per image in flight: twice the cores, so downloads overlap optimizing (see WorkerOptions).
+    # Twice as many threads as cores, so downloads overlap optimizing (see WorkerOptions.threads).
     image_pool = providers.Resource(_thread_pool, workers=config.image_threads, name="imgopt-image")
     # Deliveries wait on receivers, not on the CPU: a few more threads than cores costs nothing.
     delivery_pool = providers.Resource(_thread_pool, workers=8, name="imgopt-webhook")

@@ -4,6 +4,7 @@ import argparse
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
 import uvicorn
 
@@ -68,8 +69,12 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
     worker = build_worker(container, settings)
-    app = create_app(container, settings)
+    # The worker stops before the container releases the engine, the pools and the HTTP clients it uses.
+    app = create_app(container, settings, on_shutdown=[worker.stop])
     settle_garbage_collector()
+    # uvicorn handles SIGTERM and SIGINT while it runs, then raises the signal again into the handler
+    # it found: with the default one there, the process would die before the worker could stop.
+    _on_stop_signals(worker.request_stop)
     worker.start()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -81,9 +86,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 def work(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
     worker = build_worker(container, settings)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: worker.request_stop())
+    _on_stop_signals(worker.request_stop)
     worker.start()
     worker.wait()
     container.shutdown_resources()
     return 0
+
+
+def _on_stop_signals(stop: Callable[[], None]) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop())

@@ -150,7 +150,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_no_output(
 def test_sigterm_releases_what_cannot_finish_in_the_grace_period(container, clean_database, origin, workers):
     worker = workers("stopping", IMGOPT_WORKER_STOP_GRACE_SECONDS="1")
     receipt = upload_images(container, origin, 20, delay=30)
-    wait_for(lambda: summary(container, receipt.request_id).images.processing == 4, timeout=30)
+    wait_for(lambda: summary(container, receipt.request_id).images.processing >= 4, timeout=30)
 
     worker.signal(signal.SIGTERM)
     code = worker.wait(20)

@@ -131,14 +131,16 @@ class FakeJobs(ImageJobRepository):
     def __init__(self, state: State) -> None:
         self.state = state
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, reclaim_expired: bool = True
+    ) -> list[ImageJob]:
         self._expand(now)
         claimed = []
         for job in sorted(self.state.jobs.values(), key=lambda j: j["id"]):
             if len(claimed) == limit:
                 break
             due = job["status"] is ImageStatus.PENDING and job["next_attempt_at"] <= now
-            expired = job["status"] is ImageStatus.PROCESSING and job["lease_until"] < now
+            expired = reclaim_expired and job["status"] is ImageStatus.PROCESSING and job["lease_until"] < now
             if due or expired:
                 job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
                 job["attempts"] += 1

@@ -86,17 +86,22 @@ class HttpxImageFetcher(ImageFetcher):
         declared = _content_length(response)
         if declared is not None and declared > self._max_bytes:
             raise _failed(f"the image is {_size(declared)}, over the {_size(self._max_bytes)} limit")
-        data = bytearray()
+        # Chunks are joined once at the end: growing one buffer would copy the image again and again.
+        chunks: list[bytes] = []
+        size = 0
+        sniffed = False
         for chunk in response.iter_raw():
-            data += chunk
-            if len(data) > self._max_bytes:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self._max_bytes:
                 raise _failed(f"the image is larger than the {_size(self._max_bytes)} limit")
-            if len(data) >= SNIFF_BYTES and sniff(data[:SNIFF_BYTES]) is None:
-                # Not an image: say so now rather than after downloading the rest of it.
-                break
-        if not data:
+            if not sniffed and size >= SNIFF_BYTES:
+                sniffed = True
+                if sniff(b"".join(chunks)[:SNIFF_BYTES]) is None:
+                    break  # not an image: say so now rather than after downloading the rest of it
+        if not size:
             raise _failed(f"{place(target)} sent an empty response")
-        return bytes(data)
+        return b"".join(chunks)
 
 
 def _redirect_target(response: httpx.Response, target: httpx.URL) -> httpx.URL:

@@ -142,9 +142,11 @@ class PostgresImageJobRepository(ImageJobRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, reclaim_expired: bool = True
+    ) -> list[ImageJob]:
         params = {"worker": worker_id, "now": now, "lease_until": lease_until}
-        jobs = self._claim(_RECLAIM_EXPIRED, limit, params)
+        jobs = self._claim(_RECLAIM_EXPIRED, limit, params) if reclaim_expired else []
         jobs += self._claim(_CLAIM_DUE, limit - len(jobs), params)
         while len(jobs) < limit and self._expand(now, max(limit - len(jobs), _MIN_SLICE)):
             jobs += self._claim(_CLAIM_DUE, limit - len(jobs), params)

@@ -34,9 +34,14 @@ class WorkerOptions:
     stop_grace: timedelta = timedelta(seconds=10)
 
     @property
-    def in_flight(self) -> int:
-        """Images held at once: while `concurrency` of them are optimized, as many more download."""
+    def threads(self) -> int:
+        """Threads working on images: while `concurrency` of them optimize, as many more download."""
         return 2 * self.concurrency
+
+    @property
+    def held(self) -> int:
+        """Jobs claimed at once; the ones no thread has started yet wait under their lease, costing no memory."""
+        return 4 * self.concurrency
 
 
 class ProcessImages:
@@ -68,7 +73,7 @@ class ProcessImages:
         self._announcer = announcer
         self._executor = executor
         self._options = options
-        # The executor has a thread per image in flight; only `concurrency` of them optimize at once.
+        # The executor has `threads` threads; only `concurrency` of them optimize at once.
         self._cpu = threading.BoundedSemaphore(options.concurrency)
 
     def __call__(self, stop: Event | None = None) -> int:
@@ -79,10 +84,12 @@ class ProcessImages:
         first_done_at = 0.0
         recorded = 0
         queue_empty = False
+        reclaim_expired = True  # once a call: a dead worker's images come back within one tick
         while True:
-            if not stop.is_set() and not queue_empty and len(running) <= self._options.concurrency:
-                wanted = self._options.in_flight - len(running)
-                jobs = self._claim(wanted)
+            if not stop.is_set() and not queue_empty and len(running) <= self._options.threads:
+                wanted = self._options.held - len(running)
+                jobs = self._claim(wanted, reclaim_expired)
+                reclaim_expired = False
                 queue_empty = len(jobs) < wanted
                 for job in jobs:
                     running[self._executor.submit(self._process, job)] = job
@@ -103,12 +110,12 @@ class ProcessImages:
                 done, first_done_at = [], 0.0
         return recorded + self._record(done)
 
-    def _claim(self, limit: int) -> list[ImageJob]:
+    def _claim(self, limit: int, reclaim_expired: bool) -> list[ImageJob]:
         if limit <= 0:
             return []
         now = self._clock.now()
         with self._uow() as uow:
-            jobs = uow.jobs.claim(self._options.worker_id, limit, now, now + self._options.lease)
+            jobs = uow.jobs.claim(self._options.worker_id, limit, now, now + self._options.lease, reclaim_expired)
             uow.commit()
         return jobs
 

@@ -1,6 +1,7 @@
 """The application factory: routes, dependencies from the container, one error shape."""
 
 import mimetypes
+from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
 from dependency_injector import providers
@@ -28,7 +29,8 @@ def _provide(provider: providers.Provider) -> Provide:
     return Provide(lambda: provider(), sync_to_thread=False)
 
 
-def create_app(container: Container, settings: Settings) -> Litestar:
+def create_app(container: Container, settings: Settings, on_shutdown: Sequence[Callable[[], object]] = ()) -> Litestar:
+    """The API on `container`; `on_shutdown` runs before the container's resources are released."""
     mimetypes.add_type("image/webp", ".webp")
     mimetypes.add_type("image/avif", ".avif")
     files_dir = settings.data_dir / "files"
@@ -60,6 +62,6 @@ def create_app(container: Container, settings: Settings) -> Litestar:
             description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks.",
             path="/schema",
         ),
-        on_shutdown=[lambda: container.shutdown_resources()],
+        on_shutdown=[*on_shutdown, lambda: container.shutdown_resources()],
         logging_config=None,  # the process that hosts the app configures logging, once
     )
