@@ -1,44 +1,13 @@
 """The outside world of an end-to-end run, on loopback in the bench process: an image origin and a webhook receiver."""
 
-import http.server
 import threading
 import time
 from dataclasses import dataclass
 
-
-class _Server:
-    """A threading HTTP/1.1 server (keep-alive, one thread per connection) while the block runs."""
-
-    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="bench-http", daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+from imgopt.entrypoints.demo.local_http import LoopbackServer, QuietHandler
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def reply(self, status: int, body: bytes = b"", content_type: str = "text/plain") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class Origin(_Server):
+class Origin(LoopbackServer):
     """Serves in-memory JPEGs at `/<anything>/<name>`: the last path segment picks the file.
 
     The prefix lets every run ask for its images under URLs never asked before (so nothing in
@@ -50,7 +19,7 @@ class Origin(_Server):
         self.requests = 0
         origin = self
 
-        class Handler(_Handler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 origin.requests += 1
                 data = files.get(self.path.rsplit("/", 1)[-1])
@@ -69,7 +38,7 @@ class Arrival:
     body: bytes
 
 
-class Receiver(_Server):
+class Receiver(LoopbackServer):
     """Answers every POST 204 and keeps it, with the moment its body had been read; `wait` for the next one."""
 
     def __init__(self) -> None:
@@ -77,7 +46,7 @@ class Receiver(_Server):
         self._condition = threading.Condition()
         receiver = self
 
-        class Handler(_Handler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 arrival = Arrival(

@@ -265,14 +265,14 @@ class _Trips:
         self._client = httpx.Client(base_url=server.url, timeout=120)
 
     def run(self, label: str, names: list[str], timeout: float) -> _Trip:
-        csv = _csv(f"{self._origin.url}/{label}", names)
+        csv = _csv(f"{self._origin.base_url}/{label}", names)
         expected = self._receiver.count + 1
         serve_cpu, db_cpu, bench_cpu = self._server.cpu_seconds(), backend_cpu(self._database_url), time.process_time()
         wall_start, start = time.time(), time.perf_counter()
         response = self._client.post(
             "/upload",
             files={"file": ("products.csv", csv, "text/csv")},
-            data={"webhookUrl": f"{self._receiver.url}/hooks/{label}"},
+            data={"webhookUrl": f"{self._receiver.base_url}/hooks/{label}"},
         )
         upload_seconds = time.perf_counter() - start
         if response.status_code != 202 or response.json().get("images") != len(names):

@@ -1,4 +1,4 @@
-"""Two tiny loopback HTTP servers for the demo: an image origin and a webhook receiver."""
+"""Tiny loopback HTTP servers: the demo's image origin and webhook receiver (the benchmarks build on them too)."""
 
 import http.server
 import sys
@@ -15,7 +15,9 @@ class QuietHTTPServer(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _Server:
+class LoopbackServer:
+    """A threaded HTTP/1.1 server on a free loopback port, serving while the `with` block runs."""
+
     def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
         self._server = QuietHTTPServer(("127.0.0.1", 0), handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -30,7 +32,9 @@ class _Server:
         self._server.server_close()
 
 
-class _Quiet(http.server.BaseHTTPRequestHandler):
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """Keep-alive, no access log, and `reply` for a whole answer in one call."""
+
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: object) -> None:
@@ -44,11 +48,11 @@ class _Quiet(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class ImageOrigin(_Server):
+class ImageOrigin(LoopbackServer):
     """Serves fixed bytes by path, as a shop's image server would."""
 
     def __init__(self, files: dict[str, tuple[bytes, str]]) -> None:
-        class Handler(_Quiet):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 found = files.get(self.path)
                 self.reply(*(200, *found) if found else (404, b"not found"))
@@ -56,7 +60,7 @@ class ImageOrigin(_Server):
         super().__init__(Handler)
 
 
-class WebhookReceiver(_Server):
+class WebhookReceiver(LoopbackServer):
     """Keeps every POST it gets (headers and body) and answers 204; `received` is set on the first one."""
 
     def __init__(self) -> None:
@@ -64,7 +68,7 @@ class WebhookReceiver(_Server):
         self.received = threading.Event()
         receiver = self
 
-        class Handler(_Quiet):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
