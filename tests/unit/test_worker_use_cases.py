@@ -256,3 +256,24 @@ def test_the_multipart_format_sends_the_output_csv_and_metadata(world):
     assert f"5,Hat,https://o.example/1.jpg,http://imgopt.test/files/{receipt.request_id}/1.jpg".encode() in body
     metadata = body.split(b'name="metadata"')[1].split(b"\r\n\r\n", 1)[1].split(b"\r\n--")[0]
     assert json.loads(metadata)["requestId"] == str(receipt.request_id)
+
+
+def test_a_busy_worker_takes_back_a_dead_workers_images_without_waiting_for_its_queue_to_drain(world):
+    w = world({f"https://o.example/{n}.jpg": JPEG for n in range(1, 41)})
+    w.upload(*(f"{n},P{n},https://o.example/{n}.jpg" for n in range(1, 41)))
+    with w.uow() as uow:
+        [abandoned] = uow.jobs.claim("dead-worker", 1, w.clock.now(), w.clock.now() + timedelta(seconds=5))
+        uow.commit()
+    fetch = w.fetcher.fetch
+
+    def one_second_per_image(url: str):
+        w.clock.advance(seconds=1)
+        return fetch(url)
+
+    w.fetcher.fetch = one_second_per_image
+
+    w.process()
+
+    assert f"https://o.example/{abandoned.line - 1}.jpg" in w.fetcher.fetched
+    with w.uow() as uow:
+        assert uow.requests.summary(abandoned.request_id).images.optimized == 40

@@ -5,7 +5,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from threading import Event
 
 from imgopt.application.ports import (
@@ -31,6 +31,8 @@ class WorkerOptions:
     retry: RetryPolicy = RetryPolicy()
     # Outcomes are written in groups; a lone image is written at once, so latency stays low.
     record_after: timedelta = timedelta(milliseconds=100)
+    # Expired leases are rare (a worker died); looking for them on every claim would cost a statement each time.
+    reclaim_every: timedelta = timedelta(seconds=2)
     stop_grace: timedelta = timedelta(seconds=10)
 
     @property
@@ -84,12 +86,15 @@ class ProcessImages:
         first_done_at = 0.0
         recorded = 0
         queue_empty = False
-        reclaim_expired = True  # once a call: a dead worker's images come back within one tick
+        reclaimed_at: datetime | None = None
         while True:
             if not stop.is_set() and not queue_empty and len(running) <= self._options.threads:
                 wanted = self._options.held - len(running)
+                now = self._clock.now()
+                reclaim_expired = reclaimed_at is None or now - reclaimed_at >= self._options.reclaim_every
                 jobs = self._claim(wanted, reclaim_expired)
-                reclaim_expired = False
+                if reclaim_expired:
+                    reclaimed_at = now
                 queue_empty = len(jobs) < wanted
                 for job in jobs:
                     running[self._executor.submit(self._process, job)] = job
