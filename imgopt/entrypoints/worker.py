@@ -71,6 +71,9 @@ class Worker:
         log.info("worker stopped")
 
     def wait(self) -> None:
-        for thread in self._threads:
-            thread.join()
+        """Block until the loops end. Python runs signal handlers only when the main thread runs Python,
+        and a signal the kernel hands to another thread does not wake a join that never times out."""
+        while any(thread.is_alive() for thread in self._threads):
+            for thread in self._threads:
+                thread.join(timeout=0.2)
         log.info("worker stopped")
