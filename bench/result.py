@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 OK = "ok"
 FAILED = "failed"
-NOT_IMPLEMENTED = "not implemented yet"
 
 
 @dataclass(frozen=True)

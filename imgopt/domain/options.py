@@ -53,10 +53,6 @@ class OptimizationOptions:
             format=output_format,
         )
 
-    @property
-    def resizes(self) -> bool:
-        return self.max_width is not None or self.max_height is not None
-
 
 def _integer(name: str, value: str | int | None, default: int | None) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
