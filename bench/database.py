@@ -9,8 +9,9 @@ import psutil
 import psycopg
 
 from bench.workspace import work_dir
+from imgopt.adapters.postgres.embedded import embedded_postgres_url
 from imgopt.adapters.postgres.engine import libpq_url
-from imgopt.adapters.postgres.provision import create_database, drop_database, embedded_postgres_url
+from tests.postgres import create_database, drop_database
 
 MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 

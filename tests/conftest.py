@@ -1,19 +1,16 @@
 """A real PostgreSQL for the tests: IMGOPT_TEST_DATABASE_URL, else Docker, else an embedded server."""
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from imgopt.adapters.postgres.embedded import embedded_postgres_url
 from imgopt.adapters.postgres.engine import libpq_url, make_engine, migrate
-from imgopt.adapters.postgres.provision import (
-    container_postgres_url,
-    create_database,
-    docker_engine_answers,
-    drop_database,
-    embedded_postgres_url,
-)
+from tests.postgres import container_postgres_url, create_database, docker_engine_answers, drop_database
 
 TABLES = ", ".join(
     f"images.{table}"
@@ -22,7 +19,7 @@ TABLES = ", ".join(
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+def postgres_server():
     """The URL of a PostgreSQL server on which the tests may create databases."""
     configured = os.environ.get("IMGOPT_TEST_DATABASE_URL")
     if configured:
@@ -32,7 +29,11 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory):
         yield url
         stop()
     else:
-        yield embedded_postgres_url(tmp_path_factory.mktemp("postgres"))
+        # Not under pytest's own temporary folder: run as root, pgserver runs the server as a user of
+        # its own, which must be able to reach the data directory.
+        directory = Path(tempfile.mkdtemp(prefix="imgopt-test-postgres-"))
+        directory.chmod(0o755)
+        yield embedded_postgres_url(directory / "data")  # stopped when the test run exits
 
 
 @pytest.fixture(scope="session")

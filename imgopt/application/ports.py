@@ -5,17 +5,17 @@ Adapters implement them; tests replace them with hand-written fakes. Every port 
 """
 
 import abc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from imgopt.domain.errors import DomainError
-from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome, UploadRequest
+from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import ProductRow
+from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
@@ -25,17 +25,15 @@ class RequestRepository(abc.ABC):
     def add(self, request: UploadRequest) -> None: ...
 
     @abc.abstractmethod
-    def get(self, request_id: UUID) -> UploadRequest | None: ...
+    def get_for_update(self, request_id: UUID) -> UploadRequest | None:
+        """The request, locked until the unit of work ends (lock several in id order, or risk a deadlock)."""
 
     @abc.abstractmethod
-    def get_for_update(self, request_id: UUID) -> UploadRequest | None:
-        """The request, locked until the unit of work ends."""
+    def next_to_expand(self) -> UploadRequest | None:
+        """The oldest request with products not yet turned into jobs, locked until the unit of work ends."""
 
     @abc.abstractmethod
     def save(self, request: UploadRequest) -> None: ...
-
-    @abc.abstractmethod
-    def summary(self, request_id: UUID) -> StatusSummary | None: ...
 
 
 class ProductRepository(abc.ABC):
@@ -44,25 +42,28 @@ class ProductRepository(abc.ABC):
         """Store every row the iterable yields, in bulk, consuming it as it goes."""
 
     @abc.abstractmethod
-    def details(self, request_id: UUID) -> Iterator[ProductDetail]:
-        """Every product of the request in file order, with its images, streamed."""
+    def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
+        """How far the images of the products on `lines` have come, as this unit of work sees them."""
 
 
 class ImageJobRepository(abc.ABC):
     """The work queue: one job per image, claimed under a lease so workers never share one."""
 
     @abc.abstractmethod
-    def claim(
-        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, reclaim_expired: bool = True
-    ) -> list[ImageJob]:
-        """Up to `limit` jobs that are due (and, with `reclaim_expired`, whose lease ran out), now held by `worker_id`.
-
-        Each claim counts as an attempt, so a job whose workers keep dying shows it in `attempts`.
-        """
+    def add_for(self, request: UploadRequest, products: int, now: datetime) -> int:
+        """Create the jobs of the next `products` products after `request.expanded_line`; return the last line."""
 
     @abc.abstractmethod
-    def record(self, worker_id: str, outcomes: list[ImageOutcome], now: datetime) -> list[UUID]:
-        """Persist outcomes still held by `worker_id`; return the requests that now have no unfinished image."""
+    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
+        """Up to `limit` due jobs, now held by `worker_id`; each claim counts as an attempt."""
+
+    @abc.abstractmethod
+    def reclaim_expired(self, now: datetime) -> int:
+        """Put the jobs whose lease ran out (their worker died) back in the queue, due now; return how many."""
+
+    @abc.abstractmethod
+    def record(self, worker_id: str, outcomes: list[ImageOutcome], now: datetime) -> list[ImageOutcome]:
+        """Persist the outcomes of jobs `worker_id` still holds; return those (the others were reclaimed)."""
 
     @abc.abstractmethod
     def release(self, worker_id: str, jobs: list[ImageJob]) -> None:
@@ -91,23 +92,19 @@ class DeliveryRepository(abc.ABC):
     def add(self, delivery: Delivery) -> None: ...
 
     @abc.abstractmethod
-    def claim_due(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[Delivery]: ...
+    def claim_due(
+        self, limit: int, now: datetime, lease_until: datetime, skip_webhooks: Collection[UUID] = ()
+    ) -> list[Delivery]:
+        """Up to `limit` due deliveries, at most one per webhook and none for `skip_webhooks`,
+        hidden from other workers until `lease_until`."""
 
     @abc.abstractmethod
     def record_attempt(self, delivery: Delivery, result: AttemptResult) -> None:
         """Save `delivery` (already advanced past the attempt) and log the attempt."""
 
-    @abc.abstractmethod
-    def for_request(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]: ...
-
 
 class UnitOfWork(abc.ABC):
-    """One transaction over every repository; rolled back unless `commit` is called.
-
-    `read()` is the same repositories for single reads: no transaction is held, each read
-    sees what is committed when it runs, nothing may be written, and nothing may be streamed
-    (a streamed result needs the transaction of the unit of work itself).
-    """
+    """One transaction over every repository; rolled back unless `commit` is called."""
 
     requests: RequestRepository
     products: ProductRepository
@@ -127,12 +124,30 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def rollback(self) -> None: ...
 
-    @abc.abstractmethod
-    def read(self) -> AbstractContextManager[Self]: ...
-
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 """A new unit of work for each transaction: use cases share no transaction state, whatever thread runs them."""
+
+
+class StatusReader(abc.ABC):
+    """Read models straight from what is committed: no unit of work, nothing written."""
+
+    @abc.abstractmethod
+    def summary(self, request_id: UUID) -> StatusSummary | None: ...
+
+    @abc.abstractmethod
+    def products(self, request_id: UUID, after_line: int = 0, limit: int | None = None) -> Iterator[ProductDetail]:
+        """The request's products after `after_line`, in file order, with their images; streamed."""
+
+    @abc.abstractmethod
+    def deliveries(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]: ...
+
+
+class EventDocuments(abc.ABC):
+    """The public form of events, as webhooks carry them."""
+
+    @abc.abstractmethod
+    def request_finished(self, summary: StatusSummary, output_csv_url: str, at: datetime) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +217,10 @@ class UrlPolicy(abc.ABC):
 
 class WorkSignal(abc.ABC):
     """Wakes idle workers when new work is committed, so they need not wait for the next poll."""
+
+    @abc.abstractmethod
+    def notify(self) -> None:
+        """Announce committed work to every waiting worker, on any host."""
 
     @abc.abstractmethod
     def wait(self, timeout: float) -> bool:

@@ -1,33 +1,37 @@
 """The wiring table: every port bound to its adapter, in the manner of Inversify modules.
 
-`Core`, `Persistence`, `Network` and `Imaging` are modules of adapters; `UseCases` and
-`WorkerModule` declare the ports they need as typed dependencies; `Container` binds one to the
-other. Use cases hold no state of their own (each transaction gets a new unit of work from the
-factory they are given), so each is a singleton. Override any provider to rebind it
+`Core`, `Persistence`, `Network` and `Imaging` are modules of adapters; `UseCases` declares the
+ports it needs as typed dependencies; `Container` binds the one to the other. Use cases hold no
+state of their own (each transaction gets a new unit of work from the factory they are given), so
+each is a singleton. Override any provider to rebind it
 (`container.core.clock.override(providers.Object(clock))`) before the first use case is built.
 """
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from dependency_injector import containers, providers
 
+from imgopt.adapters.documents import JsonEventDocuments
+from imgopt.adapters.imaging.bounded import CpuBoundOptimizer
 from imgopt.adapters.imaging.pillow import PillowOptimizer
 from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard, GuardedUrlPolicy
 from imgopt.adapters.net.sender import HttpxWebhookSender
 from imgopt.adapters.postgres.engine import make_engine
-from imgopt.adapters.postgres.signal import PostgresWorkSignal
+from imgopt.adapters.postgres.signal import IMAGE_WORK, WEBHOOK_WORK, PostgresWorkSignal
+from imgopt.adapters.postgres.status import PostgresStatusReader
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.adapters.storage import FilesystemStorage
 from imgopt.adapters.system import RandomIds, SystemClock, new_worker_id
 from imgopt.application import ports
 from imgopt.application.links import Links
 from imgopt.application.use_cases.announcement import Announcer
-from imgopt.application.use_cases.delivery import DeliverWebhooks, DeliveryOptions
+from imgopt.application.use_cases.claiming import ClaimImages, ReclaimExpiredLeases, ReleaseImages
+from imgopt.application.use_cases.delivery import ClaimDeliveries, DeliverWebhook
 from imgopt.application.use_cases.ingest import IngestCsv
-from imgopt.application.use_cases.processing import ProcessImages, WorkerOptions
+from imgopt.application.use_cases.processing import ProcessImage
+from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus
 from imgopt.bootstrap.settings import Settings
@@ -49,12 +53,8 @@ def _closing(factory, **arguments) -> Iterator:
     adapter.close()
 
 
-def _thread_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
-    yield pool
-    # Not waiting: the worker already recorded or released its jobs; a download still running ends
-    # when the fetcher's connections are closed, right after.
-    pool.shutdown(wait=False, cancel_futures=True)
+def _seconds(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 class Core(containers.DeclarativeContainer):
@@ -63,6 +63,8 @@ class Core(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
     links = providers.Singleton(Links, base_url=config.public_base_url)
+    documents = providers.Singleton(JsonEventDocuments)
+    worker_id = providers.Singleton(new_worker_id)
 
 
 class Persistence(containers.DeclarativeContainer):
@@ -70,7 +72,9 @@ class Persistence(containers.DeclarativeContainer):
 
     engine = providers.Resource(_engine, url=config.database_url, pool_size=config.pool_size)
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
-    work_signal = providers.Factory(PostgresWorkSignal, url=config.database_url)
+    status_reader = providers.Singleton(PostgresStatusReader, engine=engine)
+    image_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=IMAGE_WORK)
+    webhook_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=WEBHOOK_WORK)
 
 
 class Network(containers.DeclarativeContainer):
@@ -94,80 +98,82 @@ class Network(containers.DeclarativeContainer):
 class Imaging(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    optimizer = providers.Singleton(PillowOptimizer, max_pixels=config.max_pixels)
+    optimizer = providers.Singleton(
+        CpuBoundOptimizer,
+        optimizer=providers.Singleton(PillowOptimizer, max_pixels=config.max_pixels),
+        slots=config.concurrency,
+    )
     storage = providers.Singleton(FilesystemStorage, root=config.files_dir, public_base_url=config.public_base_url)
 
 
 class UseCases(containers.DeclarativeContainer):
+    """Every use case, each a singleton: they hold no state (a new unit of work per transaction)."""
+
     config = providers.Configuration()
 
     uow = providers.Dependency(instance_of=Callable)  # a UnitOfWorkFactory: a new unit of work per call
+    status_reader = providers.Dependency(instance_of=ports.StatusReader)
+    image_work = providers.Dependency(instance_of=ports.WorkSignal)
+    webhook_work = providers.Dependency(instance_of=ports.WorkSignal)
     clock = providers.Dependency(instance_of=ports.Clock)
     ids = providers.Dependency(instance_of=ports.IdGenerator)
     links = providers.Dependency(instance_of=Links)
+    documents = providers.Dependency(instance_of=ports.EventDocuments)
+    worker_id = providers.Dependency(instance_of=str)
     url_policy = providers.Dependency(instance_of=ports.UrlPolicy)
-
-    csv_limits = providers.Singleton(CsvLimits, max_rows=config.max_rows)
-    announcer = providers.Singleton(Announcer, clock=clock, ids=ids, links=links)
-    register_webhook = providers.Singleton(
-        RegisterWebhook, uow=uow, clock=clock, ids=ids, url_policy=url_policy, announcer=announcer
-    )
-    ingest_csv = providers.Singleton(
-        IngestCsv, uow=uow, clock=clock, ids=ids, limits=csv_limits, register_webhook=register_webhook
-    )
-    get_status = providers.Singleton(GetStatus, uow=uow, links=links)
-    export_output_csv = providers.Singleton(ExportOutputCsv, uow=uow)
-
-
-class WorkerModule(containers.DeclarativeContainer):
-    config = providers.Configuration()
-
-    uow = providers.Dependency(instance_of=Callable)
-    clock = providers.Dependency(instance_of=ports.Clock)
     fetcher = providers.Dependency(instance_of=ports.ImageFetcher)
     optimizer = providers.Dependency(instance_of=ports.ImageOptimizer)
     storage = providers.Dependency(instance_of=ports.ImageStorage)
     sender = providers.Dependency(instance_of=ports.WebhookSender)
-    announcer = providers.Dependency(instance_of=Announcer)
-    export_output_csv = providers.Dependency(instance_of=ExportOutputCsv)
 
-    worker_id = providers.Singleton(new_worker_id)
-    # Twice as many threads as cores, so downloads overlap optimizing (see WorkerOptions.threads).
-    image_pool = providers.Resource(_thread_pool, workers=config.image_threads, name="imgopt-image")
-    # Deliveries wait on receivers, not on the CPU: a few more threads than cores costs nothing.
-    delivery_pool = providers.Resource(_thread_pool, workers=8, name="imgopt-webhook")
-    worker_options = providers.Singleton(
-        WorkerOptions,
-        worker_id=worker_id,
-        concurrency=config.concurrency,
-        lease=providers.Factory(timedelta, seconds=config.lease_seconds),
-        retry=providers.Singleton(RetryPolicy, max_attempts=config.max_attempts),
-        stop_grace=providers.Factory(timedelta, seconds=config.worker_stop_grace_seconds),
-    )
-    delivery_options = providers.Singleton(
-        DeliveryOptions,
-        worker_id=worker_id,
-        schedule=providers.Singleton(RetrySchedule.parse, config.webhook_retry_schedule),
-    )
-    process_images = providers.Singleton(
-        ProcessImages,
+    announcer = providers.Singleton(Announcer, clock=clock, ids=ids, links=links, documents=documents)
+    register_webhook = providers.Singleton(
+        RegisterWebhook,
         uow=uow,
+        clock=clock,
+        ids=ids,
+        url_policy=url_policy,
+        announcer=announcer,
+        webhook_work=webhook_work,
+    )
+    ingest_csv = providers.Singleton(
+        IngestCsv,
+        uow=uow,
+        clock=clock,
+        ids=ids,
+        limits=providers.Singleton(CsvLimits, max_rows=config.max_rows),
+        register_webhook=register_webhook,
+        image_work=image_work,
+    )
+    get_status = providers.Singleton(GetStatus, reader=status_reader, links=links)
+    export_output_csv = providers.Singleton(ExportOutputCsv, reader=status_reader)
+
+    claim_images = providers.Singleton(
+        ClaimImages, uow=uow, clock=clock, worker_id=worker_id, lease=providers.Factory(_seconds, config.lease_seconds)
+    )
+    process_image = providers.Singleton(
+        ProcessImage,
         fetcher=fetcher,
         optimizer=optimizer,
         storage=storage,
         clock=clock,
-        announcer=announcer,
-        executor=image_pool,
-        options=worker_options,
+        retry=providers.Singleton(RetryPolicy, max_attempts=config.max_attempts),
     )
-    deliver_webhooks = providers.Singleton(
-        DeliverWebhooks,
+    record_outcomes = providers.Singleton(
+        RecordOutcomes, uow=uow, clock=clock, worker_id=worker_id, announcer=announcer, webhook_work=webhook_work
+    )
+    release_images = providers.Singleton(ReleaseImages, uow=uow, worker_id=worker_id, image_work=image_work)
+    reclaim_expired_leases = providers.Singleton(ReclaimExpiredLeases, uow=uow, clock=clock, image_work=image_work)
+    claim_deliveries = providers.Singleton(
+        ClaimDeliveries, uow=uow, clock=clock, lease=providers.Factory(_seconds, config.delivery_lease_seconds)
+    )
+    deliver_webhook = providers.Singleton(
+        DeliverWebhook,
         uow=uow,
         sender=sender,
         clock=clock,
         export_output_csv=export_output_csv,
-        executor=delivery_pool,
-        options=delivery_options,
+        schedule=providers.Singleton(RetrySchedule.parse, config.webhook_retry_schedule),
     )
 
 
@@ -182,22 +188,19 @@ class Container(containers.DeclarativeContainer):
         UseCases,
         config=config,
         uow=persistence.uow.provider,
+        status_reader=persistence.status_reader,
+        image_work=persistence.image_work,
+        webhook_work=persistence.webhook_work,
         clock=core.clock,
         ids=core.ids,
         links=core.links,
+        documents=core.documents,
+        worker_id=core.worker_id,
         url_policy=network.url_policy,
-    )
-    worker = providers.Container(
-        WorkerModule,
-        config=config,
-        uow=persistence.uow.provider,
-        clock=core.clock,
         fetcher=network.fetcher,
         optimizer=imaging.optimizer,
         storage=imaging.storage,
         sender=network.sender,
-        announcer=use_cases.announcer,
-        export_output_csv=use_cases.export_output_csv,
     )
 
 
@@ -210,9 +213,9 @@ def create_container(settings: Settings) -> Container:
         {
             **settings.as_config(),
             "concurrency": settings.concurrency,
-            "image_threads": 2 * settings.concurrency,
             "files_dir": settings.data_dir / "files",
             "pool_size": max(settings.concurrency + 4, 10),
+            "delivery_lease_seconds": 120,
         }
     )
     return container

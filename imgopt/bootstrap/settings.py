@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from imgopt.domain.webhooks import RetrySchedule
+from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, RetrySchedule
 
 MiB = 1024 * 1024
 
@@ -33,10 +33,11 @@ class Settings:
     fetch_read_timeout: float = 20.0
     fetch_total_timeout: float = 60.0
     webhook_timeout: float = 10.0
-    webhook_retry_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
+    webhook_retry_schedule: str = DEFAULT_RETRY_DELAYS
     status_cache_seconds: float = 0.25
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
         for name in ("max_upload_bytes", "max_rows", "max_image_bytes", "max_pixels", "lease_seconds", "max_attempts"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{env_name(name)} must be positive, got {getattr(self, name)}")

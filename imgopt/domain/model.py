@@ -1,41 +1,11 @@
-"""Upload requests and the image jobs they expand into."""
+"""Image jobs: one image of one product, what an attempt on it came to, and when to try again."""
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from imgopt.domain.lifecycle import (
-    ImageStatus,
-    RequestStatus,
-    check_image_transition,
-    check_request_transition,
-    outcome_status,
-)
+from imgopt.domain.lifecycle import ImageStatus, check_image_transition
 from imgopt.domain.options import OptimizationOptions
-
-
-@dataclass
-class UploadRequest:
-    """One uploaded CSV: its products, their images, and how far processing has come."""
-
-    id: UUID
-    options: OptimizationOptions
-    created_at: datetime
-    product_count: int = 0
-    image_count: int = 0
-    status: RequestStatus = RequestStatus.PENDING
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-    def start(self, now: datetime) -> None:
-        self.status = check_request_transition(self.status, RequestStatus.PROCESSING)
-        self.started_at = now
-
-    def finish(self, optimized: int, failed: int, now: datetime) -> None:
-        """Close the request once every image is optimized or failed."""
-        new_status = outcome_status(self.image_count, optimized, failed)
-        self.status = check_request_transition(self.status, new_status)
-        self.finished_at = now
 
 
 @dataclass(frozen=True, slots=True)

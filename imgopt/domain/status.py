@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from imgopt.domain.lifecycle import ImageStatus, RequestStatus, outcome_status
+from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.request import ProductProgress, UploadRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,22 @@ class StatusSummary:
     def finished(self) -> bool:
         return self.status.is_terminal
 
+    @classmethod
+    def of(cls, request: UploadRequest, processing: int = 0) -> "StatusSummary":
+        """The summary of `request`, `processing` of whose images are held by workers right now."""
+        return cls(
+            request_id=request.id,
+            status=request.status,
+            options=request.options,
+            created_at=request.created_at,
+            started_at=request.started_at,
+            finished_at=request.finished_at,
+            products=ProductCounts(request.product_count, request.products_finished, request.products_with_errors),
+            images=ImageCounts(request.image_count, processing, request.optimized, request.failed),
+            bytes_in=request.bytes_in,
+            bytes_out=request.bytes_out,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ImageDetail:
@@ -71,12 +88,9 @@ class ProductDetail:
     @property
     def status(self) -> RequestStatus:
         statuses = [image.status for image in self.images]
-        if all(status.is_terminal for status in statuses):
-            optimized = statuses.count(ImageStatus.OPTIMIZED)
-            return outcome_status(len(statuses), optimized, len(statuses) - optimized)
         if all(status is ImageStatus.PENDING for status in statuses):
             return RequestStatus.PENDING
-        return RequestStatus.PROCESSING
+        return ProductProgress.of(statuses).status
 
     def output_row(self) -> tuple[str, str, str, str]:
         """The original's output CSV row; a failed image leaves its place empty, so order holds."""

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from imgopt.domain.errors import DomainError, IllegalTransition
-from imgopt.domain.status import StatusSummary
 
 SECRET_PREFIX = "whsec_"
 COMPLETED_EVENT = "request.completed"
@@ -70,7 +69,8 @@ class RetrySchedule:
         return self.delays[attempt - 1] if attempt <= len(self.delays) else None
 
 
-DEFAULT_RETRY_SCHEDULE = RetrySchedule.parse("0,5s,5m,30m,2h,5h,10h,10h")
+DEFAULT_RETRY_DELAYS = "0,5s,5m,30m,2h,5h,10h,10h"
+DEFAULT_RETRY_SCHEDULE = RetrySchedule.parse(DEFAULT_RETRY_DELAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,43 +138,3 @@ def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes)
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret, message_id, timestamp, body),
     }
-
-
-def summary_document(summary: StatusSummary, output_csv_url: str | None) -> dict[str, Any]:
-    """The public form of a status summary: the status endpoint's body and the webhook's `data`."""
-    return {
-        "requestId": str(summary.request_id),
-        "status": summary.status.value,
-        "createdAt": _iso(summary.created_at),
-        "startedAt": _iso(summary.started_at),
-        "finishedAt": _iso(summary.finished_at),
-        "options": {
-            "quality": summary.options.quality,
-            "maxWidth": summary.options.max_width,
-            "maxHeight": summary.options.max_height,
-            "format": summary.options.format.value,
-        },
-        "products": {
-            "total": summary.products.total,
-            "finished": summary.products.finished,
-            "withErrors": summary.products.with_errors,
-        },
-        "images": {
-            "total": summary.images.total,
-            "pending": summary.images.pending,
-            "processing": summary.images.processing,
-            "optimized": summary.images.optimized,
-            "failed": summary.images.failed,
-        },
-        "bytesIn": summary.bytes_in,
-        "bytesOut": summary.bytes_out,
-        "outputCsvUrl": output_csv_url,
-    }
-
-
-def completion_event(summary: StatusSummary, output_csv_url: str, now: datetime) -> dict[str, Any]:
-    return {"type": COMPLETED_EVENT, "timestamp": _iso(now), "data": summary_document(summary, output_csv_url)}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None

@@ -29,16 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     for chatty in ("pgserver", "alembic.runtime.plugins"):  # they narrate every start and stop
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
-        settings = _settings(args)
+        return _run(args, _settings(args))
     except SettingsError as exc:
         print(f"imgopt: configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "demo":
+        try:
+            from imgopt.entrypoints.demo.run import demo
+        except ImportError as exc:
+            raise SettingsError(f"imgopt demo needs {exc.name}: pip install 'imgopt[demo]'") from None
+        return demo(settings, args)
     from imgopt.entrypoints import commands as run
 
-    if args.command == "demo":
-        from imgopt.entrypoints.demo.run import demo
-
-        return demo(settings, args)
     return {"serve": run.serve, "api": run.api, "worker": run.work, "migrate": run.migrate}[args.command](
         settings, args
     )

@@ -3,7 +3,6 @@
 import argparse
 import logging
 import signal
-import threading
 from collections.abc import Callable
 
 import uvicorn
@@ -14,7 +13,7 @@ from imgopt.bootstrap.database import with_database
 from imgopt.bootstrap.settings import Settings
 from imgopt.bootstrap.tuning import keep_freed_memory, settle_garbage_collector
 from imgopt.entrypoints.http.app import create_app
-from imgopt.entrypoints.worker import Loop, Worker
+from imgopt.entrypoints.worker.process import build_worker
 
 log = logging.getLogger("imgopt")
 
@@ -26,29 +25,6 @@ def prepare(settings: Settings, migrate: bool = True) -> tuple[Settings, Contain
     if migrate:
         apply_migrations(container.persistence.engine())
     return settings, container
-
-
-def build_worker(container: Container, settings: Settings) -> Worker:
-    keep_freed_memory()
-    stop = threading.Event()
-    interval = settings.worker_poll_seconds
-    loops = [
-        Loop(
-            "images",
-            lambda: container.worker.process_images()(stop),
-            container.persistence.work_signal(),
-            interval,
-            stop,
-        ),
-        Loop(
-            "webhooks",
-            lambda: container.worker.deliver_webhooks()(),
-            container.persistence.work_signal(),
-            interval,
-            stop,
-        ),
-    ]
-    return Worker(loops, stop)
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -68,6 +44,7 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
+    keep_freed_memory()
     worker = build_worker(container, settings)
     # The worker stops before the container releases the engine, the pools and the HTTP clients it uses.
     app = create_app(container, settings, on_shutdown=[worker.stop])
@@ -85,6 +62,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def work(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
+    keep_freed_memory()
     worker = build_worker(container, settings)
     _on_stop_signals(worker.request_stop)
     worker.start()

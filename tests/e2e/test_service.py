@@ -10,9 +10,9 @@ import pytest
 import standardwebhooks
 
 from imgopt.bootstrap.containers import create_container
-from imgopt.entrypoints.commands import build_worker
 from imgopt.entrypoints.http.app import create_app
 from imgopt.entrypoints.http.server import BackgroundServer, free_port
+from imgopt.entrypoints.worker.process import build_worker
 from tests.support import LocalServer, Reply, csv_bytes, wait_for
 
 

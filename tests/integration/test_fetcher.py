@@ -8,6 +8,7 @@ import pytest
 from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard
 from imgopt.application.ports import FetchFailed
+from imgopt.bootstrap.settings import Settings
 from tests.support import (
     NON_PUBLIC_HOSTS,
     LocalServer,
@@ -40,6 +41,20 @@ def internal():
         yield server
 
 
+DEFAULTS = Settings()
+
+
+def new_fetcher(guard: AddressGuard, **options) -> HttpxImageFetcher:
+    """A fetcher with the service's default limits, but for `options`."""
+    limits = {
+        "max_bytes": DEFAULTS.max_image_bytes,
+        "connect_timeout": DEFAULTS.fetch_connect_timeout,
+        "read_timeout": DEFAULTS.fetch_read_timeout,
+        "total_timeout": DEFAULTS.fetch_total_timeout,
+    }
+    return HttpxImageFetcher(guard, **{**limits, **options})
+
+
 @pytest.fixture
 def make_fetcher():
     """Fetchers whose guard treats 127.0.0.1 as public and refuses every other private address."""
@@ -47,7 +62,7 @@ def make_fetcher():
 
     def make(resolver=None, **options) -> HttpxImageFetcher:
         guard = AddressGuard(resolver=resolver or socket.getaddrinfo, policy=loopback_is_public)
-        fetcher = HttpxImageFetcher(guard, **{"connect_timeout": 2.0, "read_timeout": 5.0, **options})
+        fetcher = new_fetcher(guard, **{"connect_timeout": 2.0, "read_timeout": 5.0, **options})
         made.append(fetcher)
         return fetcher
 
@@ -320,7 +335,7 @@ def test_a_url_that_cannot_be_fetched_safely_fails_permanently_without_a_request
 
 @pytest.mark.parametrize(("host", "problem"), NON_PUBLIC_HOSTS.items())
 def test_an_image_on_a_non_public_address_is_refused_however_it_is_spelled(origin, host, problem):
-    fetcher = HttpxImageFetcher(AddressGuard(allow_private_networks=False))
+    fetcher = new_fetcher(AddressGuard(allow_private_networks=False))
     url = url_to(host, origin.port, "/photo.jpg")
 
     failure = failure_of(fetcher, url)
@@ -331,7 +346,7 @@ def test_an_image_on_a_non_public_address_is_refused_however_it_is_spelled(origi
 
 
 def test_a_metadata_address_is_refused_even_when_private_networks_are_allowed(origin):
-    fetcher = HttpxImageFetcher(AddressGuard(allow_private_networks=True))
+    fetcher = new_fetcher(AddressGuard(allow_private_networks=True))
     url = origin.route(
         "/photo.jpg", Reply(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
     )
@@ -391,7 +406,7 @@ def test_a_cookie_set_during_one_fetch_is_never_sent_with_another(origin, make_f
 def test_closing_the_fetcher_aborts_a_download_running_on_another_thread():
     with LocalServer() as origin:
         origin.route("/slow.jpg", Reply(corpus_bytes("small-320x240.jpg"), delay=30))
-        fetcher = HttpxImageFetcher(AddressGuard(allow_private_networks=True), read_timeout=60)
+        fetcher = new_fetcher(AddressGuard(allow_private_networks=True), read_timeout=60)
         failures = []
 
         def fetch() -> None:
@@ -413,7 +428,7 @@ def test_closing_the_fetcher_aborts_a_download_running_on_another_thread():
 def test_a_closed_fetcher_connects_nowhere():
     with LocalServer() as origin:
         origin.route("/photo.jpg", Reply(corpus_bytes("small-320x240.jpg")))
-        fetcher = HttpxImageFetcher(AddressGuard(allow_private_networks=True))
+        fetcher = new_fetcher(AddressGuard(allow_private_networks=True))
         fetcher.close()
 
         with pytest.raises(FetchFailed):

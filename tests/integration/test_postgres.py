@@ -10,14 +10,19 @@ import pytest
 from sqlalchemy import text
 
 from imgopt.adapters.postgres.engine import make_engine
-from imgopt.adapters.postgres.provision import create_database, drop_database
-from imgopt.adapters.postgres.signal import PostgresWorkSignal
+from imgopt.adapters.postgres.signal import IMAGE_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
+from imgopt.application.use_cases.claiming import ClaimImages
+from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.model import ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.product_csv import CsvRejected, ProductRow
 from imgopt.domain.webhooks import DEFAULT_RETRY_SCHEDULE, AttemptResult, Delivery, DeliveryStatus
+from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
+from imgopt.entrypoints.worker.webhooks import DeliveryRunner
+from tests.postgres import create_database, drop_database
 from tests.support import LocalServer, Reply, csv_bytes, wait_for
+from tests.unit.fakes import FixedClock
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=5)
@@ -80,7 +85,7 @@ def test_names_and_urls_survive_the_bulk_copy_exactly(container, name):
 
     receipt = container.use_cases.ingest_csv()(io.BytesIO(data))
 
-    [product] = container.use_cases.get_status()(receipt.request_id, details=True).products
+    [product] = container.use_cases.get_status()(receipt.request_id, details=True).details.products
     assert product.name == name.strip()
     assert [image.input_url for image in product.images] == [url, "https://b.example/2.jpg"]
 
@@ -94,13 +99,21 @@ def test_ingesting_many_rows_is_one_bulk_write(container, clean_database):
     assert count(clean_database, "productimages") == 20_000
 
 
+def claimer(container, worker: str = "w1", at: datetime = NOW, lease: timedelta = timedelta(minutes=5)) -> ClaimImages:
+    return ClaimImages(container.persistence.uow, FixedClock(at), worker, lease)
+
+
+def recorder(container, worker: str = "w1") -> RecordOutcomes:
+    use_cases = container.use_cases
+    return RecordOutcomes(
+        container.persistence.uow, FixedClock(NOW), worker, use_cases.announcer(), use_cases.webhook_work()
+    )
+
+
 def test_claiming_expands_products_into_jobs_a_slice_at_a_time(container, clean_database):
     receipt = ingest(container, *(f"{n},P{n},https://a.example/{n}.jpg" for n in range(1, 101)))
-    uow = container.persistence.uow()
 
-    with uow:
-        jobs = uow.jobs.claim("w1", 5, NOW, LEASE)
-        uow.commit()
+    jobs = claimer(container)(5)
 
     assert [job.line for job in jobs] == [2, 3, 4, 5, 6]
     assert all(job.attempts == 1 and job.request_id == receipt.request_id for job in jobs)
@@ -115,11 +128,10 @@ def test_two_workers_never_claim_the_same_job(container, clean_database):
     rounds = threading.Barrier(2)
 
     def drain(worker: str) -> None:
+        claim = claimer(container, worker)
         for _ in range(25):  # 2 workers x 25 rounds x 7 jobs > 300: the queue runs dry
             rounds.wait(timeout=30)  # both claim at the same moment, every round
-            with container.persistence.uow() as uow:
-                claimed[worker] += [job.id for job in uow.jobs.claim(worker, 7, NOW, LEASE)]
-                uow.commit()
+            claimed[worker] += [job.id for job in claim(7)]
 
     threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimed]
     for thread in threads:
@@ -134,18 +146,17 @@ def test_two_workers_never_claim_the_same_job(container, clean_database):
 
 def test_recording_outcomes_counts_images_products_and_finishes_the_request(container):
     receipt = ingest(container, '1,A,"https://a.example/1.jpg,https://a.example/2.jpg"', "2,B,https://a.example/3.jpg")
+    jobs = claimer(container)(10)
+    outcomes = [
+        job.succeeded(stored(job)) if job.line == 2 else job.failed(ImageFailure("HTTP 404"), RetryPolicy(), NOW)
+        for job in jobs
+    ]
 
-    with container.persistence.uow() as uow:
-        jobs = uow.jobs.claim("w1", 10, NOW, LEASE)
-        outcomes = [
-            job.succeeded(stored(job)) if job.line == 2 else job.failed(ImageFailure("HTTP 404"), RetryPolicy(), NOW)
-            for job in jobs
-        ]
-        finished = uow.jobs.record("w1", outcomes, NOW)
-        uow.commit()
+    recorded = recorder(container)(outcomes)
 
-    assert finished == [receipt.request_id]
+    assert recorded == 3
     summary = container.use_cases.get_status()(receipt.request_id).summary
+    assert (summary.status, summary.finished_at) == (RequestStatus.COMPLETED_WITH_ERRORS, NOW)
     assert (summary.images.optimized, summary.images.failed, summary.images.pending) == (2, 1, 0)
     assert (summary.products.finished, summary.products.with_errors) == (2, 1)
     assert (summary.bytes_in, summary.bytes_out) == (2000, 600)
@@ -153,62 +164,53 @@ def test_recording_outcomes_counts_images_products_and_finishes_the_request(cont
 
 def test_a_retry_goes_back_to_the_queue_until_due(container):
     receipt = ingest(container, "1,A,https://a.example/1.jpg")
+    [job] = claimer(container)(10)
+    retry = RetryPolicy(first_delay=timedelta(seconds=30))
 
-    with container.persistence.uow() as uow:
-        [job] = uow.jobs.claim("w1", 10, NOW, LEASE)
-        outcome = job.failed(
-            ImageFailure("timeout", transient=True), RetryPolicy(first_delay=timedelta(seconds=30)), NOW
-        )
-        assert uow.jobs.record("w1", [outcome], NOW) == []
-        assert uow.jobs.claim("w1", 10, NOW + timedelta(seconds=29), LEASE) == []
-        [again] = uow.jobs.claim("w1", 10, NOW + timedelta(seconds=31), LEASE)
-        uow.commit()
+    recorder(container)([job.failed(ImageFailure("timeout", transient=True), retry, NOW)])
 
+    assert claimer(container, at=NOW + timedelta(seconds=29))(10) == []
+    [again] = claimer(container, at=NOW + timedelta(seconds=31))(10)
     assert (again.id, again.attempts) == (job.id, 2)
-    [product] = container.use_cases.get_status()(receipt.request_id, details=True).products
+    [product] = container.use_cases.get_status()(receipt.request_id, details=True).details.products
     assert product.images[0].failure_reason == "timeout"
 
 
 def test_an_expired_lease_is_reclaimed_and_the_old_holder_cannot_record(container):
     ingest(container, "1,A,https://a.example/1.jpg")
-    with container.persistence.uow() as uow:
-        [job] = uow.jobs.claim("dead-worker", 10, NOW, NOW + timedelta(seconds=10))
-        uow.commit()
+    [job] = claimer(container, "dead-worker", lease=timedelta(seconds=10))(10)
 
     with container.persistence.uow() as uow:
-        assert uow.jobs.claim("w2", 10, NOW + timedelta(seconds=5), LEASE) == []
-        [reclaimed] = uow.jobs.claim("w2", 10, NOW + timedelta(seconds=11), LEASE)
-        late = uow.jobs.record("dead-worker", [job.succeeded(stored(job))], NOW)
+        early = uow.jobs.reclaim_expired(NOW + timedelta(seconds=5))
+        late = uow.jobs.reclaim_expired(NOW + timedelta(seconds=11))
         uow.commit()
+    [reclaimed] = claimer(container, "w2", at=NOW + timedelta(seconds=11))(10)
 
+    assert (early, late) == (0, 1)
     assert (reclaimed.id, reclaimed.attempts) == (job.id, 2)
-    assert late == []
-    with container.persistence.uow() as uow:
-        assert uow.jobs.record("w2", [reclaimed.succeeded(stored(reclaimed))], NOW) != []
+    assert recorder(container, "dead-worker")([job.succeeded(stored(job))]) == 0
+    assert recorder(container, "w2")([reclaimed.succeeded(stored(reclaimed))]) == 1
 
 
 def test_released_jobs_are_claimable_at_once_without_losing_an_attempt(container):
     ingest(container, "1,A,https://a.example/1.jpg")
+    [job] = claimer(container)(10)
+
     with container.persistence.uow() as uow:
-        [job] = uow.jobs.claim("w1", 10, NOW, LEASE)
         uow.jobs.release("w1", [job.released()])
-        [again] = uow.jobs.claim("w2", 10, NOW, LEASE)
         uow.commit()
+    [again] = claimer(container, "w2")(10)
 
     assert (again.id, again.attempts) == (job.id, 1)
 
 
-def test_concurrent_recorders_count_each_product_once(container):
+def test_concurrent_recorders_count_each_product_once_and_finish_the_request_once(container, clean_database):
+    container.use_cases.register_webhook()("http://127.0.0.1:9/every-request")
     receipt = ingest(container, '1,A,"' + ",".join(f"https://a.example/{n}.jpg" for n in range(40)) + '"')
-    with container.persistence.uow() as uow:
-        jobs = uow.jobs.claim("w", 40, NOW, LEASE)
-        uow.commit()
-    finished: list = []
+    jobs = claimer(container, "w")(40)
 
     def record(part) -> None:
-        with container.persistence.uow() as uow:
-            finished.extend(uow.jobs.record("w", [job.succeeded(stored(job)) for job in part], NOW))
-            uow.commit()
+        recorder(container, "w")([job.succeeded(stored(job)) for job in part])
 
     threads = [threading.Thread(target=record, args=(jobs[i::8],)) for i in range(8)]
     for thread in threads:
@@ -217,8 +219,8 @@ def test_concurrent_recorders_count_each_product_once(container):
         thread.join(timeout=30)
 
     summary = container.use_cases.get_status()(receipt.request_id).summary
-    assert finished == [receipt.request_id]
-    assert (summary.images.optimized, summary.products.finished) == (40, 1)
+    assert (summary.status, summary.images.optimized, summary.products.finished) == (RequestStatus.COMPLETED, 40, 1)
+    assert count(clean_database, "webhookdeliveries") == 1
 
 
 def test_the_outbox_hides_a_claimed_delivery_and_logs_attempts(container):
@@ -230,27 +232,45 @@ def test_the_outbox_hides_a_claimed_delivery_and_logs_attempts(container):
         uow.commit()
 
     with container.persistence.uow() as uow:
-        [claimed] = uow.deliveries.claim_due("w1", 10, NOW, LEASE)
-        assert uow.deliveries.claim_due("w2", 10, NOW, LEASE) == []
+        [claimed] = uow.deliveries.claim_due(10, NOW, LEASE)
+        assert uow.deliveries.claim_due(10, NOW, LEASE) == []
         result = AttemptResult(NOW, 500, None, 12)
         uow.deliveries.record_attempt(claimed.after(result, DEFAULT_RETRY_SCHEDULE), result)
         uow.commit()
 
-    with container.persistence.uow() as uow:
-        [(saved, attempts)] = uow.deliveries.for_request(receipt.request_id)
+    [(saved, attempts)] = container.persistence.status_reader().deliveries(receipt.request_id)
     assert (saved.status, saved.attempts, saved.payload) == (DeliveryStatus.PENDING, 1, {"a": 1})
     assert saved.next_attempt_at == NOW + timedelta(seconds=5)
     assert [(a.status_code, a.duration_ms) for a in attempts] == [(500, 12)]
 
 
-def test_an_ingest_wakes_a_waiting_worker(container, database_url):
-    signal = PostgresWorkSignal(database_url)
+def test_deliveries_are_claimed_one_per_webhook_and_never_for_a_busy_one(container):
+    receipt = ingest(container, "1,A,https://a.example/1.jpg")
+    first = container.use_cases.register_webhook()("http://127.0.0.1:9/first", receipt.request_id)
+    second = container.use_cases.register_webhook()("http://127.0.0.1:9/second", receipt.request_id)
+    with container.persistence.uow() as uow:
+        for n, webhook in enumerate([first, first, first, second]):
+            at = NOW + timedelta(seconds=n)
+            uow.deliveries.add(Delivery(f"msg_{n}", webhook.id, receipt.request_id, "e", {}, at, at))
+        uow.commit()
+
+    with container.persistence.uow() as uow:
+        both = uow.deliveries.claim_due(10, NOW + timedelta(minutes=1), LEASE)
+        only_first = uow.deliveries.claim_due(10, NOW + timedelta(minutes=1), LEASE, skip_webhooks=[second.id])
+        uow.rollback()
+
+    assert [d.id for d in both] == ["msg_0", "msg_3"]
+    assert [d.id for d in only_first] == ["msg_1"]
+
+
+def test_an_ingest_wakes_a_waiting_worker(container, clean_database):
+    signal = PostgresWorkSignal(clean_database, IMAGE_WORK)
     assert signal.wait(0.05) is False
     woken = []
     waiter = threading.Thread(target=lambda: woken.append(signal.wait(10)))
     waiter.start()
 
-    wait_for(lambda: signal._connection is not None, message="the listener to connect")
+    wait_for(lambda: signal._listener is not None, message="the listener to connect")
     ingest(container, "1,A,https://a.example/1.jpg")
     waiter.join(timeout=10)
 
@@ -299,18 +319,28 @@ def test_a_unit_of_work_keeps_only_what_it_commits(clean_database):
 
 
 def test_many_deliveries_sent_at_once_are_each_recorded_in_their_own_transaction(container, clean_database, corpus):
+    use_cases = container.use_cases
+    images = ImageRunner(
+        use_cases.claim_images(),
+        use_cases.process_image(),
+        use_cases.record_outcomes(),
+        use_cases.release_images(),
+        ImageRunnerOptions(concurrency=2),
+    )
+    deliveries = DeliveryRunner(use_cases.claim_deliveries(), use_cases.deliver_webhook(), slots=16, stop_grace=1)
     with LocalServer() as servers:
         servers.route("/photo.jpg", Reply((corpus / "small-320x240.jpg").read_bytes()))
         hooks = [servers.route(f"/hook/{n}", Reply(b"", 204)) for n in range(12)]
         for hook in hooks:
-            container.use_cases.register_webhook()(hook)
+            use_cases.register_webhook()(hook)
         receipt = ingest(container, f"1,A,{servers.url('/photo.jpg')}")
 
-        container.worker.process_images()()
-        sent = container.worker.deliver_webhooks()()
+        images.drain(threading.Event())
+        sent = deliveries.drain(threading.Event())
+    images.close()
+    deliveries.close()
 
     assert sent == 12
-    with container.persistence.uow() as uow:
-        deliveries = uow.deliveries.for_request(receipt.request_id)
-    assert sorted(delivery.status.value for delivery, _ in deliveries) == ["delivered"] * 12
-    assert all([attempt.status_code for attempt in attempts] == [204] for _, attempts in deliveries)
+    delivered = container.persistence.status_reader().deliveries(receipt.request_id)
+    assert sorted(delivery.status.value for delivery, _ in delivered) == ["delivered"] * 12
+    assert all([attempt.status_code for attempt in attempts] == [204] for _, attempts in delivered)

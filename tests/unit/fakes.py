@@ -2,8 +2,7 @@
 
 import copy
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -22,18 +21,21 @@ from imgopt.application.ports import (
     OptimizeFailed,
     ProductRepository,
     RequestRepository,
+    StatusReader,
     UnitOfWork,
     UnsafeUrl,
     UrlPolicy,
     WebhookRepository,
     WebhookSender,
+    WorkSignal,
 )
-from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome, UploadRequest
+from imgopt.domain.lifecycle import ImageStatus
+from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import ProductRow
-from imgopt.domain.status import ImageCounts, ImageDetail, ProductCounts, ProductDetail, StatusSummary
-from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
+from imgopt.domain.request import ProductProgress, UploadRequest
+from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
+from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook
 
 
 @dataclass
@@ -45,52 +47,26 @@ class State:
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     attempts: dict[str, list[AttemptResult]] = field(default_factory=dict)
 
+    def jobs_of(self, request_id: UUID) -> list[dict]:
+        return [job for job in self.jobs.values() if job["request_id"] == request_id]
+
 
 class FakeRequests(RequestRepository):
     def __init__(self, state: State) -> None:
         self.state = state
 
     def add(self, request: UploadRequest) -> None:
-        self.state.requests[request.id] = copy.copy(request)
+        self.state.requests[request.id] = copy.deepcopy(request)
 
-    def get(self, request_id: UUID) -> UploadRequest | None:
-        request = self.state.requests.get(request_id)
-        return copy.copy(request) if request else None
+    def get_for_update(self, request_id: UUID) -> UploadRequest | None:
+        return copy.deepcopy(self.state.requests.get(request_id))
 
-    get_for_update = get
+    def next_to_expand(self) -> UploadRequest | None:
+        waiting = [r for r in self.state.requests.values() if r.expanded_line < r.last_line]
+        return copy.deepcopy(min(waiting, key=lambda r: r.created_at)) if waiting else None
 
     def save(self, request: UploadRequest) -> None:
-        self.state.requests[request.id] = copy.copy(request)
-
-    def summary(self, request_id: UUID) -> StatusSummary | None:
-        request = self.state.requests.get(request_id)
-        if request is None:
-            return None
-        jobs = [job for job in self.state.jobs.values() if job["request_id"] == request_id]
-        count = lambda status: sum(1 for job in jobs if job["status"] is status)  # noqa: E731
-        details = list(FakeProducts(self.state).details(request_id))
-        finished = [p for p in details if p.status.is_terminal]
-        return StatusSummary(
-            request_id=request.id,
-            status=request.status,
-            options=request.options,
-            created_at=request.created_at,
-            started_at=request.started_at,
-            finished_at=request.finished_at,
-            products=ProductCounts(
-                request.product_count,
-                len(finished),
-                sum(1 for p in finished if p.status is not RequestStatus.COMPLETED),
-            ),
-            images=ImageCounts(
-                request.image_count,
-                count(ImageStatus.PROCESSING),
-                count(ImageStatus.OPTIMIZED),
-                count(ImageStatus.FAILED),
-            ),
-            bytes_in=sum(job["output"].bytes_in for job in jobs if job["output"]),
-            bytes_out=sum(job["output"].bytes_out for job in jobs if job["output"]),
-        )
+        self.add(request)
 
 
 class FakeProducts(ProductRepository):
@@ -100,104 +76,69 @@ class FakeProducts(ProductRepository):
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         self.state.products.setdefault(request_id, []).extend(rows)
 
-    def details(self, request_id: UUID) -> Iterator[ProductDetail]:
-        jobs = {(j["line"], j["position"]): j for j in self.state.jobs.values() if j["request_id"] == request_id}
-        for row in self.state.products.get(request_id, []):
-            images = []
-            for position, url in enumerate(row.urls):
-                job = jobs.get((row.line, position))
-                if job is None:
-                    images.append(ImageDetail(position, url, ImageStatus.PENDING))
-                else:
-                    output = job["output"]
-                    images.append(
-                        ImageDetail(
-                            position,
-                            url,
-                            job["status"],
-                            job["attempts"],
-                            output_url=output.url if output else None,
-                            failure_reason=job["reason"],
-                            bytes_in=output.bytes_in if output else None,
-                            bytes_out=output.bytes_out if output else None,
-                        )
-                    )
-            yield ProductDetail(row.line, row.serial, row.name, images)
+    def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
+        jobs = self.state.jobs_of(request_id)
+        return [
+            ProductProgress.of(job["status"] for job in jobs if job["line"] == row.line)
+            for row in self.state.products[request_id]
+            if row.line in lines
+        ]
 
 
 class FakeJobs(ImageJobRepository):
-    """Creates every job of a request on its first claim; claims the due ones in id order."""
-
     def __init__(self, state: State) -> None:
         self.state = state
 
-    def claim(
-        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, reclaim_expired: bool = True
-    ) -> list[ImageJob]:
-        self._expand(now)
+    def add_for(self, request: UploadRequest, products: int, now: datetime) -> int:
+        rows = [row for row in self.state.products[request.id] if row.line > request.expanded_line][:products]
+        for row in rows:
+            for position, url in enumerate(row.urls):
+                job_id = len(self.state.jobs) + 1
+                self.state.jobs[job_id] = dict(
+                    id=job_id, request_id=request.id, line=row.line, position=position, url=url, attempts=0,
+                    status=ImageStatus.PENDING, next_attempt_at=now, claimed_by=None, lease_until=None, outcome=None,
+                )  # fmt: skip
+        return rows[-1].line if rows else request.last_line
+
+    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
+        due = [
+            j for j in self.state.jobs.values() if j["status"] is ImageStatus.PENDING and j["next_attempt_at"] <= now
+        ]
         claimed = []
-        for job in sorted(self.state.jobs.values(), key=lambda j: j["id"]):
-            if len(claimed) == limit:
-                break
-            due = job["status"] is ImageStatus.PENDING and job["next_attempt_at"] <= now
-            expired = reclaim_expired and job["status"] is ImageStatus.PROCESSING and job["lease_until"] < now
-            if due or expired:
-                job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
-                job["attempts"] += 1
-                request = self.state.requests[job["request_id"]]
-                claimed.append(
-                    ImageJob(
-                        job["id"],
-                        job["request_id"],
-                        job["line"],
-                        job["position"],
-                        job["url"],
-                        job["attempts"],
-                        request.options,
-                    )
+        for job in sorted(due, key=lambda j: j["id"])[:limit]:
+            job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
+            job["attempts"] += 1
+            options = self.state.requests[job["request_id"]].options
+            claimed.append(
+                ImageJob(
+                    job["id"], job["request_id"], job["line"], job["position"], job["url"], job["attempts"], options
                 )
+            )
         return claimed
 
-    def record(self, worker_id: str, outcomes: list[ImageOutcome], now: datetime) -> list[UUID]:
-        touched = set()
-        for outcome in outcomes:
+    def reclaim_expired(self, now: datetime) -> int:
+        expired = [j for j in self.state.jobs.values() if j["lease_until"] and j["lease_until"] < now]
+        for job in expired:
+            job.update(status=ImageStatus.PENDING, claimed_by=None, lease_until=None, next_attempt_at=now)
+        return len(expired)
+
+    def record(self, worker_id: str, outcomes: list[ImageOutcome], now: datetime) -> list[ImageOutcome]:
+        recorded = [outcome for outcome in outcomes if self._held(outcome.job_id, worker_id)]
+        for outcome in recorded:
             job = self.state.jobs[outcome.job_id]
-            if job["status"] is not ImageStatus.PROCESSING or job["claimed_by"] != worker_id:
-                continue
-            job.update(
-                status=outcome.status, reason=outcome.reason, output=outcome.output, claimed_by=None, lease_until=None
-            )
-            if outcome.next_attempt_at:
-                job["next_attempt_at"] = outcome.next_attempt_at
-            touched.add(outcome.request_id)
-        return sorted(
-            request_id
-            for request_id in touched
-            if all(j["status"].is_terminal for j in self.state.jobs.values() if j["request_id"] == request_id)
-            and sum(1 for j in self.state.jobs.values() if j["request_id"] == request_id)
-            == self.state.requests[request_id].image_count
-        )
+            job.update(status=outcome.status, outcome=outcome, lease_until=None)
+            job["next_attempt_at"] = outcome.next_attempt_at or job["next_attempt_at"]
+        return recorded
 
     def release(self, worker_id: str, jobs: list[ImageJob]) -> None:
         for released in jobs:
-            job = self.state.jobs[released.id]
-            if job["claimed_by"] == worker_id and job["status"] is ImageStatus.PROCESSING:
+            if self._held(released.id, worker_id):
+                job = self.state.jobs[released.id]
                 job.update(status=ImageStatus.PENDING, claimed_by=None, lease_until=None, attempts=released.attempts)
 
-    def _expand(self, now: datetime) -> None:
-        for request in self.state.requests.values():
-            if any(j["request_id"] == request.id for j in self.state.jobs.values()):
-                continue
-            for row in self.state.products.get(request.id, []):
-                for position, url in enumerate(row.urls):
-                    job_id = len(self.state.jobs) + 1
-                    self.state.jobs[job_id] = dict(
-                        id=job_id, request_id=request.id, line=row.line, position=position, url=url,
-                        status=ImageStatus.PENDING, attempts=0, next_attempt_at=now, claimed_by=None,
-                        lease_until=None, reason=None, output=None,
-                    )  # fmt: skip
-            if request.status is RequestStatus.PENDING:
-                request.start(now)
+    def _held(self, job_id: int, worker_id: str) -> bool:
+        job = self.state.jobs[job_id]
+        return job["status"] is ImageStatus.PROCESSING and job["claimed_by"] == worker_id
 
 
 class FakeWebhooks(WebhookRepository):
@@ -224,24 +165,22 @@ class FakeDeliveries(DeliveryRepository):
     def add(self, delivery: Delivery) -> None:
         self.state.deliveries[delivery.id] = delivery
 
-    def claim_due(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[Delivery]:
-        due = [
-            d
-            for d in self.state.deliveries.values()
-            if d.status.value == "pending" and d.next_attempt_at is not None and d.next_attempt_at <= now
-        ][:limit]
-        for delivery in due:
+    def claim_due(
+        self, limit: int, now: datetime, lease_until: datetime, skip_webhooks: Collection[UUID] = ()
+    ) -> list[Delivery]:
+        first_per_webhook: dict[UUID, Delivery] = {}
+        for d in sorted(self.state.deliveries.values(), key=lambda d: (d.next_attempt_at or now, d.id)):
+            due = d.status is DeliveryStatus.PENDING and d.next_attempt_at <= now
+            if due and d.webhook_id not in skip_webhooks:
+                first_per_webhook.setdefault(d.webhook_id, d)
+        claimed = list(first_per_webhook.values())[:limit]
+        for delivery in claimed:
             self.state.deliveries[delivery.id] = replace(delivery, next_attempt_at=lease_until)
-        return due
+        return claimed
 
     def record_attempt(self, delivery: Delivery, result: AttemptResult) -> None:
         self.state.deliveries[delivery.id] = delivery
         self.state.attempts.setdefault(delivery.id, []).append(result)
-
-    def for_request(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]:
-        return [
-            (d, self.state.attempts.get(d.id, [])) for d in self.state.deliveries.values() if d.request_id == request_id
-        ]
 
 
 class FakeDatabase:
@@ -284,10 +223,59 @@ class FakeUnitOfWork(UnitOfWork):
     def rollback(self) -> None:
         pass  # the working copy is simply dropped
 
-    @contextmanager
-    def read(self) -> Iterator["FakeUnitOfWork"]:
-        with self:
-            yield self
+
+class FakeStatusReader(StatusReader):
+    """Reads what the fake database has committed."""
+
+    def __init__(self, database: FakeDatabase) -> None:
+        self._database = database
+
+    def summary(self, request_id: UUID) -> StatusSummary | None:
+        state = self._database.snapshot()
+        request = state.requests.get(request_id)
+        if request is None:
+            return None
+        processing = sum(1 for job in state.jobs_of(request_id) if job["status"] is ImageStatus.PROCESSING)
+        return StatusSummary.of(request, processing)
+
+    def products(self, request_id: UUID, after_line: int = 0, limit: int | None = None) -> Iterator[ProductDetail]:
+        state = self._database.snapshot()
+        jobs = {(job["line"], job["position"]): job for job in state.jobs_of(request_id)}
+        rows = [row for row in state.products.get(request_id, []) if row.line > after_line][:limit]
+        for row in rows:
+            images = [_image(position, url, jobs.get((row.line, position))) for position, url in enumerate(row.urls)]
+            yield ProductDetail(row.line, row.serial, row.name, images)
+
+    def deliveries(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]:
+        state = self._database.snapshot()
+        return [(d, state.attempts.get(d.id, [])) for d in state.deliveries.values() if d.request_id == request_id]
+
+
+def _image(position: int, url: str, job: dict | None) -> ImageDetail:
+    if job is None:
+        return ImageDetail(position, url, ImageStatus.PENDING)
+    outcome, output = job["outcome"], job["outcome"] and job["outcome"].output
+    return ImageDetail(
+        position,
+        url,
+        job["status"],
+        job["attempts"],
+        output_url=output.url if output else None,
+        failure_reason=outcome.reason if outcome else None,
+        bytes_in=output.bytes_in if output else None,
+        bytes_out=output.bytes_out if output else None,
+    )
+
+
+class FakeWorkSignal(WorkSignal):
+    def __init__(self) -> None:
+        self.notified = 0
+
+    def notify(self) -> None:
+        self.notified += 1
+
+    def wait(self, timeout: float) -> bool:
+        return False
 
 
 class FixedClock(Clock):

@@ -4,59 +4,27 @@ from uuid import UUID
 import pytest
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
-from imgopt.application.links import Links
 from imgopt.application.ports import UnsafeUrl
-from imgopt.application.use_cases.announcement import Announcer
-from imgopt.application.use_cases.ingest import IngestCsv
-from imgopt.application.use_cases.registration import RegisterWebhook
-from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import StoredImage
+from imgopt.domain.model import ImageFailure, StoredImage
 from imgopt.domain.options import OptimizationOptions, OutputFormat
-from imgopt.domain.product_csv import CsvLimits, CsvRejected
+from imgopt.domain.product_csv import CsvRejected
 from imgopt.domain.webhooks import WebhookFormat
 from tests.support import csv_bytes
-from tests.unit.fakes import AllowListUrlPolicy, FakeDatabase, FixedClock, SequentialIds
-
-LINKS = Links("http://imgopt.test")
+from tests.unit.world import World
 
 
-class App:
-    """The use cases wired to fakes, as the container wires them to adapters."""
-
-    def __init__(self) -> None:
-        self.db = FakeDatabase()
-        self.uow = self.db.unit_of_work
-        self.clock = FixedClock()
-        self.ids = SequentialIds()
-        announcer = Announcer(self.clock, self.ids, LINKS)
-        self.register = RegisterWebhook(self.uow, self.clock, self.ids, AllowListUrlPolicy(), announcer)
-        self.ingest = IngestCsv(self.uow, self.clock, self.ids, CsvLimits(), self.register)
-        self.status = GetStatus(self.uow, LINKS)
-        self.export = ExportOutputCsv(self.uow)
-
+class App(World):
     def finish_all(self, fail_lines: set[int] = frozenset()) -> None:
         """Process every image the way a worker would, failing those on `fail_lines`."""
-        from imgopt.domain.model import ImageFailure, RetryPolicy
-
-        with self.uow() as uow:
-            jobs = uow.jobs.claim("w", 1000, self.clock.now(), self.clock.now())
-            outcomes = [
-                job.failed(ImageFailure("HTTP 404"), RetryPolicy(), self.clock.now())
-                if job.line in fail_lines
-                else job.succeeded(
-                    StoredImage(
-                        f"k{job.id}.jpg", f"http://imgopt.test/files/k{job.id}.jpg", "image/jpeg", 100, 40, 1, 1
-                    )
-                )
-                for job in jobs
-            ]
-            for request_id in uow.jobs.record("w", outcomes, self.clock.now()):
-                request = uow.requests.get_for_update(request_id)
-                summary = uow.requests.summary(request_id)
-                request.finish(summary.images.optimized, summary.images.failed, self.clock.now())
-                uow.requests.save(request)
-            uow.commit()
+        outcomes = []
+        for job in self.claim(1000):
+            if job.line in fail_lines:
+                outcomes.append(job.failed(ImageFailure("HTTP 404"), self.retry, self.clock.now()))
+            else:
+                url = f"http://imgopt.test/files/k{job.id}.jpg"
+                outcomes.append(job.succeeded(StoredImage(f"k{job.id}.jpg", url, "image/jpeg", 100, 40, 1, 1)))
+        self.record(outcomes)
 
 
 @pytest.fixture
@@ -140,7 +108,7 @@ def test_status_details_list_every_image(app):
 
     report = app.status(receipt.request_id, details=True)
 
-    assert [[image.input_url for image in product.images] for product in report.products] == [
+    assert [[image.input_url for image in product.images] for product in report.details.products] == [
         ["https://a.example/1.jpg", "https://a.example/2.jpg"],
         ["https://a.example/3.jpg"],
     ]
@@ -215,7 +183,7 @@ def test_every_image_status_is_one_of_the_lifecycle(app):
     receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")))
     app.finish_all()
 
-    [product] = app.status(receipt.request_id, details=True).products
+    [product] = app.status(receipt.request_id, details=True).details.products
 
     assert product.images[0].status is ImageStatus.OPTIMIZED
     assert product.status is RequestStatus.COMPLETED

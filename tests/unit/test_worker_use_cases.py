@@ -1,90 +1,28 @@
-import io
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from threading import Event
 
 import pytest
 import standardwebhooks
 
-from imgopt.application.links import Links
-from imgopt.application.use_cases.announcement import Announcer
-from imgopt.application.use_cases.delivery import DeliverWebhooks, DeliveryOptions
-from imgopt.application.use_cases.ingest import IngestCsv
-from imgopt.application.use_cases.processing import ProcessImages, WorkerOptions
-from imgopt.application.use_cases.registration import RegisterWebhook
-from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus
+from imgopt.application.use_cases.claiming import ClaimImages
+from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageFailure, RetryPolicy
-from imgopt.domain.product_csv import CsvLimits
-from imgopt.domain.webhooks import DeliveryStatus, RetrySchedule, WebhookFormat
-from tests.support import csv_bytes
-from tests.unit.fakes import (
-    AllowListUrlPolicy,
-    FakeDatabase,
-    FakeFetcher,
-    FakeOptimizer,
-    FakeSender,
-    FakeStorage,
-    FixedClock,
-    SequentialIds,
-)
+from imgopt.domain.model import ImageFailure, StoredImage
+from imgopt.domain.webhooks import DeliveryStatus, WebhookFormat
+from tests.unit.fakes import FixedClock
+from tests.unit.world import World
 
 JPEG = b"\xff\xd8\xff" + b"x" * 97
-
-
-class World:
-    """The worker's use cases on fakes, with a real thread pool."""
-
-    def __init__(self, images: dict, statuses: list | None = None) -> None:
-        self.db = FakeDatabase()
-        self.uow = self.db.unit_of_work
-        self.clock = FixedClock(datetime.now(UTC))  # receivers check signature timestamps against real time
-        ids = SequentialIds()
-        links = Links("http://imgopt.test")
-        announcer = Announcer(self.clock, ids, links)
-        self.register = RegisterWebhook(self.uow, self.clock, ids, AllowListUrlPolicy(), announcer)
-        self.ingest = IngestCsv(self.uow, self.clock, ids, CsvLimits(), self.register)
-        self.status = GetStatus(self.uow, links)
-        self.fetcher = FakeFetcher(images)
-        self.storage = FakeStorage()
-        self.sender = FakeSender(self.clock, statuses)
-        self.executor = ThreadPoolExecutor(2)
-        retry = RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
-        self.process = ProcessImages(
-            self.uow,
-            self.fetcher,
-            FakeOptimizer(),
-            self.storage,
-            self.clock,
-            announcer,
-            self.executor,
-            WorkerOptions("w1", concurrency=2, retry=retry),
-        )
-        self.deliver = DeliverWebhooks(
-            self.uow,
-            self.sender,
-            self.clock,
-            ExportOutputCsv(self.uow),
-            self.executor,
-            DeliveryOptions("w1", RetrySchedule.parse("0,5s,1m")),
-        )
-
-    def upload(self, *rows: str, webhook: str | None = None, webhook_format=WebhookFormat.JSON):
-        return self.ingest(io.BytesIO(csv_bytes(*rows)), webhook_url=webhook, webhook_format=webhook_format)
+STORED = StoredImage("k.jpg", "http://imgopt.test/files/k.jpg", "image/jpeg", 100, 50, 4, 3)
 
 
 @pytest.fixture
 def world():
-    worlds = []
-
     def make(images: dict, statuses: list | None = None) -> World:
-        worlds.append(World(images, statuses))
-        return worlds[-1]
+        # Receivers check signature timestamps against real time.
+        return World(FixedClock(datetime.now(UTC)), images, statuses)
 
-    yield make
-    for made in worlds:
-        made.executor.shutdown()
+    return make
 
 
 def test_every_image_is_fetched_optimized_stored_and_the_request_completed(world):
@@ -108,10 +46,10 @@ def test_a_permanent_failure_fails_that_image_alone(world):
 
     report = w.status(receipt.request_id, details=True)
     assert report.summary.status is RequestStatus.COMPLETED_WITH_ERRORS
-    images = report.products[0].images
+    images = report.details.products[0].images
     assert [image.status for image in images] == [ImageStatus.OPTIMIZED, ImageStatus.FAILED, ImageStatus.FAILED]
     assert [image.failure_reason for image in images[1:]] == ["not an image: an HTML page", "HTTP 404 from the origin"]
-    assert report.products[0].status is RequestStatus.COMPLETED_WITH_ERRORS
+    assert report.details.products[0].status is RequestStatus.COMPLETED_WITH_ERRORS
 
 
 def test_a_request_whose_every_image_failed_is_failed(world):
@@ -137,7 +75,7 @@ def test_a_transient_failure_is_retried_when_due_and_then_succeeds(world):
 
     assert (pending.status, pending.images.pending) == (RequestStatus.PROCESSING, 1)
     assert w.fetcher.fetched == [url, url]
-    [product] = w.status(receipt.request_id, details=True).products
+    [product] = w.status(receipt.request_id, details=True).details.products
     assert (product.images[0].status, product.images[0].attempts) == (ImageStatus.OPTIMIZED, 2)
 
 
@@ -150,7 +88,7 @@ def test_a_transient_failure_gives_up_after_the_last_attempt(world):
         w.process()
         w.clock.advance(minutes=10)
 
-    [product] = w.status(receipt.request_id, details=True).products
+    [product] = w.status(receipt.request_id, details=True).details.products
     assert product.images[0].failure_reason == "timed out (gave up after 3 attempts)"
     assert len(w.fetcher.fetched) == 3
 
@@ -158,26 +96,16 @@ def test_a_transient_failure_gives_up_after_the_last_attempt(world):
 def test_a_job_abandoned_too_often_fails_without_being_fetched(world):
     w = world({"https://o.example/1.jpg": JPEG})
     receipt = w.upload("1,P,https://o.example/1.jpg")
+    dying_worker = ClaimImages(w.uow, w.clock, "dying-worker", timedelta(seconds=1))
     for _ in range(3):
-        with w.uow() as uow:
-            uow.jobs.claim("dying-worker", 10, w.clock.now(), w.clock.now() + timedelta(seconds=1))
-            uow.commit()
+        dying_worker(10)
         w.clock.advance(seconds=2)
+        w.reclaim()
 
     w.process()
 
-    [product] = w.status(receipt.request_id, details=True).products
+    [product] = w.status(receipt.request_id, details=True).details.products
     assert product.images[0].failure_reason == "abandoned: the worker holding it stopped 3 times"
-    assert w.fetcher.fetched == []
-
-
-def test_a_stopped_worker_claims_nothing(world):
-    w = world({"https://o.example/1.jpg": JPEG})
-    w.upload("1,P,https://o.example/1.jpg")
-    stop = Event()
-    stop.set()
-
-    assert w.process(stop) == 0
     assert w.fetcher.fetched == []
 
 
@@ -195,7 +123,7 @@ def test_finishing_a_request_queues_a_signed_delivery_that_is_sent_once(world):
     assert payload["type"] == "request.completed"
     assert payload["data"]["requestId"] == str(receipt.request_id)
     assert payload["data"]["status"] == "completed"
-    [(delivery, attempts)] = w.status(receipt.request_id, details=True).deliveries
+    [(delivery, attempts)] = w.status(receipt.request_id, details=True).details.deliveries
     assert (delivery.status, delivery.attempts, [a.status_code for a in attempts]) == (
         DeliveryStatus.DELIVERED,
         1,
@@ -219,7 +147,7 @@ def test_a_failing_receiver_is_retried_on_schedule_with_the_same_message_id(worl
 
     ids = {headers["webhook-id"] for _, headers, _, _ in w.sender.sent}
     assert len(w.sender.sent) == 3 and len(ids) == 1
-    [(delivery, attempts)] = w.status(receipt.request_id, details=True).deliveries
+    [(delivery, attempts)] = w.status(receipt.request_id, details=True).details.deliveries
     assert delivery.status is DeliveryStatus.DELIVERED
     assert [(a.status_code, a.error) for a in attempts] == [(500, None), (None, "connection refused"), (200, None)]
 
@@ -258,22 +186,29 @@ def test_the_multipart_format_sends_the_output_csv_and_metadata(world):
     assert json.loads(metadata)["requestId"] == str(receipt.request_id)
 
 
-def test_a_busy_worker_takes_back_a_dead_workers_images_without_waiting_for_its_queue_to_drain(world):
-    w = world({f"https://o.example/{n}.jpg": JPEG for n in range(1, 41)})
-    w.upload(*(f"{n},P{n},https://o.example/{n}.jpg" for n in range(1, 41)))
-    with w.uow() as uow:
-        [abandoned] = uow.jobs.claim("dead-worker", 1, w.clock.now(), w.clock.now() + timedelta(seconds=5))
-        uow.commit()
-    fetch = w.fetcher.fetch
+def test_an_expired_lease_goes_back_to_the_queue_and_its_old_holder_cannot_record(world):
+    w = world({"https://o.example/1.jpg": JPEG})
+    receipt = w.upload("1,P,https://o.example/1.jpg")
+    [abandoned] = ClaimImages(w.uow, w.clock, "dead-worker", timedelta(seconds=5))(1)
 
-    def one_second_per_image(url: str):
-        w.clock.advance(seconds=1)
-        return fetch(url)
-
-    w.fetcher.fetch = one_second_per_image
-
+    before = w.reclaim()
+    w.clock.advance(seconds=6)
+    after = w.reclaim()
     w.process()
+    late = RecordOutcomes(w.uow, w.clock, "dead-worker", w.announcer, w.webhook_work)([abandoned.succeeded(STORED)])
 
-    assert f"https://o.example/{abandoned.line - 1}.jpg" in w.fetcher.fetched
-    with w.uow() as uow:
-        assert uow.requests.summary(abandoned.request_id).images.optimized == 40
+    assert (before, after, late) == (0, 1, 0)
+    assert w.image_work.notified == 2  # the upload, then the reclaim
+    summary = w.status(receipt.request_id).summary
+    assert (summary.status, summary.images.optimized) == (RequestStatus.COMPLETED, 1)
+
+
+def test_released_images_are_due_at_once_without_losing_an_attempt(world):
+    w = world({"https://o.example/1.jpg": JPEG})
+    w.upload("1,P,https://o.example/1.jpg")
+    [job] = w.claim(1)
+
+    w.release([job])
+    [again] = w.claim(1)
+
+    assert (job.attempts, again.attempts, again.id) == (1, 1, job.id)

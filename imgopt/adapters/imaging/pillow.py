@@ -13,8 +13,6 @@ from imgopt.application.ports import ImageOptimizer, OptimizedImage, OptimizeFai
 from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, describe_unknown, sniff
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
-# A JPEG shrinks while decoding by 1/2, 1/4 or 1/8; stopping at twice the target leaves Lanczos pixels to work with.
-
 
 class PillowOptimizer(ImageOptimizer):
     """Re-encodes at the requested quality, in the source's own format family unless another is asked for.

@@ -5,24 +5,21 @@ import re
 import httpx
 
 from imgopt.application.ports import UnsafeUrl
+from imgopt.domain.product_csv import url_problem
 
 _ERRNO = re.compile(r"^\[Errno -?\d+\] ")
 
 
 def http_url(text: str, base: httpx.URL | None = None) -> httpx.URL:
-    """`text`, resolved against `base`, as an absolute http(s) URL with a host; UnsafeUrl otherwise."""
+    """`text`, resolved against `base`, as a URL the domain's rule accepts (absolute http(s), a host);
+    UnsafeUrl otherwise."""
     try:
         url = base.join(text) if base is not None else httpx.URL(text)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
         raise UnsafeUrl(f"not a valid URL: {exc}") from None
-    if not url.scheme:
-        raise UnsafeUrl("the URL has no scheme; only http and https URLs are allowed")
-    if url.scheme not in ("http", "https"):
-        raise UnsafeUrl(f"only http and https URLs are allowed, not {url.scheme!r}")
-    if not url.host:
-        raise UnsafeUrl("the URL has no host")
-    if url.port is not None and not 0 < url.port < 65536:
-        raise UnsafeUrl(f"not a valid URL: port {url.port} is out of range")
+    problem = url_problem(str(url))
+    if problem:
+        raise UnsafeUrl(problem)
     return url
 
 

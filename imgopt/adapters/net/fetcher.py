@@ -20,10 +20,11 @@ class HttpxImageFetcher(ImageFetcher):
     def __init__(
         self,
         guard: AddressGuard,
-        max_bytes: int = 25 * MiB,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 20.0,
-        total_timeout: float = 120.0,
+        *,
+        max_bytes: int,
+        connect_timeout: float,
+        read_timeout: float,
+        total_timeout: float,
         max_redirects: int = 3,
         user_agent: str = "imgopt",
     ) -> None:

@@ -3,8 +3,8 @@
 import ipaddress
 import socket
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
+from imgopt.adapters.net.failures import http_url
 from imgopt.application.ports import UnsafeUrl, UrlPolicy
 
 Resolver = Callable[..., list]
@@ -110,13 +110,5 @@ class GuardedUrlPolicy(UrlPolicy):
         self._guard = guard
 
     def check(self, url: str) -> None:
-        try:
-            parts = urlsplit(url)
-            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        except ValueError as exc:
-            raise UnsafeUrl(f"not a valid URL: {exc}") from None
-        if parts.scheme.lower() not in ("http", "https"):
-            raise UnsafeUrl(f"only http and https URLs are allowed, not {parts.scheme!r}")
-        if not parts.hostname:
-            raise UnsafeUrl("the URL has no host")
-        self._guard.resolve(parts.hostname, port)
+        target = http_url(url)
+        self._guard.resolve(target.host, target.port or (443 if target.scheme == "https" else 80))

@@ -1,4 +1,4 @@
-"""Upload requests and their status summaries."""
+"""Upload requests: the aggregate's row, locked while a worker counts outcomes into it."""
 
 from uuid import UUID
 
@@ -6,14 +6,36 @@ from sqlalchemy import Connection, Row, text
 
 from imgopt.application.ports import RequestRepository
 from imgopt.domain.lifecycle import RequestStatus
-from imgopt.domain.model import UploadRequest
 from imgopt.domain.options import OptimizationOptions, OutputFormat
-from imgopt.domain.status import ImageCounts, ProductCounts, StatusSummary
+from imgopt.domain.request import UploadRequest
 
-WORK_CHANNEL = "imgopt_work"
+COLUMNS = """id, status, quality, max_width, max_height, output_format, product_count, image_count,
+    last_line, expanded_line, created_at, started_at, finished_at, optimized_count, failed_count,
+    bytes_in, bytes_out, products_finished, products_with_errors"""
 
-_COLUMNS = """id, status, quality, max_width, max_height, output_format, product_count, image_count,
-    created_at, started_at, finished_at"""
+_INSERT = text(
+    """
+    INSERT INTO images.requests (id, status, quality, max_width, max_height, output_format,
+        product_count, image_count, last_line, created_at)
+    VALUES (:id, :status, :quality, :max_width, :max_height, :format, :products, :images, :last_line, :created_at)
+    """
+)
+
+_SAVE = text(
+    """
+    UPDATE images.requests
+    SET status = :status, started_at = :started_at, finished_at = :finished_at, expanded_line = :expanded_line,
+        optimized_count = :optimized, failed_count = :failed, bytes_in = :bytes_in, bytes_out = :bytes_out,
+        products_finished = :products_finished, products_with_errors = :products_with_errors
+    WHERE id = :id
+    """
+)
+
+_FOR_UPDATE = text(f"SELECT {COLUMNS} FROM images.requests WHERE id = :id FOR UPDATE")
+
+_NEXT_TO_EXPAND = text(
+    f"SELECT {COLUMNS} FROM images.requests WHERE expanded_line < last_line ORDER BY created_at LIMIT 1 FOR UPDATE"
+)
 
 
 class PostgresRequestRepository(RequestRepository):
@@ -21,17 +43,8 @@ class PostgresRequestRepository(RequestRepository):
         self._connection = connection
 
     def add(self, request: UploadRequest) -> None:
-        """Insert the request; its products must be stored already (last_line is taken from them)."""
         self._connection.execute(
-            text(
-                """
-                INSERT INTO images.requests (id, status, quality, max_width, max_height, output_format,
-                    product_count, image_count, last_line, created_at)
-                VALUES (:id, :status, :quality, :max_width, :max_height, :format, :products, :images,
-                    coalesce((SELECT max(line_no) FROM images.productimages WHERE request_id = :id), 0),
-                    :created_at)
-                """
-            ),
+            _INSERT,
             {
                 "id": request.id,
                 "status": request.status.value,
@@ -41,79 +54,56 @@ class PostgresRequestRepository(RequestRepository):
                 "format": request.options.format.value,
                 "products": request.product_count,
                 "images": request.image_count,
+                "last_line": request.last_line,
                 "created_at": request.created_at,
             },
         )
-        self._connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WORK_CHANNEL})
-
-    def get(self, request_id: UUID) -> UploadRequest | None:
-        row = self._connection.execute(
-            text(f"SELECT {_COLUMNS} FROM images.requests WHERE id = :id"), {"id": request_id}
-        ).first()
-        return _request(row) if row else None
 
     def get_for_update(self, request_id: UUID) -> UploadRequest | None:
-        row = self._connection.execute(
-            text(f"SELECT {_COLUMNS} FROM images.requests WHERE id = :id FOR UPDATE"), {"id": request_id}
-        ).first()
-        return _request(row) if row else None
+        row = self._connection.execute(_FOR_UPDATE, {"id": request_id}).first()
+        return request_from(row) if row else None
+
+    def next_to_expand(self) -> UploadRequest | None:
+        row = self._connection.execute(_NEXT_TO_EXPAND).first()
+        return request_from(row) if row else None
 
     def save(self, request: UploadRequest) -> None:
         self._connection.execute(
-            text(
-                """
-                UPDATE images.requests SET status = :status, started_at = :started_at, finished_at = :finished_at
-                WHERE id = :id
-                """
-            ),
+            _SAVE,
             {
                 "id": request.id,
                 "status": request.status.value,
                 "started_at": request.started_at,
                 "finished_at": request.finished_at,
+                "expanded_line": request.expanded_line,
+                "optimized": request.optimized,
+                "failed": request.failed,
+                "bytes_in": request.bytes_in,
+                "bytes_out": request.bytes_out,
+                "products_finished": request.products_finished,
+                "products_with_errors": request.products_with_errors,
             },
         )
 
-    def summary(self, request_id: UUID) -> StatusSummary | None:
-        row = self._connection.execute(
-            text(
-                f"""
-                SELECT {_COLUMNS}, products_finished, products_with_errors, optimized_count, failed_count,
-                    bytes_in, bytes_out,
-                    (SELECT count(*) FROM images.optimizerjobs j
-                     WHERE j.request_id = r.id AND j.status = 'processing') AS processing
-                FROM images.requests r WHERE id = :id
-                """
-            ),
-            {"id": request_id},
-        ).first()
-        if row is None:
-            return None
-        request = _request(row)
-        return StatusSummary(
-            request_id=request.id,
-            status=request.status,
-            options=request.options,
-            created_at=request.created_at,
-            started_at=request.started_at,
-            finished_at=request.finished_at,
-            products=ProductCounts(row.product_count, row.products_finished, row.products_with_errors),
-            images=ImageCounts(row.image_count, row.processing, row.optimized_count, row.failed_count),
-            bytes_in=row.bytes_in,
-            bytes_out=row.bytes_out,
-        )
 
-
-def _request(row: Row) -> UploadRequest:
+def request_from(row: Row) -> UploadRequest:
     return UploadRequest(
         id=row.id,
         options=options_from(row),
         created_at=row.created_at,
         product_count=row.product_count,
         image_count=row.image_count,
+        last_line=row.last_line,
+        expanded_line=row.expanded_line,
         status=RequestStatus(row.status),
         started_at=row.started_at,
         finished_at=row.finished_at,
+        optimized=row.optimized_count,
+        failed=row.failed_count,
+        bytes_in=row.bytes_in,
+        bytes_out=row.bytes_out,
+        products_finished=row.products_finished,
+        products_with_errors=row.products_with_errors,
     )
 
 

@@ -1,5 +1,6 @@
 """Webhook registrations, and the outbox of their deliveries with every attempt logged."""
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
@@ -7,12 +8,28 @@ from sqlalchemy import Connection, Row, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import bindparam
 
-from imgopt.adapters.postgres.requests import WORK_CHANNEL
 from imgopt.application.ports import DeliveryRepository, WebhookRepository
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook, WebhookFormat
 
 _WEBHOOK_COLUMNS = "id, url, secret, format, created_at, request_id, enabled"
-_DELIVERY_COLUMNS = "id, webhook_id, request_id, event_type, payload, created_at, next_attempt_at, attempts, status"
+DELIVERY_COLUMNS = "id, webhook_id, request_id, event_type, payload, created_at, next_attempt_at, attempts, status"
+
+
+# One delivery per webhook at a time, oldest first: a slow receiver holds up only its own deliveries.
+_CLAIM_DUE = text(
+    f"""
+    WITH due AS (
+        SELECT DISTINCT ON (webhook_id) id, webhook_id FROM images.webhookdeliveries
+        WHERE status = 'pending' AND next_attempt_at <= :now AND webhook_id <> ALL(CAST(:skip AS uuid[]))
+        ORDER BY webhook_id, next_attempt_at, id),
+    picked AS (
+        SELECT d.id FROM images.webhookdeliveries d JOIN due ON due.id = d.id
+        ORDER BY d.next_attempt_at LIMIT :limit FOR UPDATE OF d SKIP LOCKED)
+    UPDATE images.webhookdeliveries d SET next_attempt_at = :lease_until, updated_at = :now
+    FROM picked WHERE d.id = picked.id
+    RETURNING {", ".join("d." + c for c in DELIVERY_COLUMNS.split(", "))}
+    """
+)
 
 
 class PostgresWebhookRepository(WebhookRepository):
@@ -89,26 +106,16 @@ class PostgresDeliveryRepository(DeliveryRepository):
                 "created_at": delivery.created_at,
             },
         )
-        self._connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WORK_CHANNEL})
 
-    def claim_due(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[Delivery]:
+    def claim_due(
+        self, limit: int, now: datetime, lease_until: datetime, skip_webhooks: Collection[UUID] = ()
+    ) -> list[Delivery]:
         # Pushing next_attempt_at to the end of the lease hides the delivery from other workers
         # while it is sent; if this worker dies, it falls due again when the lease runs out.
         rows = self._connection.execute(
-            text(
-                f"""
-                WITH due AS (
-                    SELECT id FROM images.webhookdeliveries
-                    WHERE status = 'pending' AND next_attempt_at <= :now
-                    ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED)
-                UPDATE images.webhookdeliveries d SET next_attempt_at = :lease_until, updated_at = :now
-                FROM due WHERE d.id = due.id
-                RETURNING {", ".join("d." + c for c in _DELIVERY_COLUMNS.split(", "))}
-                """
-            ),
-            {"now": now, "limit": limit, "lease_until": lease_until},
+            _CLAIM_DUE, {"now": now, "limit": limit, "lease_until": lease_until, "skip": list(skip_webhooks)}
         )
-        return sorted((_delivery(row) for row in rows), key=lambda d: (d.created_at, d.id))
+        return sorted((delivery_from(row) for row in rows), key=lambda d: (d.created_at, d.id))
 
     def record_attempt(self, delivery: Delivery, result: AttemptResult) -> None:
         self._connection.execute(
@@ -144,35 +151,6 @@ class PostgresDeliveryRepository(DeliveryRepository):
             },
         )
 
-    def for_request(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]:
-        deliveries = [
-            _delivery(row)
-            for row in self._connection.execute(
-                text(
-                    f"""
-                    SELECT {_DELIVERY_COLUMNS} FROM images.webhookdeliveries
-                    WHERE request_id = :id ORDER BY created_at, id
-                    """
-                ),
-                {"id": request_id},
-            )
-        ]
-        attempts: dict[str, list[AttemptResult]] = {delivery.id: [] for delivery in deliveries}
-        for row in self._connection.execute(
-            text(
-                """
-                SELECT a.delivery_id, a.attempted_at, a.status_code, a.error, a.duration_ms
-                FROM images.webhookattempts a JOIN images.webhookdeliveries d ON d.id = a.delivery_id
-                WHERE d.request_id = :id ORDER BY a.delivery_id, a.attempt
-                """
-            ),
-            {"id": request_id},
-        ):
-            attempts[row.delivery_id].append(
-                AttemptResult(row.attempted_at, row.status_code, row.error, row.duration_ms)
-            )
-        return [(delivery, attempts[delivery.id]) for delivery in deliveries]
-
 
 def _webhook(row: Row) -> Webhook:
     return Webhook(
@@ -186,7 +164,7 @@ def _webhook(row: Row) -> Webhook:
     )
 
 
-def _delivery(row: Row) -> Delivery:
+def delivery_from(row: Row) -> Delivery:
     return Delivery(
         id=row.id,
         webhook_id=row.webhook_id,

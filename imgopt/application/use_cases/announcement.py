@@ -1,16 +1,18 @@
 """Put a finished request's webhook deliveries in the outbox, in the caller's transaction."""
 
 from imgopt.application.links import Links
-from imgopt.application.ports import Clock, IdGenerator, UnitOfWork
-from imgopt.domain.model import UploadRequest
-from imgopt.domain.webhooks import COMPLETED_EVENT, Delivery, Webhook, completion_event
+from imgopt.application.ports import Clock, EventDocuments, IdGenerator, UnitOfWork
+from imgopt.domain.request import UploadRequest
+from imgopt.domain.status import StatusSummary
+from imgopt.domain.webhooks import COMPLETED_EVENT, Delivery, Webhook
 
 
 class Announcer:
-    def __init__(self, clock: Clock, ids: IdGenerator, links: Links) -> None:
+    def __init__(self, clock: Clock, ids: IdGenerator, links: Links, documents: EventDocuments) -> None:
         self._clock = clock
         self._ids = ids
         self._links = links
+        self._documents = documents
 
     def announce(self, uow: UnitOfWork, request: UploadRequest, webhooks: list[Webhook] | None = None) -> int:
         """Queue one delivery per webhook (by default every webhook of the request); return how many."""
@@ -18,8 +20,7 @@ class Announcer:
         if not targets:
             return 0
         now = self._clock.now()
-        summary = uow.requests.summary(request.id)
-        payload = completion_event(summary, self._links.output_csv(request.id), now)
+        payload = self._documents.request_finished(StatusSummary.of(request), self._links.output_csv(request.id), now)
         for webhook in targets:
             uow.deliveries.add(
                 Delivery(

@@ -1,8 +1,8 @@
-"""Deliver due webhooks from the outbox: signed, retried on schedule, every attempt logged."""
+"""Deliver webhooks from the outbox: claimed under a lease, signed, retried on schedule, every attempt logged."""
 
 import json
 import logging
-from concurrent.futures import Executor
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -15,15 +15,36 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryOptions:
-    worker_id: str
-    schedule: RetrySchedule
-    lease: timedelta = timedelta(minutes=2)
-    batch: int = 20
+class Dispatch:
+    """A claimed delivery and the webhook it goes to (None when the webhook is gone)."""
+
+    delivery: Delivery
+    webhook: Webhook | None
 
 
-class DeliverWebhooks:
-    """Send every due delivery once, concurrently; return how many were attempted.
+class ClaimDeliveries:
+    """Claim up to `limit` due deliveries, at most one per webhook and none to `busy_webhooks`.
+
+    A claimed delivery is hidden from other workers until its lease runs out: if this worker
+    dies while sending, it falls due again then, under the same message id.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, lease: timedelta) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._lease = lease
+
+    def __call__(self, limit: int, busy_webhooks: Collection[UUID] = ()) -> list[Dispatch]:
+        now = self._clock.now()
+        with self._uow() as uow:
+            due = uow.deliveries.claim_due(limit, now, now + self._lease, busy_webhooks)
+            dispatches = [Dispatch(delivery, uow.webhooks.get(delivery.webhook_id)) for delivery in due]
+            uow.commit()
+        return dispatches
+
+
+class DeliverWebhook:
+    """Send one delivery once and record the attempt.
 
     A delivery keeps its message id (`webhook-id`) across attempts; each attempt is signed
     afresh with its own timestamp. 2xx ends it, 410 ends it and disables the webhook, anything
@@ -36,36 +57,26 @@ class DeliverWebhooks:
         sender: WebhookSender,
         clock: Clock,
         export_output_csv: ExportOutputCsv,
-        executor: Executor,
-        options: DeliveryOptions,
+        schedule: RetrySchedule,
     ) -> None:
         self._uow = uow
         self._sender = sender
         self._clock = clock
         self._export_output_csv = export_output_csv
-        self._executor = executor
-        self._options = options
+        self._schedule = schedule
 
-    def __call__(self) -> int:
-        now = self._clock.now()
-        with self._uow() as uow:
-            due = uow.deliveries.claim_due(self._options.worker_id, self._options.batch, now, now + self._options.lease)
-            webhooks = {delivery.webhook_id: uow.webhooks.get(delivery.webhook_id) for delivery in due}
-            uow.commit()
-        attempts = [self._executor.submit(self._attempt, d, webhooks[d.webhook_id]) for d in due]
-        for attempt in attempts:
-            attempt.result()
-        return len(due)
-
-    def _attempt(self, delivery: Delivery, webhook: Webhook | None) -> None:
+    def __call__(self, dispatch: Dispatch) -> AttemptResult:
+        delivery, webhook = dispatch.delivery, dispatch.webhook
         if webhook is None or not webhook.enabled:
-            self._save(delivery.cancelled(), AttemptResult(self._clock.now(), error="the webhook was disabled"))
-            return
+            result = AttemptResult(self._clock.now(), error="the webhook was disabled")
+            self._save(delivery.cancelled(), result)
+            return result
         body, content_type = self._body(delivery, webhook)
         timestamp = int(self._clock.now().timestamp())
         headers = signature_headers(webhook.secret, delivery.id, timestamp, body)
         result = self._sender.send(webhook.url, headers, body, content_type)
-        self._save(delivery.after(result, self._options.schedule), result, disable=webhook.id if result.gone else None)
+        self._save(delivery.after(result, self._schedule), result, disable=webhook.id if result.gone else None)
+        return result
 
     def _save(self, delivery: Delivery, result: AttemptResult, disable: UUID | None = None) -> None:
         with self._uow() as uow:

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from uuid import UUID
 
-from imgopt.application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from imgopt.application.ports import Clock, IdGenerator, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.registration import RegisterWebhook
-from imgopt.domain.model import UploadRequest
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
+from imgopt.domain.request import UploadRequest
 from imgopt.domain.webhooks import Webhook, WebhookFormat
 
 
@@ -35,12 +35,14 @@ class IngestCsv:
         ids: IdGenerator,
         limits: CsvLimits,
         register_webhook: RegisterWebhook,
+        image_work: WorkSignal,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._limits = limits
         self._register_webhook = register_webhook
+        self._image_work = image_work
 
     def __call__(
         self,
@@ -61,9 +63,11 @@ class IngestCsv:
                 created_at=self._clock.now(),
                 product_count=reader.product_count,
                 image_count=reader.image_count,
+                last_line=reader.last_line,
             )
             uow.requests.add(request)
             if webhook:
                 uow.webhooks.add(webhook)
             uow.commit()
+        self._image_work.notify()
         return IngestReceipt(request_id, reader.product_count, reader.image_count, webhook)

@@ -1,55 +1,69 @@
-"""Read a request's status, and its output CSV once it has finished."""
+"""Read a request's status, a page of its products, and its output CSV once it has finished."""
 
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.links import Links
-from imgopt.application.ports import UnitOfWorkFactory
+from imgopt.application.ports import StatusReader
 from imgopt.domain.product_csv import OUTPUT_HEADER
 from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.webhooks import AttemptResult, Delivery
+
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class StatusDetails:
+    """One page of products with their images (`next_after_line` starts the next; None on the last),
+    and every webhook delivery with its attempts."""
+
+    products: list[ProductDetail]
+    next_after_line: int | None
+    deliveries: list[tuple[Delivery, list[AttemptResult]]]
 
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
     summary: StatusSummary
     output_csv_url: str | None
-    products: list[ProductDetail] = field(default_factory=list)
-    deliveries: list[tuple[Delivery, list[AttemptResult]]] = field(default_factory=list)
+    details: StatusDetails | None = None
 
 
 class GetStatus:
-    def __init__(self, uow: UnitOfWorkFactory, links: Links) -> None:
-        self._uow = uow
+    def __init__(self, reader: StatusReader, links: Links) -> None:
+        self._reader = reader
         self._links = links
 
-    def __call__(self, request_id: UUID, details: bool = False) -> StatusReport:
-        # The summary alone is one statement; the details stream rows, which takes a transaction.
-        with self._uow() if details else self._uow().read() as uow:
-            summary = uow.requests.summary(request_id)
-            if summary is None:
-                raise RequestNotFound(f"no request with id {request_id}")
-            output_csv_url = self._links.output_csv(request_id) if summary.finished else None
-            if not details:
-                return StatusReport(summary, output_csv_url)
-            products = list(uow.products.details(request_id))
-            return StatusReport(summary, output_csv_url, products, uow.deliveries.for_request(request_id))
+    def __call__(
+        self, request_id: UUID, details: bool = False, after_line: int = 0, page_size: int = PAGE_SIZE
+    ) -> StatusReport:
+        summary = self._reader.summary(request_id)
+        if summary is None:
+            raise RequestNotFound(f"no request with id {request_id}")
+        output_csv_url = self._links.output_csv(request_id) if summary.finished else None
+        if not details:
+            return StatusReport(summary, output_csv_url)
+        page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        products = list(self._reader.products(request_id, after_line, limit=page_size + 1))
+        next_after_line = products[page_size - 1].line if len(products) > page_size else None
+        page = StatusDetails(products[:page_size], next_after_line, self._reader.deliveries(request_id))
+        return StatusReport(summary, output_csv_url, page)
 
 
 class ExportOutputCsv:
     """The original's output CSV, one row per input row, outputs in input order."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, reader: StatusReader) -> None:
+        self._reader = reader
 
     def __call__(self, request_id: UUID) -> Iterator[bytes]:
         """Check at once that the request exists and has finished; then stream the file in chunks."""
-        with self._uow().read() as uow:
-            summary = uow.requests.summary(request_id)
+        summary = self._reader.summary(request_id)
         if summary is None:
             raise RequestNotFound(f"no request with id {request_id}")
         if not summary.finished:
@@ -63,11 +77,10 @@ class ExportOutputCsv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(OUTPUT_HEADER)
-        with self._uow() as uow:
-            for count, product in enumerate(uow.products.details(request_id), start=1):
-                writer.writerow(product.output_row())
-                if count % 1000 == 0:
-                    yield _drain(buffer)
+        for count, product in enumerate(self._reader.products(request_id), start=1):
+            writer.writerow(product.output_row())
+            if count % 1000 == 0:
+                yield _drain(buffer)
         yield _drain(buffer)
 
 

@@ -12,13 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from imgopt.bootstrap.settings import Settings
-from imgopt.entrypoints.commands import build_worker, prepare
+from imgopt.domain.lifecycle import RequestStatus
+from imgopt.entrypoints.commands import prepare
 from imgopt.entrypoints.demo.local_http import ImageOrigin, WebhookReceiver
 from imgopt.entrypoints.demo.samples import sample_csv, sample_images
 from imgopt.entrypoints.http.app import create_app
 from imgopt.entrypoints.http.server import BackgroundServer, free_port
+from imgopt.entrypoints.worker.process import build_worker
 
-TERMINAL = {"completed", "completed_with_errors", "failed"}
+TERMINAL = {status.value for status in RequestStatus if status.is_terminal}
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -84,9 +86,19 @@ def _run(console: Console, api: str, csv_data: bytes, receiver: WebhookReceiver,
     payload = standardwebhooks.Webhook(receipt["webhook"]["secret"]).verify(body, headers)
     output_csv = demo_dir / f"output-{request_id}.csv"
     output_csv.write_bytes(client.get(f"/status/{request_id}/output.csv").content)
-    details = client.get(f"/status/{request_id}", params={"details": "true"}).json()["details"]
-    _summary(console, status, payload, headers, elapsed, output_csv, settings, details)
+    _summary(console, status, payload, headers, elapsed, output_csv, settings, _products(client, request_id))
     return 0
+
+
+def _products(client: httpx.Client, request_id: str) -> list[dict]:
+    """Every product with its images, page by page."""
+    products, cursor = [], ""
+    while cursor is not None:
+        params = {"details": "true", "limit": 1000, "cursor": cursor}
+        details = client.get(f"/status/{request_id}", params=params).json()["details"]
+        products += details["products"]
+        cursor = details["nextCursor"]
+    return products
 
 
 def _follow(console: Console, client: httpx.Client, request_id: str, total: int) -> dict:
@@ -101,7 +113,7 @@ def _follow(console: Console, client: httpx.Client, request_id: str, total: int)
             time.sleep(0.1)
 
 
-def _summary(console, status, payload, headers, elapsed, output_csv, settings, details) -> None:
+def _summary(console, status, payload, headers, elapsed, output_csv, settings, products) -> None:
     images = status["images"]
     saved = 1 - status["bytesOut"] / status["bytesIn"] if status["bytesIn"] else 0.0
     table = Table(title=f"Request {status['requestId']}: {status['status']}", show_header=False)
@@ -112,7 +124,7 @@ def _summary(console, status, payload, headers, elapsed, output_csv, settings, d
     console.print(table)
     console.print(f"Optimized images: {(settings.data_dir / 'files' / status['requestId']).resolve()}", soft_wrap=True)
     console.print(f"Output CSV: {output_csv.resolve()}", soft_wrap=True)
-    failed = [(p["line"], i) for p in details["products"] for i in p["images"] if i["status"] == "failed"]
+    failed = [(p["line"], i) for p in products for i in p["images"] if i["status"] == "failed"]
     if failed:
         console.print("Failed images (each with its reason; the rest of the request went on):")
     for line, image in failed:

@@ -6,6 +6,8 @@ import random
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from imgopt.domain.product_csv import HEADER
+
 
 def photo(width: int, height: int, rng: random.Random) -> bytes:
     """A photo-like JPEG: soft light, a few blurred objects and sensor noise, saved at camera quality."""
@@ -56,7 +58,7 @@ def sample_csv(base_url: str, paths: list[str], missing: str = "/images/disconti
     rng = random.Random(len(paths))
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(["S. No.", "Product Name", "Input Image Urls"])
+    writer.writerow(HEADER)
     remaining, serial = list(paths), 0
     while remaining:
         serial += 1

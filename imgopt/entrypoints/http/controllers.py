@@ -10,12 +10,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.response import Stream
 from sqlalchemy import Engine, text
 
+from imgopt.adapters.documents import status_fields
 from imgopt.application.links import Links
 from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook
-from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus, StatusReport
+from imgopt.application.use_cases.status import PAGE_SIZE, ExportOutputCsv, GetStatus, StatusReport
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.webhooks import InvalidWebhook, WebhookFormat, summary_document
+from imgopt.domain.webhooks import InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.errors import ApiError, problem
 from imgopt.entrypoints.http.status_cache import StatusCache
@@ -88,18 +89,21 @@ class StatusController(Controller):
         get_status: NamedDependency[GetStatus],
         status_cache: NamedDependency[StatusCache],
         details: FromQuery[bool] = False,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = PAGE_SIZE,
     ) -> Response[schemas.StatusResponse]:
         """Counts of products and images, bytes in and out, and `outputCsvUrl` once finished.
-        `?details=true` adds every product and image, and every webhook delivery attempt.
+        `?details=true` adds a page of products with their images (`limit`, at most 1000; follow
+        `details.nextCursor` with `&cursor=` until it is null) and every webhook delivery attempt.
         Without details the answer may be up to IMGOPT_STATUS_CACHE_SECONDS old."""
         identifier = parse_uuid(request_id, "requestId")
         if details:
-            report = await sync_to_thread(get_status, identifier, details=True)
-            return Response(status_response(report, details=True))
+            after_line = parse_cursor(cursor)
+            report = await sync_to_thread(get_status, identifier, True, after_line, limit)
+            return Response(status_response(report))
 
         async def load() -> bytes:
-            report = await sync_to_thread(get_status, identifier)
-            return msgspec.json.encode(status_response(report, details=False))
+            return msgspec.json.encode(status_response(await sync_to_thread(get_status, identifier)))
 
         return Response(await status_cache.get(identifier, load), media_type=MediaType.JSON)
 
@@ -152,55 +156,34 @@ class HealthController(Controller):
         return Response(schemas.Health(status="ready"))
 
 
-def status_response(report: StatusReport, details: bool) -> schemas.StatusResponse:
+def parse_cursor(cursor: str | None) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 10):
+        raise ApiError(400, "invalid_cursor", f"cursor must be a nextCursor from an earlier page, got {cursor[:60]!r}")
+    return int(cursor)
+
+
+def status_response(report: StatusReport) -> schemas.StatusResponse:
     """The status document the webhook also carries, plus the details when asked for."""
-    response = msgspec.convert(
-        summary_document(report.summary, report.output_csv_url), schemas.StatusResponse, strict=False
+    fields = status_fields(report.summary, report.output_csv_url)
+    if report.details is None:
+        return schemas.StatusResponse(**fields)
+    page = report.details
+    details = schemas.DetailsBody(
+        products=[msgspec.convert(product, schemas.ProductBody, from_attributes=True) for product in page.products],
+        next_cursor=None if page.next_after_line is None else str(page.next_after_line),
+        webhook_deliveries=[
+            schemas.DeliveryBody(
+                id=delivery.id,
+                webhook_id=delivery.webhook_id,
+                event_type=delivery.event_type,
+                status=delivery.status.value,
+                attempts=delivery.attempts,
+                next_attempt_at=delivery.next_attempt_at,
+                log=[msgspec.convert(attempt, schemas.AttemptBody, from_attributes=True) for attempt in attempts],
+            )
+            for delivery, attempts in page.deliveries
+        ],
     )
-    if not details:
-        return response
-    products = [
-        schemas.ProductBody(
-            line=product.line,
-            serial=product.serial,
-            name=product.name,
-            status=product.status.value,
-            images=[
-                schemas.ImageBody(
-                    position=image.position,
-                    input_url=image.input_url,
-                    status=image.status.value,
-                    attempts=image.attempts,
-                    output_url=image.output_url,
-                    failure_reason=image.failure_reason,
-                    media_type=image.media_type,
-                    bytes_in=image.bytes_in,
-                    bytes_out=image.bytes_out,
-                    width=image.width,
-                    height=image.height,
-                )
-                for image in product.images
-            ],
-        )
-        for product in report.products
-    ]
-    deliveries = [
-        schemas.DeliveryBody(
-            id=delivery.id,
-            webhook_id=delivery.webhook_id,
-            event_type=delivery.event_type,
-            status=delivery.status.value,
-            attempts=delivery.attempts,
-            next_attempt_at=delivery.next_attempt_at,
-            log=[
-                schemas.AttemptBody(
-                    at=attempt.at, status_code=attempt.status_code, error=attempt.error, duration_ms=attempt.duration_ms
-                )
-                for attempt in attempts
-            ],
-        )
-        for delivery, attempts in report.deliveries
-    ]
-    return msgspec.structs.replace(
-        response, details=schemas.DetailsBody(products=products, webhook_deliveries=deliveries)
-    )
+    return schemas.StatusResponse(**fields, details=details)

@@ -7,6 +7,8 @@ from uuid import UUID
 import msgspec
 from litestar.datastructures import UploadFile
 
+from imgopt.adapters.documents import StatusDocument
+
 
 class Wire(msgspec.Struct, rename="camel", kw_only=True):
     pass
@@ -38,27 +40,6 @@ class UploadResponse(Wire):
     images: int
     status_url: str
     webhook: WebhookSecret | None = None
-
-
-class OptionsBody(Wire):
-    quality: int
-    max_width: int | None
-    max_height: int | None
-    format: str
-
-
-class ProductCountsBody(Wire):
-    total: int
-    finished: int
-    with_errors: int
-
-
-class ImageCountsBody(Wire):
-    total: int
-    pending: int
-    processing: int
-    optimized: int
-    failed: int
 
 
 class ImageBody(Wire):
@@ -102,21 +83,13 @@ class DeliveryBody(Wire):
 
 class DetailsBody(Wire):
     products: list[ProductBody]
+    next_cursor: str | None
     webhook_deliveries: list[DeliveryBody]
 
 
-class StatusResponse(Wire, omit_defaults=True):
-    request_id: UUID
-    status: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    options: OptionsBody
-    products: ProductCountsBody
-    images: ImageCountsBody
-    bytes_in: int
-    bytes_out: int
-    output_csv_url: str | None
+class StatusResponse(StatusDocument, omit_defaults=True):
+    """The status document the webhooks carry too; `?details=true` adds a page of products and the deliveries."""
+
     details: DetailsBody | None = None
 
 

@@ -1,28 +1,12 @@
-"""Where a PostgreSQL comes from when none is configured: Docker when it answers, else an embedded one."""
+"""Where the tests' (and the benchmarks') PostgreSQL comes from: a URL, Docker when it answers, else embedded."""
 
-import logging
 import os
 import socket
-import warnings
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
-
-log = logging.getLogger(__name__)
-
-
-def embedded_postgres_url(directory: Path) -> str:
-    """Start (or join) a PostgreSQL server kept in `directory`, from the pgserver wheel; stopped at exit."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import pgserver
-
-        directory.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(directory.resolve(), cleanup_mode="stop")
-    return server.get_uri()
 
 
 def docker_engine_answers(timeout: float = 1.0) -> bool:
@@ -52,16 +36,16 @@ def container_postgres_url() -> tuple[str, Callable[[], None]]:
     return container.get_connection_url(), container.stop
 
 
-def with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + database))
+def database_url(server_url: str, database: str) -> str:
+    """The URL of `database` on the server at `server_url`."""
+    return urlunsplit(urlsplit(server_url)._replace(path="/" + database))
 
 
 def create_database(server_url: str, database: str) -> str:
     """Create an empty database on the server at `server_url`; return its URL."""
     with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    return with_database(server_url, database)
+    return database_url(server_url, database)
 
 
 def drop_database(server_url: str, database: str) -> None:

@@ -1,0 +1,70 @@
+"""The queue side of the worker: claim due images, hand back what cannot be done, take back what was abandoned."""
+
+from datetime import timedelta
+
+from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
+from imgopt.domain.model import ImageJob
+
+# Products turned into jobs at a time, at least: more jobs than one claim keeps other workers fed.
+EXPANSION_SLICE = 32
+
+
+class ClaimImages:
+    """Claim up to `limit` due images for this worker, under a lease.
+
+    Jobs are created from a request's products only as workers need them, the oldest request
+    first, so a million-row upload costs no million inserts before its first image is done.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, lease: timedelta) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._worker_id = worker_id
+        self._lease = lease
+
+    def __call__(self, limit: int) -> list[ImageJob]:
+        now = self._clock.now()
+        lease_until = now + self._lease
+        with self._uow() as uow:
+            jobs = uow.jobs.claim(self._worker_id, limit, now, lease_until)
+            while len(jobs) < limit and (request := uow.requests.next_to_expand()) is not None:
+                through = uow.jobs.add_for(request, max(limit - len(jobs), EXPANSION_SLICE), now)
+                request.expanded_through(through, now)
+                uow.requests.save(request)
+                jobs += uow.jobs.claim(self._worker_id, limit - len(jobs), now, lease_until)
+            uow.commit()
+        return jobs
+
+
+class ReleaseImages:
+    """Hand back images this worker claimed but will not process (it is stopping); the attempt does not count."""
+
+    def __init__(self, uow: UnitOfWorkFactory, worker_id: str, image_work: WorkSignal) -> None:
+        self._uow = uow
+        self._worker_id = worker_id
+        self._image_work = image_work
+
+    def __call__(self, jobs: list[ImageJob]) -> None:
+        if not jobs:
+            return
+        with self._uow() as uow:
+            uow.jobs.release(self._worker_id, [job.released() for job in jobs])
+            uow.commit()
+        self._image_work.notify()
+
+
+class ReclaimExpiredLeases:
+    """Put back in the queue the images whose worker died holding them (their lease ran out)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, image_work: WorkSignal) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._image_work = image_work
+
+    def __call__(self) -> int:
+        with self._uow() as uow:
+            reclaimed = uow.jobs.reclaim_expired(self._clock.now())
+            uow.commit()
+        if reclaimed:
+            self._image_work.notify()
+        return reclaimed

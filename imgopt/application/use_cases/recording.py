@@ -1,0 +1,53 @@
+"""Record what attempts came to, count finished images into their requests, announce finished requests."""
+
+from collections import defaultdict
+
+from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
+from imgopt.application.use_cases.announcement import Announcer
+from imgopt.domain.model import ImageOutcome
+
+
+class RecordOutcomes:
+    """Persist a batch of outcomes in one transaction; return how many were recorded.
+
+    Only jobs this worker still holds are recorded: one whose lease ran out may have been
+    taken by another worker, whose outcome counts instead. Each request is locked while its
+    outcomes are counted, so every image and every product counts exactly once however many
+    workers record at the same time; a request whose last image this is finishes here, and its
+    webhook deliveries go into the outbox in the same transaction.
+    """
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, announcer: Announcer, webhook_work: WorkSignal
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._worker_id = worker_id
+        self._announcer = announcer
+        self._webhook_work = webhook_work
+
+    def __call__(self, outcomes: list[ImageOutcome]) -> int:
+        if not outcomes:
+            return 0
+        now = self._clock.now()
+        announced = 0
+        with self._uow() as uow:
+            recorded = uow.jobs.record(self._worker_id, outcomes, now)
+            for request_id, finished in sorted(_terminal_by_request(recorded).items()):
+                request = uow.requests.get_for_update(request_id)
+                products = uow.products.progress(request_id, {outcome.line for outcome in finished})
+                request.record(finished, products, now)
+                uow.requests.save(request)
+                announced += self._announcer.announce(uow, request) if request.events else 0
+            uow.commit()
+        if announced:
+            self._webhook_work.notify()
+        return len(recorded)
+
+
+def _terminal_by_request(outcomes: list[ImageOutcome]) -> dict:
+    grouped = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.status.is_terminal:
+            grouped[outcome.request_id].append(outcome)
+    return grouped

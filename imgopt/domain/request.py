@@ -1,0 +1,110 @@
+"""The upload request: the aggregate that counts its images' outcomes and knows when it has finished."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from imgopt.domain.errors import IllegalTransition
+from imgopt.domain.lifecycle import ImageStatus, RequestStatus, check_request_transition, outcome_status
+from imgopt.domain.model import ImageOutcome
+from imgopt.domain.options import OptimizationOptions
+
+
+@dataclass(frozen=True, slots=True)
+class ProductProgress:
+    """How far the images of one product have come."""
+
+    image_count: int
+    optimized: int = 0
+    failed: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.optimized + self.failed == self.image_count
+
+    @property
+    def status(self) -> RequestStatus:
+        if self.finished:
+            return outcome_status(self.image_count, self.optimized, self.failed)
+        return RequestStatus.PROCESSING
+
+    @classmethod
+    def of(cls, statuses: Iterable[ImageStatus]) -> "ProductProgress":
+        statuses = list(statuses)
+        return cls(len(statuses), statuses.count(ImageStatus.OPTIMIZED), statuses.count(ImageStatus.FAILED))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFinished:
+    """Raised when the last image of a request is recorded: its webhooks are announced."""
+
+    request_id: UUID
+
+
+@dataclass
+class UploadRequest:
+    """One uploaded CSV: its products, their images, and how far processing has come.
+
+    Jobs are created from the products a slice at a time (`expanded_line` is how far, up to
+    `last_line`). Recording outcomes updates the counters; the outcome of the last image
+    finishes the request and raises `RequestFinished`.
+    """
+
+    id: UUID
+    options: OptimizationOptions
+    created_at: datetime
+    product_count: int = 0
+    image_count: int = 0
+    last_line: int = 0
+    expanded_line: int = 0
+    status: RequestStatus = RequestStatus.PENDING
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    optimized: int = 0
+    failed: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    products_finished: int = 0
+    products_with_errors: int = 0
+    events: list[RequestFinished] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def has_products_to_expand(self) -> bool:
+        return self.expanded_line < self.last_line
+
+    def expanded_through(self, line: int, now: datetime) -> None:
+        """Jobs now exist for every product up to `line`; the first ones start the request."""
+        self.expanded_line = max(self.expanded_line, line)
+        if self.status is RequestStatus.PENDING:
+            self.status = check_request_transition(self.status, RequestStatus.PROCESSING)
+            self.started_at = now
+
+    def record(self, outcomes: Iterable[ImageOutcome], products: Iterable[ProductProgress], now: datetime) -> None:
+        """Count terminal `outcomes` of this request and the `products` they belong to.
+
+        `products` is the progress of each product these outcomes touched, as it stands with
+        them; a finished one is counted here, and only here, because its last image is among them.
+        """
+        if self.status.is_terminal:
+            raise IllegalTransition(f"request {self.id} is {self.status}; it has no image left to record")
+        for outcome in outcomes:
+            if outcome.status is ImageStatus.OPTIMIZED:
+                self.optimized += 1
+                self.bytes_in += outcome.output.bytes_in
+                self.bytes_out += outcome.output.bytes_out
+            elif outcome.status is ImageStatus.FAILED:
+                self.failed += 1
+        for product in products:
+            if product.finished:
+                self.products_finished += 1
+                self.products_with_errors += product.failed > 0
+        if self.optimized + self.failed == self.image_count:
+            self._finish(now)
+
+    def _finish(self, now: datetime) -> None:
+        self.status = check_request_transition(
+            self.status, outcome_status(self.image_count, self.optimized, self.failed)
+        )
+        self.finished_at = now
+        self.events.append(RequestFinished(self.id))

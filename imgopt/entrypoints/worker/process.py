@@ -1,0 +1,85 @@
+"""The worker process: its loops in threads of their own, built from the container."""
+
+import logging
+import threading
+from collections.abc import Callable
+
+from imgopt.bootstrap.containers import Container
+from imgopt.bootstrap.settings import Settings
+from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
+from imgopt.entrypoints.worker.loop import Loop
+from imgopt.entrypoints.worker.webhooks import DeliveryRunner
+
+log = logging.getLogger(__name__)
+
+# Deliveries wait on receivers, not on the CPU: many in flight cost little, and a few dead
+# receivers cannot take every slot.
+DELIVERY_SLOTS = 32
+LEASE_CHECK_SECONDS = 2.0
+
+
+class Worker:
+    """The loops in threads of their own; `stop` lets running images finish or releases them."""
+
+    def __init__(self, loops: list[Loop], stop: threading.Event, on_stopped: list[Callable[[], None]]) -> None:
+        self._loops = loops
+        self._stop = stop
+        self._on_stopped = on_stopped
+        self._threads = [threading.Thread(target=loop.run, name=f"imgopt-{loop.name}") for loop in loops]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+        log.info("worker started: %s", ", ".join(loop.name for loop in self._loops))
+
+    def request_stop(self) -> None:
+        """Safe to call from a signal handler: the loops notice within one poll interval."""
+        self._stop.set()
+        log.info("stop requested")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._stopped()
+
+    def wait(self) -> None:
+        """Block until the loops end. Python runs signal handlers only when the main thread runs Python,
+        and a signal the kernel hands to another thread does not wake a join that never times out."""
+        while any(thread.is_alive() for thread in self._threads):
+            for thread in self._threads:
+                thread.join(timeout=0.2)
+        self._stopped()
+
+    def _stopped(self) -> None:
+        for action in self._on_stopped:
+            action()
+        self._on_stopped = []
+        log.info("worker stopped")
+
+
+def build_worker(container: Container, settings: Settings) -> Worker:
+    """The worker on `container`: images, webhooks, and a watch on expired leases."""
+    use_cases, persistence = container.use_cases, container.persistence
+    stop = threading.Event()
+    images = ImageRunner(
+        use_cases.claim_images(),
+        use_cases.process_image(),
+        use_cases.record_outcomes(),
+        use_cases.release_images(),
+        ImageRunnerOptions(settings.concurrency, stop_grace=settings.worker_stop_grace_seconds),
+    )
+    deliveries = DeliveryRunner(
+        use_cases.claim_deliveries(),
+        use_cases.deliver_webhook(),
+        DELIVERY_SLOTS,
+        stop_grace=settings.worker_stop_grace_seconds,
+    )
+    reclaim = use_cases.reclaim_expired_leases()
+    interval = settings.worker_poll_seconds
+    loops = [
+        Loop("images", lambda: images.drain(stop), interval, stop, wake=persistence.image_work().wait),
+        Loop("webhooks", lambda: deliveries.drain(stop), interval, stop, wake=persistence.webhook_work().wait),
+        Loop("leases", reclaim, LEASE_CHECK_SECONDS, stop),
+    ]
+    return Worker(loops, stop, on_stopped=[images.close, deliveries.close])

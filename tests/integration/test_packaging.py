@@ -1,0 +1,30 @@
+"""What `pip install imgopt` brings: the service and the library, not the tests' or the demo's tools."""
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OPTIONAL = ("pgserver", "rich", "standardwebhooks", "testcontainers", "pytest")
+
+
+def test_the_wheel_requires_no_test_or_demo_infrastructure_and_holds_only_the_package(tmp_path):
+    subprocess.run(
+        ["uv", "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300
+    )
+    [wheel] = tmp_path.glob("imgopt-*.whl")
+
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
+    requirements = [
+        line.removeprefix("Requires-Dist: ") for line in metadata.splitlines() if line.startswith("Requires-Dist:")
+    ]
+
+    unconditional = [r for r in requirements if "extra ==" not in r]
+    assert not [r for r in unconditional if r.lower().startswith(OPTIONAL)], unconditional
+    assert any(r.startswith("pgserver") and "extra == 'embedded'" in r for r in requirements)
+    assert {name.split("/")[0] for name in names} == {
+        "imgopt",
+        wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info",
+    }
