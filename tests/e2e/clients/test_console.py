@@ -63,6 +63,15 @@ def screenshot(page, name: str, tmp_path: Path, full_page: bool = False) -> Path
     return path
 
 
+def assert_accessible(page) -> None:
+    """axe-core (bundled in axe-playwright-python) finds nothing wrong: labels, contrast, roles, names."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    found = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    assert not found, found
+
+
 def upload_through_the_page(page, live, csv_path: Path, **options: str) -> str:
     page.goto(f"{live.url}/")
     page.set_input_files("#csv-file", csv_path)
@@ -120,6 +129,7 @@ def test_an_upload_through_the_page_shows_before_and_after_pictures_failures_sav
         assert card.locator(".saving").inner_text() == f"{share:.1f}% saved"
     assert [image["status"] for image in images.values()].count("failed") == 1
     screenshot(page, "desktop", tmp_path, full_page=True)
+    assert_accessible(page)
     with page.expect_download() as download:
         page.click("#download")
     assert Path(download.value.path()).read_bytes() == live.api(f"/status/{request_id}/output.csv").content
@@ -147,6 +157,7 @@ def test_a_refused_csv_shows_each_problem_with_its_line_in_a_table(page, live, t
     assert page.inner_text("#refused-detail") == expected["detail"]
     assert "#/requests/" not in page.url
     screenshot(page, "refused", tmp_path)
+    assert_accessible(page)
 
 
 def test_a_deep_link_follows_a_request_live_and_stops_polling_once_it_has_finished(page, live, gated_origin):
@@ -175,13 +186,22 @@ def test_a_deep_link_follows_a_request_live_and_stops_polling_once_it_has_finish
     assert page.locator(".card .after img").get_attribute("src").startswith(f"{live.url}/files/")
 
 
-def test_recent_requests_stay_hidden_while_the_api_has_no_list_of_them(page, live):
+def test_the_home_page_works_from_the_keyboard_and_hides_recent_requests_while_the_api_has_no_list(page, live):
     with page.expect_response(re.compile(r"/requests\?")) as listing:
         page.goto(f"{live.url}/")
+    page.wait_for_selector("#home:visible")
+    focused = []
+    while "upload-button" not in focused and len(focused) < 30:
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.id"))
+    page.keyboard.press("Enter")
 
-    assert listing.value.status == 404
-    assert page.locator("#home").is_visible() and page.locator("#sign-in").is_hidden()
-    assert page.locator("#recent").is_hidden()
+    form_fields = ["csv-file", "quality", "max-width", "max-height", "format", "webhook-url", "upload-button"]
+    assert [name for name in focused if name in form_fields] == form_fields
+    assert page.inner_text("#notice") == "Choose a CSV file first."
+    assert page.evaluate("document.activeElement.id") == "csv-file"
+    assert listing.value.status == 404 and page.locator("#recent").is_hidden()
+    assert page.locator("#sign-in").is_hidden()
 
 
 def test_where_a_key_is_required_the_page_signs_in_sends_the_key_and_lists_recent_requests(page, live):
