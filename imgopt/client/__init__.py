@@ -10,30 +10,29 @@ with Client("https://imgopt.example.com", key="…") as imgopt:
 
 from imgopt.client.api import Client
 from imgopt.client.errors import ApiError, ConnectionFailed, ImgoptError, InvalidSignature, WaitTimeout
-from imgopt.client.models import (
+from imgopt.client.models import CsvProblem, Problem, UploadReceipt, WebhookEvent, WebhookRegistration, WebhookSecret
+from imgopt.client.status import (
     FINISHED,
-    CsvProblem,
+    Attempt,
+    Delivery,
     Details,
     Image,
     ImageCounts,
     Options,
-    Problem,
     Product,
     ProductCounts,
     Status,
-    UploadReceipt,
-    WebhookEvent,
-    WebhookRegistration,
-    WebhookSecret,
 )
 from imgopt.client.webhooks import verify_signature, verify_webhook
 
 __all__ = [
     "FINISHED",
     "ApiError",
+    "Attempt",
     "Client",
     "ConnectionFailed",
     "CsvProblem",
+    "Delivery",
     "Details",
     "Image",
     "ImageCounts",

@@ -1,7 +1,6 @@
 """`Client`: upload CSVs to an imgopt API, follow them, fetch their output, register webhooks."""
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -10,14 +9,12 @@ from uuid import UUID
 import httpx
 import msgspec
 
-from imgopt.client.errors import ApiError, ConnectionFailed, WaitTimeout
-from imgopt.client.models import Status, UploadReceipt, WebhookRegistration
+from imgopt.client.models import UploadReceipt, WebhookRegistration
 from imgopt.client.session import ApiSession
+from imgopt.client.status import Status
+from imgopt.client.waiting import poll_until_finished
 
 CsvSource = str | os.PathLike | bytes | BinaryIO
-# Answers that say "try again soon": a restarting server, or a proxy in front of it.
-_PASSING_STATUSES = frozenset({502, 503, 504})
-_PASSING_FAILURES_IN_A_ROW = 5
 
 
 class Client:
@@ -90,24 +87,7 @@ class Client:
 
         A few passing failures in a row (the API restarting, a proxy's 502) are waited out, not raised.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        failures, status = 0, None
-        while True:
-            try:
-                status, failures = self.status(request_id), 0
-            except (ApiError, ConnectionFailed) as exc:
-                failures += 1
-                passing = isinstance(exc, ConnectionFailed) or exc.status in _PASSING_STATUSES
-                if not passing or failures >= _PASSING_FAILURES_IN_A_ROW:
-                    raise
-            else:
-                if on_progress:
-                    on_progress(status)
-                if status.finished:
-                    return status
-            if deadline is not None and time.monotonic() + poll > deadline:
-                raise WaitTimeout(f"request {request_id} had not finished after {timeout:g} s", status)
-            time.sleep(poll)
+        return poll_until_finished(lambda: self.status(request_id), timeout, poll, on_progress)
 
     def output_csv(self, request_id: str | UUID) -> bytes:
         """The output CSV of a finished request (`ApiError` 409 `request_not_finished` before)."""

@@ -136,7 +136,7 @@ def test_an_upload_through_the_page_shows_before_and_after_pictures_failures_sav
     assert download.value.suggested_filename == f"imgopt-{request_id}.csv"
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert screenshot(page, "phone", tmp_path).stat().st_size > 0
+    assert screenshot(page, "phone", tmp_path, full_page=True).stat().st_size > 0
 
 
 def test_a_refused_csv_shows_each_problem_with_its_line_in_a_table(page, live, tmp_path):
