@@ -4,6 +4,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -62,7 +63,7 @@ class Client:
 
     def status(self, request_id: str | UUID, details: bool = False, page_size: int | None = None) -> Status:
         """The request's progress; with `details`, every product and image (all pages, fetched in turn)."""
-        path = f"/status/{request_id}"
+        path = _status_path(request_id)
         if not details:
             return self._api.call(Status, "GET", path)
         params = {"details": "true", **({"limit": page_size} if page_size else {})}
@@ -91,11 +92,11 @@ class Client:
 
     def output_csv(self, request_id: str | UUID) -> bytes:
         """The output CSV of a finished request (`ApiError` 409 `request_not_finished` before)."""
-        return self._api.send("GET", f"/status/{request_id}/output.csv").content
+        return self._api.send("GET", f"{_status_path(request_id)}/output.csv").content
 
     def save_output_csv(self, request_id: str | UUID, path: str | os.PathLike) -> Path:
         """Stream the output CSV into `path` (written whole or not at all); returns the path."""
-        return self._api.download(f"/status/{request_id}/output.csv", Path(path))
+        return self._api.download(f"{_status_path(request_id)}/output.csv", Path(path))
 
     def register_webhook(
         self, webhook_url: str, request_id: str | UUID | None = None, format: str = "json"
@@ -117,3 +118,8 @@ class Client:
 
     def _upload(self, filename: str, file: bytes | BinaryIO, form: dict[str, str]) -> UploadReceipt:
         return self._api.call(UploadReceipt, "POST", "/upload", files={"file": (filename, file, "text/csv")}, data=form)
+
+
+def _status_path(request_id: str | UUID) -> str:
+    # An id typed by a person stays one path segment, whatever it holds; the server judges it.
+    return f"/status/{quote(str(request_id).strip(), safe='')}"

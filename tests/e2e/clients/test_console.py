@@ -72,6 +72,18 @@ def assert_accessible(page) -> None:
     assert not found, found
 
 
+def drop_file(page, target: str, name: str, text: str) -> None:
+    """What a drag from the desktop delivers: a drop event whose DataTransfer holds the file."""
+    page.locator(target).evaluate(
+        """(zone, [name, text]) => {
+            const data = new DataTransfer();
+            data.items.add(new File([text], name, { type: "text/csv" }));
+            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+        }""",
+        [name, text],
+    )
+
+
 def upload_through_the_page(page, live, csv_path: Path, **options: str) -> str:
     page.goto(f"{live.url}/")
     page.set_input_files("#csv-file", csv_path)
@@ -139,14 +151,13 @@ def test_an_upload_through_the_page_shows_before_and_after_pictures_failures_sav
     assert screenshot(page, "phone", tmp_path, full_page=True).stat().st_size > 0
 
 
-def test_a_refused_csv_shows_each_problem_with_its_line_in_a_table(page, live, tmp_path):
+def test_a_refused_csv_dropped_on_the_page_shows_each_problem_with_its_line_in_a_table(page, live, tmp_path):
     bad = live.csv("1,Shirt,ftp://shop.example/shirt.jpg", "x,,https://shop.example/hat.jpg", "1,Socks,not a url")
-    csv_path = tmp_path / "bad.csv"
-    csv_path.write_bytes(bad)
     expected = httpx.post(f"{live.url}/upload", files={"file": ("bad.csv", bad, "text/csv")}).json()
 
     page.goto(f"{live.url}/")
-    page.set_input_files("#csv-file", csv_path)
+    drop_file(page, "#drop-zone", "bad.csv", bad.decode())
+    chosen = page.inner_text("#chosen-file")
     page.click("#upload-button")
     page.wait_for_selector("#refused:visible")
 
@@ -155,7 +166,7 @@ def test_a_refused_csv_shows_each_problem_with_its_line_in_a_table(page, live, t
     assert shown == [(str(e["line"]), e["column"] or "—", e["message"]) for e in expected["errors"]]
     assert len(shown) == expected["errorCount"] >= 3
     assert page.inner_text("#refused-detail") == expected["detail"]
-    assert "#/requests/" not in page.url
+    assert "#/requests/" not in page.url and chosen == f"Chosen: bad.csv ({len(bad)} bytes)"
     screenshot(page, "refused", tmp_path)
     assert_accessible(page)
 
@@ -202,6 +213,8 @@ def test_the_home_page_works_from_the_keyboard_and_hides_recent_requests_while_t
     assert page.evaluate("document.activeElement.id") == "csv-file"
     assert listing.value.status == 404 and page.locator("#recent").is_hidden()
     assert page.locator("#sign-in").is_hidden()
+    schema = httpx.get(f"{live.url}/schema/openapi.json").json()
+    assert "[web console](/)" in schema["info"]["description"] and "/" not in schema["paths"]
 
 
 def test_where_a_key_is_required_the_page_signs_in_sends_the_key_and_lists_recent_requests(page, live):

@@ -79,6 +79,8 @@ def test_unknown_ids_bad_options_and_unfinished_requests_raise_their_problems(cl
 
     with pytest.raises(ApiError) as unknown:
         client.status(uuid.uuid4())
+    with pytest.raises(ApiError) as not_an_id:
+        client.status("not an id?details=true")
     with pytest.raises(ApiError) as bad_option:
         client.upload(live.csv(f"1,Shirt,{live.photo('photo.webp')}"), quality=500)
     with pytest.raises(ApiError) as unfinished:
@@ -88,6 +90,8 @@ def test_unknown_ids_bad_options_and_unfinished_requests_raise_their_problems(cl
     gated_origin.open()
 
     assert (unknown.value.status, unknown.value.code) == (404, "request_not_found")
+    assert (not_an_id.value.status, not_an_id.value.code) == (400, "invalid_id")
+    assert "'not an id?details=true'" in not_an_id.value.detail
     assert (bad_option.value.status, bad_option.value.code) == (422, "invalid_options")
     assert (unfinished.value.status, unfinished.value.code) == (409, "request_not_finished")
     assert waited.value.status.request_id == held.request_id and not waited.value.status.finished
