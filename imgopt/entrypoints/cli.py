@@ -1,4 +1,4 @@
-"""The `imgopt` command: serve, api, worker, migrate, demo."""
+"""The `imgopt` command: serve, api, worker, migrate, demo; and upload, status as a client of a running API."""
 
 import argparse
 import logging
@@ -24,7 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="the whole job end to end on local samples, no setup needed")
     demo.add_argument("--csv", type=argparse.FileType("rb"), help="run your own CSV instead of the samples")
     demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
+    _client_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in ("upload", "status"):
+        from imgopt.entrypoints.remote import commands as remote
+
+        return {"upload": remote.upload, "status": remote.status}[args.command](args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("pgserver", "alembic.runtime.plugins"):  # they narrate every start and stop
         logging.getLogger(chatty).setLevel(logging.WARNING)
@@ -47,6 +52,36 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return {"serve": run.serve, "api": run.api, "worker": run.work, "migrate": run.migrate}[args.command](
         settings, args
     )
+
+
+def _client_commands(commands: argparse._SubParsersAction) -> None:
+    """Commands that talk to a running API over HTTP; they need neither its database nor its settings."""
+    upload = commands.add_parser("upload", help="upload a CSV to a running imgopt API and print its request id")
+    upload.add_argument("file", metavar="FILE.csv")
+    upload.add_argument("--wait", action="store_true", help="show progress until it finishes, then save the output")
+    upload.add_argument(
+        "--output", metavar="OUT.csv", help="where to save the output CSV (implies --wait; default imgopt-ID.csv)"
+    )
+    upload.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this long")
+    upload.add_argument("--quality", help="1-100 (default 50)")
+    upload.add_argument("--format", help="original (default), jpeg, webp, avif or png")
+    upload.add_argument("--max-width", type=int, metavar="PX")
+    upload.add_argument("--max-height", type=int, metavar="PX")
+    upload.add_argument("--webhook-url", metavar="URL", help="notify this URL, signed, when it finishes")
+    status = commands.add_parser("status", help="the progress of one request on a running imgopt API")
+    status.add_argument("request_id", metavar="ID")
+    status.add_argument("--json", action="store_true", help="the status document as JSON on stdout")
+    status.add_argument("--details", action="store_true", help="every product and image, with failure reasons")
+    for command in (upload, status):
+        command.add_argument(
+            "--api",
+            default=os.environ.get("IMGOPT_API_URL", "http://127.0.0.1:8000"),
+            metavar="URL",
+            help="the API's base URL (IMGOPT_API_URL; default http://127.0.0.1:8000)",
+        )
+        command.add_argument(
+            "--key", default=os.environ.get("IMGOPT_API_KEY"), help="API key, sent as a Bearer token (IMGOPT_API_KEY)"
+        )
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -13,6 +13,7 @@ from litestar.static_files import create_static_files_router
 from imgopt.adapters.storage import FILES_PATH
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
+from imgopt.entrypoints.console.routes import console_router
 from imgopt.entrypoints.http.controllers import (
     HealthController,
     StatusController,
@@ -51,6 +52,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             WebhookController,
             HealthController,
             create_static_files_router(path=FILES_PATH, directories=[files_dir], include_in_schema=False),
+            console_router(),
         ],
         dependencies={
             "ingest_csv": _provide(container.use_cases.ingest_csv),
@@ -66,7 +68,8 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         openapi_config=OpenAPIConfig(
             title="imgopt",
             version=version("imgopt"),
-            description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks.",
+            description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks. "
+            "People can do the same in the [web console](/).",
             path="/schema",
         ),
         on_shutdown=[shutdown],
