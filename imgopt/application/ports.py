@@ -29,8 +29,9 @@ class RequestRepository(abc.ABC):
         """The request, locked until the unit of work ends (lock several in id order, or risk a deadlock)."""
 
     @abc.abstractmethod
-    def next_to_expand(self) -> UploadRequest | None:
-        """The oldest request with products not yet turned into jobs, locked until the unit of work ends."""
+    def short_of_jobs(self, fewer_than: int, now: datetime) -> list[UploadRequest]:
+        """Every request with products not yet turned into jobs and fewer than `fewer_than` jobs due at `now`,
+        locked until the unit of work ends; one another transaction holds is left out (it is busy elsewhere)."""
 
     @abc.abstractmethod
     def save(self, request: UploadRequest) -> None: ...
@@ -55,7 +56,13 @@ class ImageJobRepository(abc.ABC):
 
     @abc.abstractmethod
     def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        """Up to `limit` due jobs, now held by `worker_id`; each claim counts as an attempt."""
+        """Up to `limit` due jobs, now held by `worker_id`; each claim counts as an attempt.
+
+        Requests take turns, so a small upload is never stuck behind a huge one: the claim is
+        shared among the requests with jobs due, those with fewer images in flight (claimed, not
+        yet recorded) first and given more until they catch up, ties to the oldest; a request
+        runs short only when it has nothing more due. Within a request, the jobs due first go first.
+        """
 
     @abc.abstractmethod
     def reclaim_expired(self, now: datetime) -> int:

@@ -50,6 +50,14 @@ class State:
     def jobs_of(self, request_id: UUID) -> list[dict]:
         return [job for job in self.jobs.values() if job["request_id"] == request_id]
 
+    def due_jobs(self, request_id: UUID, now: datetime) -> list[dict]:
+        jobs = self.jobs_of(request_id)
+        due = [j for j in jobs if j["status"] is ImageStatus.PENDING and j["next_attempt_at"] <= now]
+        return sorted(due, key=lambda j: (j["next_attempt_at"], j["id"]))
+
+    def in_flight(self, request_id: UUID) -> int:
+        return sum(1 for job in self.jobs_of(request_id) if job["status"] is ImageStatus.PROCESSING)
+
 
 class FakeRequests(RequestRepository):
     def __init__(self, state: State) -> None:
@@ -61,9 +69,12 @@ class FakeRequests(RequestRepository):
     def get_for_update(self, request_id: UUID) -> UploadRequest | None:
         return copy.deepcopy(self.state.requests.get(request_id))
 
-    def next_to_expand(self) -> UploadRequest | None:
-        waiting = [r for r in self.state.requests.values() if r.expanded_line < r.last_line]
-        return copy.deepcopy(min(waiting, key=lambda r: r.created_at)) if waiting else None
+    def short_of_jobs(self, fewer_than: int, now: datetime) -> list[UploadRequest]:
+        return [
+            copy.deepcopy(r)
+            for r in sorted(self.state.requests.values(), key=lambda r: r.created_at)
+            if r.has_products_to_expand and len(self.state.due_jobs(r.id, now)) < fewer_than
+        ]
 
     def save(self, request: UploadRequest) -> None:
         self.add(request)
@@ -101,14 +112,14 @@ class FakeJobs(ImageJobRepository):
         return rows[-1].line if rows else request.last_line
 
     def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        due = [
-            j for j in self.state.jobs.values() if j["status"] is ImageStatus.PENDING and j["next_attempt_at"] <= now
-        ]
+        """One job at a time from the request with the fewest in flight: the port's turns, the simplest way."""
         claimed = []
-        for job in sorted(due, key=lambda j: j["id"])[:limit]:
+        while len(claimed) < limit and (waiting := [r for r in self.state.requests if self.state.due_jobs(r, now)]):
+            turn = min(waiting, key=lambda r: (self.state.in_flight(r), self.state.requests[r].created_at, r))
+            job = self.state.due_jobs(turn, now)[0]
             job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
             job["attempts"] += 1
-            options = self.state.requests[job["request_id"]].options
+            options = self.state.requests[turn].options
             claimed.append(
                 ImageJob(
                     job["id"], job["request_id"], job["line"], job["position"], job["url"], job["attempts"], options

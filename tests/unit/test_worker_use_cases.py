@@ -212,3 +212,17 @@ def test_released_images_are_due_at_once_without_losing_an_attempt(world):
     [again] = w.claim(1)
 
     assert (job.attempts, again.attempts, again.id) == (1, 1, job.id)
+
+
+def test_a_small_upload_is_done_within_one_claim_while_a_big_one_is_being_processed(world):
+    w = world({f"https://o.example/{n}.jpg": JPEG for n in range(1, 103)})
+    big = w.upload(*(f"{n},P{n},https://o.example/{n}.jpg" for n in range(1, 101)))
+    for _ in range(3):
+        w.record([w.process_image(job) for job in w.claim(4)])
+    w.clock.advance(seconds=1)
+    small = w.upload("1,S1,https://o.example/101.jpg", "2,S2,https://o.example/102.jpg")
+
+    w.record([w.process_image(job) for job in w.claim(4)])
+
+    assert w.status(small.request_id).summary.status is RequestStatus.COMPLETED
+    assert w.status(big.request_id).summary.images.optimized == 14

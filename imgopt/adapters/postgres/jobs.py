@@ -1,5 +1,6 @@
 """The work queue: optimizer jobs claimed with FOR UPDATE SKIP LOCKED under a lease."""
 
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, text
@@ -22,17 +23,39 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
+# Requests take turns (the port's rule). `turns` lists the running requests with jobs due, the
+# fewest images in flight first, each allowed an equal share of the claim or, when behind the
+# others, enough to catch up with them. Each is visited in that order through its own slice of the
+# due-jobs index, locking only what it gives: the outer LIMIT ends the visits once the claim is
+# full. To take turns across tenants first, put the tenant's images in flight first in the order.
 _CLAIM_DUE = text(
     f"""
-    WITH picked AS (
-        SELECT id FROM images.optimizerjobs
-        WHERE status = 'pending' AND next_attempt_at <= :now
-        ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED)
+    WITH in_flight AS (
+        SELECT request_id, count(*) AS images FROM images.optimizerjobs
+        WHERE status = 'processing' GROUP BY request_id),
+    waiting AS (
+        SELECT r.id, r.created_at, coalesce(f.images, 0) AS in_flight,
+            count(*) OVER () AS requests, sum(coalesce(f.images, 0)) OVER () AS all_in_flight
+        FROM images.requests r LEFT JOIN in_flight f ON f.request_id = r.id
+        WHERE r.status IN ('pending', 'processing') AND EXISTS (
+            SELECT FROM images.optimizerjobs j
+            WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now)),
+    turns AS (
+        SELECT id, row_number() OVER (ORDER BY in_flight, created_at, id) AS turn,
+            greatest(ceil(CAST(:limit AS numeric) / requests),
+                     ceil((all_in_flight + :limit) / requests) - in_flight) AS allowance
+        FROM waiting ORDER BY turn),
+    picked AS (
+        SELECT due.id, t.turn, t.allowance FROM turns t CROSS JOIN LATERAL (
+            SELECT j.id FROM images.optimizerjobs j
+            WHERE j.request_id = t.id AND j.status = 'pending' AND j.next_attempt_at <= :now
+            ORDER BY j.next_attempt_at, j.id LIMIT t.allowance FOR UPDATE SKIP LOCKED) AS due
+        LIMIT :limit)
     UPDATE images.optimizerjobs j
     SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
         attempts = j.attempts + 1, updated_at = :now
     FROM picked, images.requests r WHERE j.id = picked.id AND r.id = j.request_id
-    {_RETURNING}
+    {_RETURNING}, picked.turn, picked.allowance
     """
 )
 
@@ -87,10 +110,14 @@ class PostgresImageJobRepository(ImageJobRepository):
         return request.last_line if through is None else through
 
     def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        if limit <= 0:
-            return []
-        params = {"worker": worker_id, "now": now, "lease_until": lease_until, "limit": limit}
-        return sorted((_job(row) for row in self._connection.execute(_CLAIM_DUE, params)), key=lambda job: job.id)
+        claimed: list[Row] = []
+        while len(claimed) < limit:
+            params = {"worker": worker_id, "now": now, "lease_until": lease_until, "limit": limit - len(claimed)}
+            rows = self._connection.execute(_CLAIM_DUE, params).all()
+            claimed += sorted(rows, key=lambda row: (row.turn, row.id))
+            if not _some_gave_its_allowance(rows):
+                break  # every request gave all it had due
+        return [_job(row) for row in claimed]
 
     def reclaim_expired(self, now: datetime) -> int:
         return self._connection.execute(_RECLAIM_EXPIRED, {"now": now}).rowcount
@@ -107,6 +134,12 @@ class PostgresImageJobRepository(ImageJobRepository):
                 _RELEASE,
                 {"worker": worker_id, "ids": [job.id for job in jobs], "attempts": [job.attempts for job in jobs]},
             )
+
+
+def _some_gave_its_allowance(rows: list[Row]) -> bool:
+    """Whether a request gave all it was allowed: it may have more due, for another round."""
+    given = Counter(row.request_id for row in rows)
+    return any(given[row.request_id] == row.allowance for row in rows)
 
 
 def _job(row: Row) -> ImageJob:

@@ -1,5 +1,6 @@
 """Upload requests: the aggregate's row, locked while a worker counts outcomes into it."""
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Connection, Row, text
@@ -33,8 +34,19 @@ _SAVE = text(
 
 _FOR_UPDATE = text(f"SELECT {COLUMNS} FROM images.requests WHERE id = :id FOR UPDATE")
 
-_NEXT_TO_EXPAND = text(
-    f"SELECT {COLUMNS} FROM images.requests WHERE expanded_line < last_line ORDER BY created_at LIMIT 1 FOR UPDATE"
+# Counting stops at `fewer_than`: a request with plenty due costs a few index entries, not a count of them all.
+_SHORT_OF_JOBS = text(
+    f"""
+    SELECT {COLUMNS} FROM images.requests r
+    WHERE r.expanded_line < r.last_line AND (
+        SELECT count(*) FROM (
+            SELECT FROM images.optimizerjobs j
+            WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now
+            LIMIT :fewer_than) AS due
+    ) < :fewer_than
+    ORDER BY r.created_at, r.id
+    FOR UPDATE SKIP LOCKED
+    """
 )
 
 
@@ -63,9 +75,9 @@ class PostgresRequestRepository(RequestRepository):
         row = self._connection.execute(_FOR_UPDATE, {"id": request_id}).first()
         return request_from(row) if row else None
 
-    def next_to_expand(self) -> UploadRequest | None:
-        row = self._connection.execute(_NEXT_TO_EXPAND).first()
-        return request_from(row) if row else None
+    def short_of_jobs(self, fewer_than: int, now: datetime) -> list[UploadRequest]:
+        rows = self._connection.execute(_SHORT_OF_JOBS, {"fewer_than": fewer_than, "now": now})
+        return [request_from(row) for row in rows]
 
     def save(self, request: UploadRequest) -> None:
         self._connection.execute(

@@ -5,15 +5,18 @@ from datetime import timedelta
 from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.domain.model import ImageJob
 
-# Products turned into jobs at a time, at least: more jobs than one claim keeps other workers fed.
+# Products turned into jobs at a time, and the jobs due below which a request gets more: enough
+# that the workers claiming at once all find some, few enough that uploads cost no bulk insert.
 EXPANSION_SLICE = 32
 
 
 class ClaimImages:
     """Claim up to `limit` due images for this worker, under a lease.
 
-    Jobs are created from a request's products only as workers need them, the oldest request
-    first, so a million-row upload costs no million inserts before its first image is done.
+    Jobs are created from a request's products only as workers need them: every request running
+    short of due jobs gets its next slice, whatever its age, so a million-row upload costs no
+    million inserts before its first image is done and never holds back the uploads behind it.
+    Requests then take turns (the repository's rule: the fewest images in flight first).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, lease: timedelta) -> None:
@@ -24,14 +27,11 @@ class ClaimImages:
 
     def __call__(self, limit: int) -> list[ImageJob]:
         now = self._clock.now()
-        lease_until = now + self._lease
         with self._uow() as uow:
-            jobs = uow.jobs.claim(self._worker_id, limit, now, lease_until)
-            while len(jobs) < limit and (request := uow.requests.next_to_expand()) is not None:
-                through = uow.jobs.add_for(request, max(limit - len(jobs), EXPANSION_SLICE), now)
-                request.expanded_through(through, now)
+            for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now):
+                request.expanded_through(uow.jobs.add_for(request, max(limit, EXPANSION_SLICE), now), now)
                 uow.requests.save(request)
-                jobs += uow.jobs.claim(self._worker_id, limit - len(jobs), now, lease_until)
+            jobs = uow.jobs.claim(self._worker_id, limit, now, now + self._lease)
             uow.commit()
         return jobs
 

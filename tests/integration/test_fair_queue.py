@@ -1,0 +1,121 @@
+"""The queue takes turns across requests, on a real PostgreSQL: no upload is stuck behind another."""
+
+import io
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from imgopt.application.use_cases.claiming import EXPANSION_SLICE, ClaimImages
+from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.model import StoredImage
+from tests.support import csv_bytes
+from tests.unit.fakes import FixedClock
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def upload(container, name: str, products: int, urls: int = 1):
+    rows = (
+        f'{n},{name}{n},"' + ",".join(f"https://{name}.example/{n}/{u}.jpg" for u in range(urls)) + '"'
+        for n in range(1, products + 1)
+    )
+    return container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(*rows))).request_id
+
+
+def claimer(container, worker: str = "w1") -> ClaimImages:
+    return ClaimImages(container.persistence.uow, FixedClock(NOW), worker, timedelta(minutes=5))
+
+
+def record_all(container, jobs, worker: str = "w1") -> None:
+    use_cases = container.use_cases
+    record = RecordOutcomes(
+        container.persistence.uow, FixedClock(NOW), worker, use_cases.announcer(), use_cases.webhook_work()
+    )
+    record([job.succeeded(StoredImage(f"{job.id}.jpg", "http://x/y.jpg", "image/jpeg", 10, 5, 1, 1)) for job in jobs])
+
+
+def names(jobs, requests: dict) -> list[str]:
+    return [requests[job.request_id] for job in jobs]
+
+
+def jobs_per_request(engine) -> dict:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT request_id, count(*) FROM images.optimizerjobs GROUP BY request_id"))
+        return dict(rows.all())
+
+
+def test_a_claim_shares_itself_among_the_requests_waiting(container):
+    big, small = upload(container, "big", 100), upload(container, "small", 10)
+
+    jobs = claimer(container)(4)
+
+    assert Counter(names(jobs, {big: "big", small: "small"})) == {"big": 2, "small": 2}
+
+
+def test_the_request_with_the_fewest_images_in_flight_goes_first(container):
+    big = upload(container, "big", 100)
+    claimer(container)(6)
+    small = upload(container, "small", 10)
+
+    turns = [job for _ in range(3) for job in claimer(container)(1)]
+
+    assert names(turns, {big: "big", small: "small"}) == ["small", "small", "small"]
+
+
+def test_a_small_upload_is_claimed_at_once_while_a_big_one_is_being_processed(container):
+    big = upload(container, "big", 500, urls=2)
+    for _ in range(5):
+        record_all(container, claimer(container)(8))
+    in_flight = claimer(container)(8)
+    small = upload(container, "small", 3, urls=2)
+
+    first, second = claimer(container)(4), claimer(container)(4)
+
+    requests = {big: "big", small: "small"}
+    assert Counter(names(first + second, requests)) == {"small": 6, "big": 2}
+    assert "small" not in names(in_flight, requests)
+
+
+def test_every_request_short_of_jobs_gets_its_next_products_not_only_the_oldest(container, clean_database):
+    big, small = upload(container, "big", 200), upload(container, "small", 3, urls=2)
+
+    claimer(container)(1)
+
+    assert jobs_per_request(clean_database) == {big: EXPANSION_SLICE, small: 6}
+
+
+def test_a_request_gets_its_next_products_only_when_it_runs_short_of_jobs_due(container, clean_database):
+    big = upload(container, "big", 200)
+    created = []
+
+    for _ in range(3):
+        claimer(container)(1)
+        created.append(jobs_per_request(clean_database)[big])
+
+    # 32 made, 1 claimed: 31 due is short; 64 made, 2 claimed: 62 due is plenty.
+    assert created == [EXPANSION_SLICE, 2 * EXPANSION_SLICE, 2 * EXPANSION_SLICE]
+
+
+def test_several_workers_claiming_at_once_claim_every_job_of_every_request_exactly_once(container, clean_database):
+    for name, products in (("a", 60), ("b", 25), ("c", 5)):
+        upload(container, name, products, urls=2)
+    claimed: dict[str, list[int]] = {f"w{n}": [] for n in range(4)}
+    rounds = threading.Barrier(len(claimed))
+
+    def drain(worker: str) -> None:
+        claim = claimer(container, worker)
+        for _ in range(15):  # 4 workers x 15 rounds x 5 jobs > 180: the queue runs dry
+            rounds.wait(timeout=60)  # every worker claims at the same moment, every round
+            claimed[worker] += [job.id for job in claim(5)]
+
+    threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    every = [job for jobs in claimed.values() for job in jobs]
+    assert len(every) == len(set(every)) == 180
+    assert all(claimed.values())
