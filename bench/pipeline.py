@@ -265,7 +265,7 @@ class _Trips:
         self._client = httpx.Client(base_url=server.url, timeout=120)
 
     def run(self, label: str, names: list[str], timeout: float) -> _Trip:
-        csv = _csv(f"{self._origin.base_url}/{label}", names)
+        csv = csv_of(f"{self._origin.base_url}/{label}", names)
         expected = self._receiver.count + 1
         serve_cpu, db_cpu, bench_cpu = self._server.cpu_seconds(), backend_cpu(self._database_url), time.process_time()
         wall_start, start = time.time(), time.perf_counter()
@@ -330,7 +330,7 @@ class _Trips:
         return f"{len(failed)} not optimized, e.g. {failed[:3]}"
 
 
-def _csv(base_url: str, names: list[str]) -> bytes:
+def csv_of(base_url: str, names: list[str]) -> bytes:
     """The original's format, two image URLs per product (one in the last row when the count is odd)."""
     lines = [",".join(HEADER)]
     for serial, first in enumerate(range(0, len(names), 2), start=1):
