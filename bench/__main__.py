@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import api, capacity, ingest, kernel, machine, pipeline, report, sharp
+from bench import api, capacity, fairness, ingest, kernel, machine, pipeline, report, sharp
 from bench.result import FAILED, Result
 from bench.workspace import RESULTS
 
@@ -21,6 +21,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "latency": pipeline.latency,
     "ingest": ingest.ingest,
     "api": api.api,
+    "fairness": fairness.fairness,
     "queue-capacity": capacity.queue_capacity,
 }
 

@@ -17,6 +17,7 @@ from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
+from imgopt.domain.turns import Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
 
@@ -29,9 +30,10 @@ class RequestRepository(abc.ABC):
         """The request, locked until the unit of work ends (lock several in id order, or risk a deadlock)."""
 
     @abc.abstractmethod
-    def short_of_jobs(self, fewer_than: int, now: datetime) -> list[UploadRequest]:
-        """Every request with products not yet turned into jobs and fewer than `fewer_than` jobs due at `now`,
-        locked until the unit of work ends; one another transaction holds is left out (it is busy elsewhere)."""
+    def short_of_jobs(self, fewer_than: int, now: datetime, limit: int) -> list[UploadRequest]:
+        """Up to `limit` requests with products not yet turned into jobs and fewer than `fewer_than`
+        jobs due at `now`, those with fewest due first, then the oldest; locked until the unit of work
+        ends. One another transaction holds is left out (it is busy elsewhere)."""
 
     @abc.abstractmethod
     def save(self, request: UploadRequest) -> None: ...
@@ -55,13 +57,11 @@ class ImageJobRepository(abc.ABC):
         """Create the jobs of the next `products` products after `request.expanded_line`; return the last line."""
 
     @abc.abstractmethod
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
+    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns) -> list[ImageJob]:
         """Up to `limit` due jobs, now held by `worker_id`; each claim counts as an attempt.
 
-        Requests take turns, so a small upload is never stuck behind a huge one: the claim is
-        shared among the requests with jobs due, those with fewer images in flight (claimed, not
-        yet recorded) first and given more until they catch up, ties to the oldest; a request
-        runs short only when it has nothing more due. Within a request, the jobs due first go first.
+        The requests with jobs due take `turns` (see `Turns`): a claim comes up short only when
+        none has anything more due. Within a request, the jobs due first go first.
         """
 
     @abc.abstractmethod

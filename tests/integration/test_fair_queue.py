@@ -10,6 +10,7 @@ from sqlalchemy import text
 from imgopt.application.use_cases.claiming import EXPANSION_SLICE, ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.model import StoredImage
+from imgopt.domain.turns import Turns
 from tests.support import csv_bytes
 from tests.unit.fakes import FixedClock
 
@@ -46,12 +47,24 @@ def jobs_per_request(engine) -> dict:
         return dict(rows.all())
 
 
-def test_a_claim_shares_itself_among_the_requests_waiting(container):
+def test_claims_take_turns_between_the_requests_waiting(container):
     big, small = upload(container, "big", 100), upload(container, "small", 10)
 
-    jobs = claimer(container)(4)
+    first, second = claimer(container)(4), claimer(container)(4)
 
-    assert Counter(names(jobs, {big: "big", small: "small"})) == {"big": 2, "small": 2}
+    requests = {big: "big", small: "small"}
+    assert [Counter(names(first, requests)), Counter(names(second, requests))] == [{"big": 4}, {"small": 4}]
+
+
+def test_requests_past_their_head_start_share_a_claim(container):
+    big, other = upload(container, "big", 300), upload(container, "other", 300)
+    head_starts = claimer(container)(Turns().head_start), claimer(container)(Turns().head_start)
+
+    jobs = claimer(container)(8)
+
+    requests = {big: "big", other: "other"}
+    assert [set(names(claimed, requests)) for claimed in head_starts] == [{"big"}, {"other"}]
+    assert Counter(names(jobs, requests)) == {"big": 4, "other": 4}
 
 
 def test_the_request_with_the_fewest_images_in_flight_goes_first(container):
@@ -81,7 +94,7 @@ def test_a_small_upload_is_claimed_at_once_while_a_big_one_is_being_processed(co
 def test_every_request_short_of_jobs_gets_its_next_products_not_only_the_oldest(container, clean_database):
     big, small = upload(container, "big", 200), upload(container, "small", 3, urls=2)
 
-    claimer(container)(1)
+    claimer(container)(2)
 
     assert jobs_per_request(clean_database) == {big: EXPANSION_SLICE, small: 6}
 
@@ -119,3 +132,14 @@ def test_several_workers_claiming_at_once_claim_every_job_of_every_request_exact
     every = [job for jobs in claimed.values() for job in jobs]
     assert len(every) == len(set(every)) == 180
     assert all(claimed.values())
+
+
+def test_a_claim_turns_products_into_jobs_for_no_more_requests_than_it_takes_images(container, clean_database):
+    uploads = [upload(container, f"u{n}", 3) for n in range(5)]
+    expanded = []
+
+    for _ in range(2):
+        claimer(container)(2)
+        expanded.append(set(jobs_per_request(clean_database)))
+
+    assert expanded == [set(uploads[:2]), set(uploads[:4])]

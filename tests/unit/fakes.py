@@ -35,6 +35,7 @@ from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
+from imgopt.domain.turns import Contender, Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook
 
 
@@ -69,12 +70,10 @@ class FakeRequests(RequestRepository):
     def get_for_update(self, request_id: UUID) -> UploadRequest | None:
         return copy.deepcopy(self.state.requests.get(request_id))
 
-    def short_of_jobs(self, fewer_than: int, now: datetime) -> list[UploadRequest]:
-        return [
-            copy.deepcopy(r)
-            for r in sorted(self.state.requests.values(), key=lambda r: r.created_at)
-            if r.has_products_to_expand and len(self.state.due_jobs(r.id, now)) < fewer_than
-        ]
+    def short_of_jobs(self, fewer_than: int, now: datetime, limit: int) -> list[UploadRequest]:
+        due = {r.id: len(self.state.due_jobs(r.id, now)) for r in self.state.requests.values()}
+        short = [r for r in self.state.requests.values() if r.has_products_to_expand and due[r.id] < fewer_than]
+        return [copy.deepcopy(r) for r in sorted(short, key=lambda r: (due[r.id], r.created_at))[:limit]]
 
     def save(self, request: UploadRequest) -> None:
         self.add(request)
@@ -111,21 +110,31 @@ class FakeJobs(ImageJobRepository):
                 )  # fmt: skip
         return rows[-1].line if rows else request.last_line
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        """One job at a time from the request with the fewest in flight: the port's turns, the simplest way."""
-        claimed = []
-        while len(claimed) < limit and (waiting := [r for r in self.state.requests if self.state.due_jobs(r, now)]):
-            turn = min(waiting, key=lambda r: (self.state.in_flight(r), self.state.requests[r].created_at, r))
-            job = self.state.due_jobs(turn, now)[0]
-            job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
-            job["attempts"] += 1
-            options = self.state.requests[turn].options
-            claimed.append(
-                ImageJob(
-                    job["id"], job["request_id"], job["line"], job["position"], job["url"], job["attempts"], options
-                )
-            )
+    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns) -> list[ImageJob]:
+        """Rounds of `turns.allot`, as the PostgreSQL statement runs them."""
+        claimed: list[ImageJob] = []
+        while len(claimed) < limit:
+            waiting = [self._contender(r) for r in self.state.requests.values() if self.state.due_jobs(r.id, now)]
+            gave_all_allowed = False
+            for contender, allowance in turns.allot(waiting, limit - len(claimed)):
+                jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
+                claimed += [self._claim(job, worker_id, lease_until) for job in jobs]
+                gave_all_allowed = gave_all_allowed or len(jobs) == allowance
+            if not gave_all_allowed:
+                break
         return claimed
+
+    def _contender(self, request: UploadRequest) -> Contender:
+        done = request.optimized + request.failed
+        return Contender(request.id, request.created_at, done, self.state.in_flight(request.id))
+
+    def _claim(self, job: dict, worker_id: str, lease_until: datetime) -> ImageJob:
+        job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
+        job["attempts"] += 1
+        options = self.state.requests[job["request_id"]].options
+        return ImageJob(
+            job["id"], job["request_id"], job["line"], job["position"], job["url"], job["attempts"], options
+        )
 
     def reclaim_expired(self, now: datetime) -> int:
         expired = [j for j in self.state.jobs.values() if j["lease_until"] and j["lease_until"] < now]

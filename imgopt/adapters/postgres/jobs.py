@@ -9,6 +9,7 @@ from imgopt.adapters.postgres.requests import options_from
 from imgopt.application.ports import ImageJobRepository
 from imgopt.domain.model import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
+from imgopt.domain.turns import Turns
 
 _RETURNING = """RETURNING j.id, j.request_id, j.line_no, j.position, j.input_url, j.attempts,
     r.quality, r.max_width, r.max_height, r.output_format"""
@@ -23,11 +24,11 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
-# Requests take turns (the port's rule). `turns` lists the running requests with jobs due, the
-# fewest images in flight first, each allowed an equal share of the claim or, when behind the
-# others, enough to catch up with them. Each is visited in that order through its own slice of the
-# due-jobs index, locking only what it gives: the outer LIMIT ends the visits once the claim is
-# full. To take turns across tenants first, put the tenant's images in flight first in the order.
+# The rule of `domain.turns.Turns`, in one statement. `waiting` lists the running requests with
+# jobs due, with their images done and in flight; `turns` orders them and gives each its allowance;
+# each is then visited in that order through its own slice of the due-jobs index and locks only
+# what it gives: the outer LIMIT ends the visits once the claim is full. To take turns across
+# tenants first, order `turns` by the tenant's images in flight before anything else.
 _CLAIM_DUE = text(
     f"""
     WITH in_flight AS (
@@ -35,15 +36,18 @@ _CLAIM_DUE = text(
         WHERE status = 'processing' GROUP BY request_id),
     waiting AS (
         SELECT r.id, r.created_at, coalesce(f.images, 0) AS in_flight,
+            r.optimized_count + r.failed_count + coalesce(f.images, 0) AS attained,
             count(*) OVER () AS requests, sum(coalesce(f.images, 0)) OVER () AS all_in_flight
         FROM images.requests r LEFT JOIN in_flight f ON f.request_id = r.id
         WHERE r.status IN ('pending', 'processing') AND EXISTS (
             SELECT FROM images.optimizerjobs j
             WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now)),
     turns AS (
-        SELECT id, row_number() OVER (ORDER BY in_flight, created_at, id) AS turn,
+        SELECT id,
+            row_number() OVER (ORDER BY least(attained, :head_start), in_flight, created_at, id) AS turn,
             greatest(ceil(CAST(:limit AS numeric) / requests),
-                     ceil((all_in_flight + :limit) / requests) - in_flight) AS allowance
+                     ceil((all_in_flight + :limit) / requests) - in_flight,
+                     :head_start - attained) AS allowance
         FROM waiting ORDER BY turn),
     picked AS (
         SELECT due.id, t.turn, t.allowance FROM turns t CROSS JOIN LATERAL (
@@ -109,10 +113,16 @@ class PostgresImageJobRepository(ImageJobRepository):
         through = self._connection.execute(_EXPAND, params).scalar()
         return request.last_line if through is None else through
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
+    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns) -> list[ImageJob]:
         claimed: list[Row] = []
         while len(claimed) < limit:
-            params = {"worker": worker_id, "now": now, "lease_until": lease_until, "limit": limit - len(claimed)}
+            params = {
+                "worker": worker_id,
+                "now": now,
+                "lease_until": lease_until,
+                "limit": limit - len(claimed),
+                "head_start": turns.head_start,
+            }
             rows = self._connection.execute(_CLAIM_DUE, params).all()
             claimed += sorted(rows, key=lambda row: (row.turn, row.id))
             if not _some_gave_its_allowance(rows):

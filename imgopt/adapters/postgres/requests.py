@@ -34,18 +34,19 @@ _SAVE = text(
 
 _FOR_UPDATE = text(f"SELECT {COLUMNS} FROM images.requests WHERE id = :id FOR UPDATE")
 
-# Counting stops at `fewer_than`: a request with plenty due costs a few index entries, not a count of them all.
+# Counting stops at `fewer_than`: a request with plenty due costs a few index entries, not a count
+# of them all. The ones with fewest due go first: a new upload, with none, before an old one running low.
 _SHORT_OF_JOBS = text(
     f"""
-    SELECT {COLUMNS} FROM images.requests r
-    WHERE r.expanded_line < r.last_line AND (
-        SELECT count(*) FROM (
+    SELECT {COLUMNS} FROM images.requests r CROSS JOIN LATERAL (
+        SELECT count(*) AS due_jobs FROM (
             SELECT FROM images.optimizerjobs j
             WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now
-            LIMIT :fewer_than) AS due
-    ) < :fewer_than
-    ORDER BY r.created_at, r.id
-    FOR UPDATE SKIP LOCKED
+            LIMIT :fewer_than) AS due) AS counted
+    WHERE r.expanded_line < r.last_line AND counted.due_jobs < :fewer_than
+    ORDER BY counted.due_jobs, r.created_at, r.id
+    LIMIT :limit
+    FOR UPDATE OF r SKIP LOCKED
     """
 )
 
@@ -75,8 +76,8 @@ class PostgresRequestRepository(RequestRepository):
         row = self._connection.execute(_FOR_UPDATE, {"id": request_id}).first()
         return request_from(row) if row else None
 
-    def short_of_jobs(self, fewer_than: int, now: datetime) -> list[UploadRequest]:
-        rows = self._connection.execute(_SHORT_OF_JOBS, {"fewer_than": fewer_than, "now": now})
+    def short_of_jobs(self, fewer_than: int, now: datetime, limit: int) -> list[UploadRequest]:
+        rows = self._connection.execute(_SHORT_OF_JOBS, {"fewer_than": fewer_than, "now": now, "limit": limit})
         return [request_from(row) for row in rows]
 
     def save(self, request: UploadRequest) -> None:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.domain.model import ImageJob
+from imgopt.domain.turns import Turns
 
 # Products turned into jobs at a time, and the jobs due below which a request gets more: enough
 # that the workers claiming at once all find some, few enough that uploads cost no bulk insert.
@@ -16,22 +17,26 @@ class ClaimImages:
     Jobs are created from a request's products only as workers need them: every request running
     short of due jobs gets its next slice, whatever its age, so a million-row upload costs no
     million inserts before its first image is done and never holds back the uploads behind it.
-    Requests then take turns (the repository's rule: the fewest images in flight first).
+    Requests then take `turns`, so no upload is stuck behind another.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, lease: timedelta) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, lease: timedelta, turns: Turns = Turns()
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._worker_id = worker_id
         self._lease = lease
+        self._turns = turns
 
     def __call__(self, limit: int) -> list[ImageJob]:
         now = self._clock.now()
         with self._uow() as uow:
-            for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now):
+            # Each request expanded gives at least one job: more than `limit` would be wasted on this claim.
+            for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now, limit):
                 request.expanded_through(uow.jobs.add_for(request, max(limit, EXPANSION_SLICE), now), now)
                 uow.requests.save(request)
-            jobs = uow.jobs.claim(self._worker_id, limit, now, now + self._lease)
+            jobs = uow.jobs.claim(self._worker_id, limit, now, now + self._lease, self._turns)
             uow.commit()
         return jobs
 
