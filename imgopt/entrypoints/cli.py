@@ -1,13 +1,11 @@
 """The `imgopt` command: serve, api, worker, migrate, demo."""
 
 import argparse
-import logging
 import os
 import sys
 
+from imgopt.bootstrap.logging import configure_logging
 from imgopt.bootstrap.settings import Settings, SettingsError
-
-log = logging.getLogger("imgopt")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,14 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--csv", type=argparse.FileType("rb"), help="run your own CSV instead of the samples")
     demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("pgserver", "alembic.runtime.plugins"):  # they narrate every start and stop
-        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         settings = _settings(args)
     except SettingsError as exc:
         print(f"imgopt: configuration error: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
     from imgopt.entrypoints import commands as run
 
     if args.command == "demo":

@@ -1,5 +1,6 @@
 """The API's routes: the original's three endpoints, plus the output CSV, health and readiness."""
 
+import logging
 from uuid import UUID
 
 import msgspec
@@ -20,6 +21,8 @@ from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.errors import ApiError, problem
 from imgopt.entrypoints.http.openapi import RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
+
+log = logging.getLogger(__name__)
 
 
 def parse_uuid(value: str, field: str) -> UUID:
@@ -72,6 +75,12 @@ class UploadController(Controller):
         with data.file.file as csv_file:
             receipt = ingest_csv(csv_file, options, data.webhook_url, parse_format(data.webhook_format))
         webhook = receipt.webhook
+        log.info(
+            "upload accepted: %d products, %d images",
+            receipt.product_count,
+            receipt.image_count,
+            extra={"request_id": str(receipt.request_id)},
+        )
         return schemas.UploadResponse(
             request_id=receipt.request_id,
             status="pending",

@@ -94,7 +94,9 @@ def body_too_large(request: Request, _: RequestEntityTooLarge) -> Response[Probl
 
 
 def unexpected_error(request: Request, exc: Exception) -> Response[Problem]:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    path_params = request.scope.get("path_params") or {}
+    context = {"request_id": path_params["request_id"]} if "request_id" in path_params else {}
+    log.exception("unexpected error on %s %s", request.method, request.url.path, extra=context)
     return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
