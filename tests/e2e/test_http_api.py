@@ -409,8 +409,17 @@ def test_a_wrong_method_is_405_with_the_allowed_methods(api):
 
     response = httpx.put(f"{base}/status/{uuid.uuid4()}")
 
-    assert_problem(response, 405, "method_not_allowed")
+    assert "PUT is not allowed" in assert_problem(response, 405, "method_not_allowed")["detail"]
     assert "GET" in {method.strip() for method in response.headers["allow"].split(",")}
+
+
+def test_options_on_the_upload_path_lists_its_methods_without_asking_for_a_form(api):
+    base, _ = api
+
+    response = httpx.options(f"{base}/upload")
+
+    assert response.status_code == 204, response.text
+    assert "POST" in {method.strip() for method in response.headers["allow"].split(",")}
 
 
 def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids(api):
@@ -442,6 +451,6 @@ def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids
     assert {e["content"]["application/problem+json"]["schema"]["$ref"] for e in errors} == {
         "#/components/schemas/Problem"
     }
-    status_id = document["paths"]["/status/{request_id}"]["get"]["parameters"][0]
-    assert (status_id["name"], status_id["schema"]["format"]) == ("request_id", "uuid")
+    parameters = document["paths"]["/status/{request_id}"]["get"]["parameters"]
+    assert next(p for p in parameters if p["name"] == "request_id")["schema"]["format"] == "uuid"
     assert document["components"]["schemas"]["RegisterWebhookBody"]["properties"]["requestId"]["format"] == "uuid"

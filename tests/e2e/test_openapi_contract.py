@@ -1,6 +1,7 @@
 """The API keeps its OpenAPI contract: schemathesis fuzzes every operation and finds no 5xx, no undocumented answer."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,4 +84,4 @@ def test_every_operation_keeps_its_documented_contract_under_fuzzing(known_uploa
     )
 
     assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:]
-    assert "6 selected / 6 total" in run.stdout, run.stdout
+    assert re.search(r"Operations:\s+(\d+) selected / \1 total", run.stdout), run.stdout

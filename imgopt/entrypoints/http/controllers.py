@@ -53,9 +53,9 @@ async def read_multipart_form(request: Request) -> None:
 
 class UploadController(Controller):
     path = "/upload"
-    before_request = read_multipart_form
 
     @post(
+        before_request=read_multipart_form,
         status_code=202,
         sync_to_thread=True,
         summary="Upload a CSV of products and their image URLs",

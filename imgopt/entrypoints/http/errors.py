@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, ValidationException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from multipart import ParserLimitReached
 
@@ -82,6 +82,8 @@ def http_error(request: Request, exc: HTTPException) -> Response[Problem]:
     if isinstance(exc, ValidationException):
         code = "invalid_request"
         detail = "; ".join(_invalid_value(error) for error in exc.extra or []) or detail
+    if isinstance(exc, MethodNotAllowedException) and "allow" in (exc.headers or {}):
+        detail = f"{request.method} is not allowed on {request.url.path}; it takes {exc.headers['allow']}"
     return problem(exc.status_code, code, detail, headers=exc.headers)
 
 
