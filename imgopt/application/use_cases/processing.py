@@ -15,6 +15,7 @@ from imgopt.application.ports import (
     ImageOptimizer,
     ImageStorage,
     OptimizeFailed,
+    StorageFailed,
     UnitOfWorkFactory,
 )
 from imgopt.application.use_cases.announcement import Announcer
@@ -139,7 +140,7 @@ class ProcessImages:
             return job.failed(exc.failure, retry, self._clock.now())
         except OptimizeFailed as exc:
             return job.failed(ImageFailure(str(exc)), retry, self._clock.now())
-        except OSError as exc:
+        except StorageFailed as exc:
             return job.failed(
                 ImageFailure(f"could not store the output: {exc}", transient=True), retry, self._clock.now()
             )
