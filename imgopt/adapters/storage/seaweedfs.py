@@ -47,6 +47,11 @@ class EmbeddedSeaweedFS:
     def endpoint(self) -> S3Endpoint:
         return S3Endpoint(f"http://127.0.0.1:{self._ports['s3']}", self.access_key, self.secret_key)
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
     def start(self, timeout: float = 60.0) -> Self:
         """Start the server and return once it stores and reads objects; RuntimeError with its log if it does not."""
         self.directory.mkdir(parents=True, exist_ok=True)
