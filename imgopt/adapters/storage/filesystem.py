@@ -4,6 +4,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,11 +22,9 @@ class FilesystemStorage(ImageStorage):
 
     def put(self, key: str, data: bytes, media_type: str) -> str:
         path = self._path(key)
-        try:
+        with self._failures("write", key):
             path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
             self._write_aside_then_rename(path, data)
-        except OSError as exc:
-            raise StorageFailed(f"could not write {path}: {exc.strerror or exc}") from exc
         return self.url_for(key)
 
     def url_for(self, key: str) -> str:
@@ -33,7 +32,7 @@ class FilesystemStorage(ImageStorage):
 
     def delete(self, keys: Iterable[str]) -> None:
         folders = set()
-        try:
+        with self._failures("delete", "outputs"):
             for key in keys:
                 path = self._path(key)
                 path.unlink(missing_ok=True)
@@ -41,25 +40,21 @@ class FilesystemStorage(ImageStorage):
             for folder in folders - {self.root}:
                 if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()
-        except OSError as exc:
-            raise StorageFailed(f"could not delete under {self.root}: {exc.strerror or exc}") from exc
 
     def stat(self, key: str) -> StoredObject | None:
-        try:
-            size = self._path(key).stat().st_size
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StorageFailed(f"could not read {key} under {self.root}: {exc.strerror or exc}") from exc
+        with self._failures("look up", key):
+            try:
+                size = self._path(key).stat().st_size
+            except FileNotFoundError:
+                return None
         return StoredObject(key, size, media_type_of(key))
 
     def read(self, key: str) -> Iterator[bytes] | None:
-        try:
-            file = self._path(key).open("rb")
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StorageFailed(f"could not read {key} under {self.root}: {exc.strerror or exc}") from exc
+        with self._failures("read", key):
+            try:
+                file = self._path(key).open("rb")
+            except FileNotFoundError:
+                return None
         return _chunks(file)
 
     def signed_url(self, key: str) -> str | None:
@@ -69,14 +64,19 @@ class FilesystemStorage(ImageStorage):
         """Remove the temporary files of writes that a killed worker never finished."""
         cutoff = time.time() - older_than.total_seconds()
         removed = 0
-        try:
+        with self._failures("sweep", "unfinished writes"):
             for path in self.root.rglob(INCOMING + "*"):
                 if path.lstat().st_mtime < cutoff:
                     path.unlink(missing_ok=True)
                     removed += 1
-        except OSError as exc:
-            raise StorageFailed(f"could not sweep {self.root}: {exc.strerror or exc}") from exc
         return removed
+
+    @contextmanager
+    def _failures(self, action: str, what: str) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise StorageFailed(f"could not {action} {what} in {self.root}: {exc.strerror or exc}") from exc
 
     def _path(self, key: str) -> Path:
         return self.root / checked(key)

@@ -48,3 +48,13 @@ class S3Endpoint:
         response = httpx.put(url, timeout=10)
         if response.status_code not in (200, 409):
             raise RuntimeError(f"could not create bucket {name}: HTTP {response.status_code} {response.text[:300]}")
+
+    def round_trip(self, bucket: str) -> None:
+        """Create `bucket`, write an object and read it back: that the server works, not merely answers."""
+        import obstore
+
+        self.create_bucket(bucket)
+        store = self.store(bucket)
+        obstore.put(store, "probe", b"ready", use_multipart=False)
+        if bytes(obstore.get(store, "probe").bytes()) != b"ready":
+            raise RuntimeError(f"{self.url}: the probe object came back different")
