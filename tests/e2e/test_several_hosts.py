@@ -90,10 +90,8 @@ def test_outputs_written_by_two_workers_are_served_by_an_api_that_shares_no_disk
         for image in product["images"]
     ]
     outputs = [httpx.get(image["outputUrl"], follow_redirects=True) for image in images]
-    workers = {
-        row[0]
-        for row in clean_database.connect().exec_driver_sql("SELECT DISTINCT claimed_by FROM images.optimizerjobs")
-    }
+    with clean_database.connect() as connection:
+        workers = set(connection.exec_driver_sql("SELECT DISTINCT claimed_by FROM images.optimizerjobs").scalars())
     assert len(images) == 40 and all(image["outputUrl"].startswith(f"{base}/files/") for image in images)
     assert [response.status_code for response in outputs] == [200] * 40
     assert all(response.content.startswith(b"\xff\xd8\xff") for response in outputs)
