@@ -1,6 +1,8 @@
 """IMGOPT_STORAGE_URL and IMGOPT_STORAGE_PUBLIC_URL: checked at start, turned into the storage they name."""
 
+import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -71,6 +73,25 @@ def test_a_gs_url_opens_google_cloud_storage_under_its_prefix():
     assert type(storage._store).__name__ == "GCSStore"
     assert storage._store.prefix == "optimized"
     assert storage.url_for("r/1.jpg") == "https://cdn.example.com/r/1.jpg"
+
+
+def test_google_cloud_storage_presigns_with_the_service_account_key_without_asking_the_network(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    account = {"type": "service_account", "client_email": "imgopt@catalogue.iam.gserviceaccount.com"}
+    (tmp_path / "key.json").write_text(json.dumps({**account, "private_key": pem.decode(), "private_key_id": "k1"}))
+    environ = {"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "key.json")}
+    storage = open_storage("gs://catalogue-images/optimized", "https://cdn.example.com", environ=environ)
+
+    url = urlsplit(storage.signed_url("r/1.jpg"))
+
+    query = parse_qs(url.query)
+    assert (url.netloc, url.path) == ("storage.googleapis.com", "/catalogue-images/optimized/r/1.jpg")
+    assert query["X-Goog-Credential"][0].startswith("imgopt@catalogue.iam.gserviceaccount.com/")
+    assert query["X-Goog-Expires"] == ["3600"] and len(query["X-Goog-Signature"][0]) == 512
 
 
 def test_only_the_cloud_clients_standard_variables_are_passed_on():
