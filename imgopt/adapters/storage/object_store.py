@@ -51,6 +51,7 @@ class ObstoreStorage(ImageStorage):
             try:
                 # One byte, not a HEAD: the 404 of a HEAD has no body to tell a missing bucket from a missing key.
                 result = obstore.get(self._store, checked(key), options={"range": (0, 1)})
+                result.bytes()  # read the byte, so the connection goes back to the pool
             except FileNotFoundError as exc:
                 if _bucket_missing(exc):
                     raise
