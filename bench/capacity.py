@@ -159,8 +159,9 @@ def _run(container, engine, database_url: str, hosts: list["_Host"], uploads: li
 class _Host:
     """A `bench.host` process: told which uploads to work on, it answers with what it did."""
 
-    def __init__(self, database_url: str, fetch: str) -> None:
-        self._argv = [sys.executable, "-m", "bench.host", database_url, str(work_dir("data", "capacity")), fetch]
+    def __init__(self, database_url: str, fetch: str, pace: float = 0.0) -> None:
+        data_dir = str(work_dir("data", "capacity"))
+        self._argv = [sys.executable, "-m", "bench.host", database_url, data_dir, fetch, str(pace)]
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> "_Host":

@@ -1,8 +1,9 @@
-"""One simulated worker host for the queue-capacity measurement: `python -m bench.host DATABASE_URL DATA_DIR FETCH`.
+"""A simulated worker host for the queue measurements: `python -m bench.host DATABASE_URL DATA_DIR FETCH PACE`.
 
 It runs the worker's real image path (ImageRunner: claim, process on threads, record in batches)
 with IMGOPT_WORKER_CONCURRENCY=2, as a 2-core host would, but with the optimizer replaced by one
-that answers at once, and, when FETCH is `memory`, the fetcher too (`network` keeps the real one).
+that answers at once (PACE 0) or after PACE seconds of sleep, one image per core at a time as the
+real one; when FETCH is `memory`, the fetcher answers at once too (`network` keeps the real one).
 It prints `ready`, then for each line of request ids on stdin works until they have all finished
 and prints what it did as one JSON line; it exits when stdin closes.
 """
@@ -16,7 +17,8 @@ from uuid import UUID
 
 from dependency_injector import providers
 
-from bench.instant import InstantOptimizer, MemoryFetcher
+from bench.instant import InstantOptimizer, MemoryFetcher, PacedOptimizer
+from imgopt.adapters.imaging.bounded import CpuBoundOptimizer
 from imgopt.bootstrap.containers import create_container
 from imgopt.bootstrap.settings import Settings
 from imgopt.bootstrap.tuning import keep_freed_memory
@@ -43,7 +45,7 @@ class Counted:
         return result
 
 
-def main(database_url: str, data_dir: str, fetch: str) -> None:
+def main(database_url: str, data_dir: str, fetch: str, pace: str) -> None:
     keep_freed_memory()  # as `imgopt worker` does
     settings = Settings(
         database_url=database_url,
@@ -52,7 +54,9 @@ def main(database_url: str, data_dir: str, fetch: str) -> None:
         allow_private_networks=True,
     )
     container = create_container(settings)
-    container.imaging.optimizer.override(providers.Object(InstantOptimizer()))
+    seconds = float(pace)
+    optimizer = CpuBoundOptimizer(PacedOptimizer(seconds), CONCURRENCY) if seconds else InstantOptimizer()
+    container.imaging.optimizer.override(providers.Object(optimizer))
     if fetch == "memory":
         container.network.fetcher.override(providers.Object(MemoryFetcher(FETCHED)))
     use_cases = container.use_cases
@@ -81,4 +85,4 @@ def _counts(claim: Counted, record: Counted) -> dict[str, int]:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

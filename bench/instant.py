@@ -1,5 +1,7 @@
 """Fakes of the image ports for the queue-capacity measurement: no CPU spent on images, so the queue shows."""
 
+import time
+
 from imgopt.application.ports import FetchedImage, ImageFetcher, ImageOptimizer, OptimizedImage
 from imgopt.domain.options import OptimizationOptions
 
@@ -22,3 +24,14 @@ class MemoryFetcher(ImageFetcher):
 
     def fetch(self, url: str) -> FetchedImage:
         return FetchedImage(self._data, "image/jpeg", url)
+
+
+class PacedOptimizer(ImageOptimizer):
+    """Takes as long as the real kernel but sleeps instead of computing: a real host's pace, without its CPU."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
+        time.sleep(self._seconds)
+        return OptimizedImage(TINY_JPEG, "image/jpeg", "jpg", 1, 1)

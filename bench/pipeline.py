@@ -343,9 +343,16 @@ def csv_of(base_url: str, names: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def serve(database_url: str, name: str, **settings: str) -> ServerProcess:
+def serve(database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str) -> ServerProcess:
     # The origin and the receiver are on loopback, which the service refuses unless told otherwise.
-    return imgopt_serve(database_url, name, worker_concurrency=str(WORKERS), allow_private_networks="true", **settings)
+    return imgopt_serve(
+        database_url,
+        name,
+        environment,
+        worker_concurrency=str(WORKERS),
+        allow_private_networks="true",
+        **settings,
+    )
 
 
 def fresh_data_dir(name: str) -> Path:

@@ -1,13 +1,11 @@
 """The `imgopt` command: serve, api, worker, migrate, demo; and upload, status as a client of a running API."""
 
 import argparse
-import logging
 import os
 import sys
 
+from imgopt.bootstrap.logging import configure_logging
 from imgopt.bootstrap.settings import Settings, SettingsError
-
-log = logging.getLogger("imgopt")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,15 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="the whole job end to end on local samples, no setup needed")
     demo.add_argument("--csv", type=argparse.FileType("rb"), help="run your own CSV instead of the samples")
     demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
+    demo.add_argument(
+        "--storage",
+        choices=("filesystem", "s3"),
+        default="filesystem",
+        help="where outputs go: the data directory (default) or an embedded SeaweedFS, the multi-host path",
+    )
     _client_commands(commands)
     args = parser.parse_args(argv)
     if args.command in ("upload", "status"):
         from imgopt.entrypoints.remote import commands as remote
 
         return {"upload": remote.upload, "status": remote.status}[args.command](args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("pgserver", "alembic.runtime.plugins"):  # they narrate every start and stop
-        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return _run(args, _settings(args))
     except SettingsError as exc:
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings.log_format)
     if args.command == "demo":
         try:
             from imgopt.entrypoints.demo.run import demo

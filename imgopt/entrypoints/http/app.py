@@ -1,6 +1,5 @@
 """The application factory: routes, dependencies from the container, one error shape."""
 
-import mimetypes
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
@@ -8,9 +7,7 @@ from dependency_injector import providers
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.static_files import create_static_files_router
 
-from imgopt.adapters.storage import FILES_PATH
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
@@ -20,7 +17,10 @@ from imgopt.entrypoints.http.controllers import (
     UploadController,
     WebhookController,
 )
-from imgopt.entrypoints.http.errors import EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.errors import BODY_LIMIT_SETTING, EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.files import FilesController
+from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
+from imgopt.entrypoints.http.request import GuardedRequest
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 SMALL_BODY_LIMIT = 64 * 1024
@@ -32,10 +32,6 @@ def _provide(provider: providers.Provider) -> Provide:
 
 def create_app(container: Container, settings: Settings, on_shutdown: Sequence[Callable[[], object]] = ()) -> Litestar:
     """The API on `container`; `on_shutdown` runs before the container's resources are released."""
-    mimetypes.add_type("image/webp", ".webp")
-    mimetypes.add_type("image/avif", ".avif")
-    files_dir = settings.data_dir / "files"
-    files_dir.mkdir(parents=True, exist_ok=True)
     status_cache = StatusCache(settings.status_cache_seconds)
 
     def shutdown() -> None:
@@ -44,14 +40,20 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             hook()
         container.shutdown_resources()
 
-    uploads = Router(path="/", route_handlers=[UploadController], request_max_body_size=settings.max_upload_bytes)
+    uploads = Router(
+        path="/",
+        route_handlers=[UploadController],
+        request_max_body_size=settings.max_upload_bytes,
+        opt={BODY_LIMIT_SETTING: "IMGOPT_MAX_UPLOAD_BYTES"},
+        type_decoders=[FILE_FIELDS_TAKE_ONLY_FILES],
+    )
     return Litestar(
         route_handlers=[
             uploads,
             StatusController,
             WebhookController,
             HealthController,
-            create_static_files_router(path=FILES_PATH, directories=[files_dir], include_in_schema=False),
+            FilesController,
             console_router(),
         ],
         dependencies={
@@ -60,10 +62,12 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             "export_output_csv": _provide(container.use_cases.export_output_csv),
             "register_webhook": _provide(container.use_cases.register_webhook),
             "links": _provide(container.core.links),
+            "storage": _provide(container.imaging.storage),
             "status_cache": Provide(lambda: status_cache, sync_to_thread=False),
             "engine": _provide(container.persistence.engine),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=GuardedRequest,
         request_max_body_size=SMALL_BODY_LIMIT,
         openapi_config=OpenAPIConfig(
             title="imgopt",
