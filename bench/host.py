@@ -9,6 +9,7 @@ and prints what it did as one JSON line; it exits when stdin closes.
 """
 
 import json
+import resource
 import sys
 import threading
 import time
@@ -70,14 +71,19 @@ def main(database_url: str, data_dir: str, fetch: str, pace: str) -> None:
     for line in sys.stdin:
         requests = [UUID(value) for value in json.loads(line)]
         before = _counts(claim, record)
-        cpu, start = time.process_time(), time.time()
+        cpu, faults, start = time.process_time(), _page_faults(), time.time()
         while not all(status(request).summary.status.is_terminal for request in requests):
             if not runner.drain(stop):
                 time.sleep(IDLE_SECONDS)
         done = {key: value - before[key] for key, value in _counts(claim, record).items()}
-        print(json.dumps({**done, "cpu": time.process_time() - cpu, "start": start, "end": time.time()}), flush=True)
+        spent = {"cpu": time.process_time() - cpu, "faults": _page_faults() - faults}
+        print(json.dumps({**done, **spent, "start": start, "end": time.time()}), flush=True)
     runner.close()
     container.shutdown_resources()
+
+
+def _page_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def _counts(claim: Counted, record: Counted) -> dict[str, int]:

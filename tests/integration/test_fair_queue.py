@@ -92,7 +92,7 @@ def test_a_small_upload_is_claimed_at_once_while_a_big_one_is_being_processed(co
 
 
 def test_every_request_short_of_jobs_gets_its_next_products_not_only_the_oldest(container, clean_database):
-    big, small = upload(container, "big", 200), upload(container, "small", 3, urls=2)
+    big, small = upload(container, "big", 2 * EXPANSION_SLICE), upload(container, "small", 3, urls=2)
 
     claimer(container)(2)
 
@@ -100,14 +100,14 @@ def test_every_request_short_of_jobs_gets_its_next_products_not_only_the_oldest(
 
 
 def test_a_request_gets_its_next_products_only_when_it_runs_short_of_jobs_due(container, clean_database):
-    big = upload(container, "big", 200)
+    big = upload(container, "big", 3 * EXPANSION_SLICE)
     created = []
 
     for _ in range(3):
         claimer(container)(1)
         created.append(jobs_per_request(clean_database)[big])
 
-    # 32 made, 1 claimed: 31 due is short; 64 made, 2 claimed: 62 due is plenty.
+    # A slice made, one claimed: the rest is short of a slice; two made, two claimed: plenty.
     assert created == [EXPANSION_SLICE, 2 * EXPANSION_SLICE, 2 * EXPANSION_SLICE]
 
 

@@ -8,7 +8,7 @@ from imgopt.domain.turns import Turns
 
 # Products turned into jobs at a time, and the jobs due below which a request gets more: enough
 # that the workers claiming at once all find some, few enough that uploads cost no bulk insert.
-EXPANSION_SLICE = 32
+EXPANSION_SLICE = 128
 
 
 class ClaimImages:
