@@ -31,6 +31,7 @@ from imgopt.application.ports import (
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome, UploadRequest
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.plain_csv import NotPlain, PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.status import ImageCounts, ImageDetail, ProductCounts, ProductDetail, StatusSummary
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
@@ -99,6 +100,16 @@ class FakeProducts(ProductRepository):
 
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         self.state.products.setdefault(request_id, []).extend(rows)
+
+    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
+        try:
+            rows = [row for block in csv for row in block.product_rows()]
+        except NotPlain:
+            return False
+        if len({row.serial for row in rows}) < len(rows):
+            return False
+        self.add_many(request_id, rows)
+        return True
 
     def details(self, request_id: UUID) -> Iterator[ProductDetail]:
         jobs = {(j["line"], j["position"]): j for j in self.state.jobs.values() if j["request_id"] == request_id}

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from uuid import UUID
 
-from imgopt.application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from imgopt.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.domain.model import UploadRequest
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
 from imgopt.domain.webhooks import Webhook, WebhookFormat
 
@@ -21,11 +22,13 @@ class IngestReceipt:
 
 
 class IngestCsv:
-    """Stream the CSV through the row rules straight into bulk storage, in one transaction.
+    """Stream the CSV into bulk storage, in one transaction: every row valid and stored, or none.
 
-    The file is read once, row by row, so memory stays flat whatever its size. Rows are
-    written while later ones are still being checked; a single bad row anywhere rolls the
-    whole transaction back and raises CsvRejected listing the problems.
+    A file of the plain shape (PlainCsv: nearly every real upload) is recognised a block at a
+    time and stored as it is read. Any other file, or a plain one whose serials repeat, is read
+    again from the start through the row-by-row rules, which store it or explain what is
+    wrong: a single bad row anywhere rolls the transaction back and raises CsvRejected listing
+    the problems. Memory stays flat whatever the size of the file.
     """
 
     def __init__(
@@ -51,19 +54,29 @@ class IngestCsv:
     ) -> IngestReceipt:
         request_id = self._ids.uuid()
         webhook = self._register_webhook.prepare(webhook_url, request_id, webhook_format) if webhook_url else None
-        reader = ProductCsvReader(csv_file, self._limits)
         with self._uow() as uow:
-            uow.products.add_many(request_id, reader)
-            reader.raise_if_invalid()
+            products, images = self._add_products(uow, request_id, csv_file)
             request = UploadRequest(
                 id=request_id,
                 options=options,
                 created_at=self._clock.now(),
-                product_count=reader.product_count,
-                image_count=reader.image_count,
+                product_count=products,
+                image_count=images,
             )
             uow.requests.add(request)
             if webhook:
                 uow.webhooks.add(webhook)
             uow.commit()
-        return IngestReceipt(request_id, reader.product_count, reader.image_count, webhook)
+        return IngestReceipt(request_id, products, images, webhook)
+
+    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> tuple[int, int]:
+        """Products and images stored: in bulk when the file is plain, else checked row by row (CsvRejected)."""
+        if csv_file.seekable():
+            start, plain = csv_file.tell(), PlainCsv(csv_file, self._limits)
+            if uow.products.add_plain(request_id, plain):
+                return plain.product_count, plain.image_count
+            csv_file.seek(start)
+        reader = ProductCsvReader(csv_file, self._limits)
+        uow.products.add_many(request_id, reader)
+        reader.raise_if_invalid()
+        return reader.product_count, reader.image_count
