@@ -54,6 +54,9 @@ class PlainCsv:
         self._last_serial = 0
 
     def __iter__(self) -> Iterator[PlainBlock]:
+        limits = self._limits
+        if min(limits.max_urls_per_row, limits.max_name_length) < 1:
+            raise NotPlain  # limits no row can meet: the row rules say so, row by row
         if not HEADER_LINE.fullmatch(self._stream.readline(_MAX_LINE_BYTES)):
             raise NotPlain
         line, rest = 2, b""

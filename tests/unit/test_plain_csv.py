@@ -234,3 +234,13 @@ def files(draw) -> bytes:
 @given(files(), st.sampled_from([CsvLimits(), SMALL]))
 def test_whenever_a_generated_file_reads_as_plain_the_row_rules_read_the_same(data, limits):
     event("plain" if assert_agree(data, limits) else "left to the row rules")
+
+
+@pytest.mark.parametrize("limits", [CsvLimits(max_urls_per_row=0), CsvLimits(max_name_length=0)])
+def test_limits_no_row_can_meet_are_left_to_the_row_rules(limits):
+    data = csv_bytes("1,A,https://a.example/1")
+
+    with pytest.raises(CsvRejected):
+        rules_read(data, limits)
+    with pytest.raises(NotPlain):
+        plain_read(data, limits)
