@@ -50,6 +50,7 @@ class PlainCsv:
         self._limits = limits
         self.product_count = 0
         self.image_count = 0
+        self.last_line = 0
         self.serials_increasing = True
         self._last_serial = 0
 
@@ -115,6 +116,7 @@ class PlainCsv:
         self.serials_increasing = self.serials_increasing and increasing
         self._last_serial = serials[-1]
         self.product_count += len(serials)
+        self.last_line = block.lines[-1]
         if self.product_count > self._limits.max_rows:
             raise CsvTooLarge.beyond(self._limits.max_rows)
         self.image_count += sum(map(len, block.urls))

@@ -100,6 +100,7 @@ class ProductCsvReader:
         self.error_count = 0
         self.product_count = 0
         self.image_count = 0
+        self.last_line = 0
 
     def __iter__(self) -> Iterator[ProductRow]:
         # Undecodable bytes survive as lone surrogates, so the row holding them is the one reported.
@@ -157,6 +158,7 @@ class ProductCsvReader:
                 raise CsvTooLarge.beyond(max_rows)
             if row is not None:
                 self.image_count += len(row.urls)
+                self.last_line = line
                 if not self.error_count:
                     yield row
             line = self._row_start = reader.line_num + 1

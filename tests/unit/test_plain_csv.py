@@ -13,20 +13,20 @@ from tests.support import HEADER, csv_bytes
 SMALL = CsvLimits(max_rows=4, max_urls_per_row=2, max_name_length=5, max_url_length=30)
 
 
-def plain_read(data: bytes, limits: CsvLimits = CsvLimits()) -> tuple[list[ProductRow], int, int]:
+def plain_read(data: bytes, limits: CsvLimits = CsvLimits()) -> tuple[list[ProductRow], int, int, int]:
     """What a repository storing a plain file would store; NotPlain as it would refuse it."""
     plain = PlainCsv(io.BytesIO(data), limits)
     rows = [row for block in plain for row in block.product_rows()]
     if not plain.serials_increasing and len({row.serial for row in rows}) < len(rows):
         raise NotPlain
-    return rows, plain.product_count, plain.image_count
+    return rows, plain.product_count, plain.image_count, plain.last_line
 
 
-def rules_read(data: bytes, limits: CsvLimits = CsvLimits()) -> tuple[list[ProductRow], int, int]:
+def rules_read(data: bytes, limits: CsvLimits = CsvLimits()) -> tuple[list[ProductRow], int, int, int]:
     reader = ProductCsvReader(io.BytesIO(data), limits)
     rows = list(reader)
     reader.raise_if_invalid()
-    return rows, reader.product_count, reader.image_count
+    return rows, reader.product_count, reader.image_count, reader.last_line
 
 
 def assert_agree(data: bytes, limits: CsvLimits = CsvLimits()) -> bool:

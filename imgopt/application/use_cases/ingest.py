@@ -55,28 +55,28 @@ class IngestCsv:
         request_id = self._ids.uuid()
         webhook = self._register_webhook.prepare(webhook_url, request_id, webhook_format) if webhook_url else None
         with self._uow() as uow:
-            products, images = self._add_products(uow, request_id, csv_file)
+            reader = self._add_products(uow, request_id, csv_file)
             request = UploadRequest(
                 id=request_id,
                 options=options,
                 created_at=self._clock.now(),
-                product_count=products,
-                image_count=images,
+                product_count=reader.product_count,
+                image_count=reader.image_count,
             )
             uow.requests.add(request)
             if webhook:
                 uow.webhooks.add(webhook)
             uow.commit()
-        return IngestReceipt(request_id, products, images, webhook)
+        return IngestReceipt(request_id, reader.product_count, reader.image_count, webhook)
 
-    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> tuple[int, int]:
-        """Products and images stored: in bulk when the file is plain, else checked row by row (CsvRejected)."""
+    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> PlainCsv | ProductCsvReader:
+        """The reader that stored the products: in bulk if the file is plain, else row by row (or CsvRejected)."""
         if csv_file.seekable():
             start, plain = csv_file.tell(), PlainCsv(csv_file, self._limits)
             if uow.products.add_plain(request_id, plain):
-                return plain.product_count, plain.image_count
+                return plain
             csv_file.seek(start)
         reader = ProductCsvReader(csv_file, self._limits)
         uow.products.add_many(request_id, reader)
         reader.raise_if_invalid()
-        return reader.product_count, reader.image_count
+        return reader
