@@ -1,9 +1,11 @@
 """Products as uploaded: bulk-loaded with binary COPY, read back in file order with their images."""
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import groupby
 from uuid import UUID
 
+from psycopg import Copy
 from sqlalchemy import Connection, text
 
 from imgopt.adapters.postgres.product_copy import COPY_PRODUCTS, END, START, ProductCopy
@@ -23,30 +25,40 @@ class PostgresProductRepository(ProductRepository):
         self._connection = connection
 
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
-        self._copy(ProductCopy(request_id).rows(rows))
+        with self._copy() as copy:
+            for chunk in ProductCopy(request_id).rows(rows):
+                copy.write(chunk)
 
     def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
-        encoder = ProductCopy(request_id)
         savepoint = self._connection.begin_nested()
-        try:
-            self._copy(map(encoder.block, csv))
-            # Serials that only ever grow are distinct; others are compared here, in one pass.
-            if not csv.serials_increasing and self._connection.execute(_REPEATED_SERIAL, {"id": request_id}).first():
-                raise NotPlain
-        except NotPlain:
+        stored = self._copy_while_plain(ProductCopy(request_id), csv) and self._serials_distinct(request_id, csv)
+        if stored:
+            savepoint.commit()
+        else:
             savepoint.rollback()
-            return False
-        savepoint.commit()
+        return stored
+
+    def _copy_while_plain(self, encoder: ProductCopy, csv: PlainCsv) -> bool:
+        with self._copy() as copy:
+            try:
+                for block in csv:
+                    copy.write(encoder.block(block))
+            except NotPlain:
+                return False  # the COPY still ends cleanly (no error in the server's log); the savepoint undoes it
         return True
 
-    def _copy(self, chunks: Iterable[bytes]) -> None:
+    def _serials_distinct(self, request_id: UUID, csv: PlainCsv) -> bool:
+        # Serials that only ever grow are distinct; others are compared here, in one pass.
+        return csv.serials_increasing or not self._connection.execute(_REPEATED_SERIAL, {"id": request_id}).first()
+
+    @contextmanager
+    def _copy(self) -> Iterator[Copy]:
         # Written straight to the socket: the server loads one block while the next is encoded, and
         # a slower server makes the writes wait (a writer thread measured no faster, and queued).
         cursor = self._connection.connection.dbapi_connection.cursor()
         with cursor, cursor.copy(COPY_PRODUCTS) as copy:
             copy.write(START)
-            for chunk in chunks:
-                copy.write(chunk)
+            yield copy
             copy.write(END)
 
     def details(self, request_id: UUID) -> Iterator[ProductDetail]:
