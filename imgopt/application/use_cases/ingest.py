@@ -24,11 +24,11 @@ class IngestReceipt:
 class IngestCsv:
     """Stream the CSV into bulk storage, in one transaction: every row valid and stored, or none.
 
-    A file of the plain shape (PlainCsv: nearly every real upload) is recognised a block at a
-    time and stored as it is read. Any other file, or a plain one whose serials repeat, is read
-    again from the start through the row-by-row rules, which store it or explain what is
-    wrong: a single bad row anywhere rolls the transaction back and raises CsvRejected listing
-    the problems. Memory stays flat whatever the size of the file.
+    A file of the usual, plain shape (PlainCsv) is recognised a block at a time and stored as
+    it is read. Any other file, or a plain one whose serials repeat, is read again from where
+    it started through the row-by-row rules, which store it or explain what is wrong: a single
+    bad row anywhere rolls the transaction back and raises CsvRejected listing the problems.
+    Memory stays flat whatever the size of the file.
     """
 
     def __init__(
