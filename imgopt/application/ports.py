@@ -14,6 +14,7 @@ from uuid import UUID
 from imgopt.domain.errors import DomainError
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
@@ -40,6 +41,15 @@ class ProductRepository(abc.ABC):
     @abc.abstractmethod
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         """Store every row the iterable yields, in bulk, consuming it as it goes."""
+
+    @abc.abstractmethod
+    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
+        """Store every row of a plain CSV, in bulk; or store nothing and return False.
+
+        False when the file turns out not to be plain (`csv` raises NotPlain) or its serials
+        repeat (checked here when `csv.serials_increasing` is false): then only the row-by-row
+        rules can tell what is wrong, or that nothing is. CsvTooLarge passes through.
+        """
 
     @abc.abstractmethod
     def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
