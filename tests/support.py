@@ -126,7 +126,7 @@ def csv_bytes(*rows: str) -> bytes:
 
 
 class Reply:
-    """One canned HTTP response."""
+    """One canned HTTP response; with `gate`, it waits (up to a minute) until the gate is opened."""
 
     def __init__(
         self,
@@ -135,12 +135,14 @@ class Reply:
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
         chunk_delay: float = 0.0,
+        gate: threading.Event | None = None,
     ) -> None:
         self.body = body
         self.status = status
         self.headers = headers or {}
         self.delay = delay
         self.chunk_delay = chunk_delay
+        self.gate = gate
 
 
 class Recorded:
@@ -179,6 +181,8 @@ class LocalServer:
                 reply = server._take(self.command, self.path, httpx.Headers(list(self.headers.items())), body)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.gate is not None:
+                    reply.gate.wait(60)
                 self.send_response(reply.status)
                 headers = {"Content-Length": str(len(reply.body)), **reply.headers}
                 for name, value in headers.items():

@@ -3,6 +3,7 @@
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from imgopt.application.ports import ImageStorage
@@ -29,6 +30,10 @@ class FilesystemStorage(ImageStorage):
             Path(temporary).unlink(missing_ok=True)
             raise
         return self.url_for(key)
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
 
     def url_for(self, key: str) -> str:
         self._path(key)

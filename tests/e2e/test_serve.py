@@ -7,8 +7,10 @@ import sys
 
 import httpx
 import standardwebhooks
+from sqlalchemy import text
 
 from imgopt.entrypoints.http.server import free_port
+from tests.processes import ServeProcess
 from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, wait_for
 
 
@@ -63,3 +65,24 @@ def _ready(base: str) -> bool:
         return httpx.get(f"{base}/ready").status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_sigterm_lets_running_images_finish_releases_the_rest_and_logs_no_error(database_url, clean_database, tmp_path):
+    settings = {"IMGOPT_WORKER_CONCURRENCY": "2", "IMGOPT_WORKER_STOP_GRACE_SECONDS": "3"}
+    with LocalServer() as origin, ServeProcess(database_url, tmp_path / "data", **settings) as serve:
+        photo = corpus_bytes("small-320x240.jpg")
+        quick = [origin.route(f"/quick{n}.jpg", Reply(photo, delay=1)) for n in range(2)]
+        stuck = [origin.route(f"/stuck{n}.jpg", Reply(photo, delay=60)) for n in range(2)]
+        rows = [f"{n},P{n},{url}" for n, url in enumerate(quick + stuck, start=1)]
+        httpx.post(f"{serve.url}/upload", files={"file": ("p.csv", csv_bytes(*rows), "text/csv")}).raise_for_status()
+        wait_for(lambda: len(origin.requests) == 4, timeout=60, message="all four images to be downloading")
+
+        code = serve.terminate()
+
+    with clean_database.connect() as connection:
+        rows = connection.execute(text("SELECT input_url, status || '/' || attempts FROM images.optimizerjobs"))
+        images = {url: state for url, state in rows}
+    assert code == 0, serve.log
+    assert images == {**dict.fromkeys(quick, "optimized/1"), **dict.fromkeys(stuck, "pending/0")}
+    for trouble in ("ERROR", "Traceback", "shutdown failed", "Bad file descriptor"):
+        assert trouble not in serve.log

@@ -20,6 +20,7 @@ from imgopt.application.ports import (
     OptimizedImage,
     OptimizeFailed,
     ProductRepository,
+    RandomSource,
     RequestRepository,
     StatusReader,
     UnitOfWork,
@@ -289,6 +290,14 @@ class FixedClock(Clock):
         self.moment += timedelta(**delta)
 
 
+class FixedRandom(RandomSource):
+    def __init__(self, value: float = 0.5) -> None:
+        self.value = value
+
+    def fraction(self) -> float:
+        return self.value
+
+
 class SequentialIds(IdGenerator):
     def __init__(self) -> None:
         self.count = 0
@@ -343,12 +352,21 @@ class FakeOptimizer(ImageOptimizer):
 
 
 class FakeStorage(ImageStorage):
+    """Keeps files in memory; while `broken` is set every write fails as a full disk would."""
+
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
+        self.broken = False
 
     def put(self, key: str, data: bytes, media_type: str) -> str:
+        if self.broken:
+            raise OSError(28, "No space left on device")
         self.files[key] = data
         return self.url_for(key)
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.files.pop(key, None)
 
     def url_for(self, key: str) -> str:
         return f"http://imgopt.test/files/{key}"

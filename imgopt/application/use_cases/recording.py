@@ -8,7 +8,7 @@ from imgopt.domain.model import ImageOutcome
 
 
 class RecordOutcomes:
-    """Persist a batch of outcomes in one transaction; return how many were recorded.
+    """Persist a batch of outcomes in one transaction; return those that were recorded.
 
     Only jobs this worker still holds are recorded: one whose lease ran out may have been
     taken by another worker, whose outcome counts instead. Each request is locked while its
@@ -26,9 +26,9 @@ class RecordOutcomes:
         self._announcer = announcer
         self._webhook_work = webhook_work
 
-    def __call__(self, outcomes: list[ImageOutcome]) -> int:
+    def __call__(self, outcomes: list[ImageOutcome]) -> list[ImageOutcome]:
         if not outcomes:
-            return 0
+            return []
         now = self._clock.now()
         announced = 0
         with self._uow() as uow:
@@ -42,7 +42,7 @@ class RecordOutcomes:
             uow.commit()
         if announced:
             self._webhook_work.notify()
-        return len(recorded)
+        return recorded
 
 
 def _terminal_by_request(outcomes: list[ImageOutcome]) -> dict:

@@ -21,6 +21,7 @@ from imgopt.entrypoints.http.controllers import (
     WebhookController,
 )
 from imgopt.entrypoints.http.errors import EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.metrics import RequestMetrics, metrics_route
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 SMALL_BODY_LIMIT = 64 * 1024
@@ -45,12 +46,13 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         container.shutdown_resources()
 
     uploads = Router(path="/", route_handlers=[UploadController], request_max_body_size=settings.max_upload_bytes)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             uploads,
             StatusController,
             WebhookController,
             HealthController,
+            metrics_route(container.telemetry.registry()),
             create_static_files_router(path=FILES_PATH, directories=[files_dir], include_in_schema=False),
             console_router(),
         ],
@@ -75,3 +77,5 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         on_shutdown=[shutdown],
         logging_config=None,  # the process that hosts the app configures logging, once
     )
+    app.asgi_handler = RequestMetrics(app.asgi_handler, container.telemetry.http())
+    return app

@@ -8,7 +8,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
-from imgopt.application.ports import UnsafeUrl
+from imgopt.application.ports import Unavailable, UnsafeUrl
 from imgopt.domain.errors import DomainError, IllegalTransition, InvalidOptions
 from imgopt.domain.product_csv import CsvRejected, CsvTooLarge
 from imgopt.domain.webhooks import InvalidWebhook
@@ -16,6 +16,8 @@ from imgopt.entrypoints.http.schemas import Problem
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# A restart of PostgreSQL takes seconds; clients that wait this long before trying again rarely wait twice.
+RETRY_AFTER_SECONDS = 5
 
 _DOMAIN_STATUS: dict[type[DomainError], int] = {
     CsvRejected: 422,
@@ -46,9 +48,16 @@ class ApiError(HTTPException):
         self.code = code
 
 
-def problem(status: int, code: str, detail: str, **extra: object) -> Response[Problem]:
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: object
+) -> Response[Problem]:
     body = Problem(status=status, code=code, title=HTTPStatus(status).phrase, detail=detail, **extra)
-    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def unavailable(detail: str, code: str = "unavailable") -> Response[Problem]:
+    """503 with Retry-After: the request was fine, a dependency is away for now; nothing was half-done."""
+    return problem(503, code, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def domain_error(_: Request, exc: DomainError) -> Response[Problem]:
@@ -71,6 +80,11 @@ def http_error(_: Request, exc: HTTPException) -> Response[Problem]:
     return problem(exc.status_code, code, detail)
 
 
+def unavailable_error(request: Request, exc: Unavailable) -> Response[Problem]:
+    log.debug("%s %s answered 503: %s", request.method, request.url.path, exc)  # the access log has each one
+    return unavailable(f"{exc}; nothing was changed, try again in a few seconds")
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response[Problem]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
@@ -82,4 +96,9 @@ class _Line(msgspec.Struct):
     message: str
 
 
-EXCEPTION_HANDLERS = {DomainError: domain_error, HTTPException: http_error, Exception: unexpected_error}
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    Unavailable: unavailable_error,
+    Exception: unexpected_error,
+}

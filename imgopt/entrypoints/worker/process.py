@@ -8,6 +8,7 @@ from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from imgopt.entrypoints.worker.loop import Loop
+from imgopt.entrypoints.worker.outage import DatabaseWatch
 from imgopt.entrypoints.worker.webhooks import DeliveryRunner
 
 log = logging.getLogger(__name__)
@@ -60,26 +61,29 @@ class Worker:
 
 def build_worker(container: Container, settings: Settings) -> Worker:
     """The worker on `container`: images, webhooks, and a watch on expired leases."""
-    use_cases, persistence = container.use_cases, container.persistence
+    use_cases, persistence, metrics = container.use_cases, container.persistence, container.telemetry.worker()
     stop = threading.Event()
+    watch = DatabaseWatch(on_change=metrics.database_reachable)
     images = ImageRunner(
         use_cases.claim_images(),
         use_cases.process_image(),
         use_cases.record_outcomes(),
         use_cases.release_images(),
         ImageRunnerOptions(settings.concurrency, stop_grace=settings.worker_stop_grace_seconds),
+        metrics,
     )
     deliveries = DeliveryRunner(
         use_cases.claim_deliveries(),
         use_cases.deliver_webhook(),
         DELIVERY_SLOTS,
         stop_grace=settings.worker_stop_grace_seconds,
+        metrics=metrics,
     )
     reclaim = use_cases.reclaim_expired_leases()
     interval = settings.worker_poll_seconds
     loops = [
-        Loop("images", lambda: images.drain(stop), interval, stop, wake=persistence.image_work().wait),
-        Loop("webhooks", lambda: deliveries.drain(stop), interval, stop, wake=persistence.webhook_work().wait),
-        Loop("leases", reclaim, LEASE_CHECK_SECONDS, stop),
+        Loop("images", lambda: images.drain(stop), interval, stop, watch, wake=persistence.image_work().wait),
+        Loop("webhooks", lambda: deliveries.drain(stop), interval, stop, watch, wake=persistence.webhook_work().wait),
+        Loop("leases", lambda: metrics.reclaimed(reclaim()), LEASE_CHECK_SECONDS, stop, watch),
     ]
     return Worker(loops, stop, on_stopped=[images.close, deliveries.close])

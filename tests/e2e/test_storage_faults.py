@@ -1,0 +1,91 @@
+"""An output directory that cannot be written: attempts fail as transient, are retried minutes later, and succeed."""
+
+import os
+import subprocess
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from imgopt.application.ports import Clock
+from tests.support import csv_bytes, wait_for
+
+IMAGES = 6
+
+
+class ShiftedClock(Clock):
+    """The system's time, plus however far the test has moved it on."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+def service_clock():
+    return ShiftedClock()
+
+
+@contextmanager
+def unwritable(directory: Path):
+    """Nothing can be created in `directory` (root ignores permissions, not the immutable flag)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(directory)], check=True)
+    else:
+        directory.chmod(0o555)
+    try:
+        with pytest.raises(OSError):
+            (directory / "probe").mkdir()
+        yield
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        else:
+            directory.chmod(0o755)
+
+
+def test_an_unwritable_output_directory_delays_images_for_minutes_and_records_none_without_its_file(
+    service, service_clock, clean_database
+):
+    rows = [f"{n},P{n},{service.origin.url('/small-320x240.jpg')}" for n in range(1, IMAGES + 1)]
+
+    with unwritable(service.files):
+        receipt = service.upload(csv_bytes(*rows))
+        request_id = receipt["requestId"]
+        failed_once = wait_for(
+            lambda: failed_first_attempts(clean_database, request_id), timeout=60, message="every first attempt to fail"
+        )
+        during = service.status(request_id)
+        moment = service_clock.now()
+    service_clock.offset += timedelta(minutes=1)
+    done = service.finished(request_id)
+
+    assert during["images"] == {"total": IMAGES, "pending": IMAGES, "processing": 0, "optimized": 0, "failed": 0}
+    assert {row.failure_reason.split(":")[0] for row in failed_once} == {"could not store the output"}
+    assert min(row.next_attempt_at for row in failed_once) > moment + timedelta(seconds=20)
+    assert (done["status"], done["images"]["optimized"]) == ("completed", IMAGES)
+    rows = jobs(clean_database, request_id)
+    assert {(row.status, row.attempts) for row in rows} == {("optimized", 2)}
+    for row in rows:
+        assert (service.files / row.output_key).is_file()
+        assert httpx.get(row.output_url).status_code == 200
+
+
+def failed_first_attempts(engine, request_id: str) -> list | None:
+    rows = jobs(engine, request_id)
+    return rows if len(rows) == IMAGES and all((r.status, r.attempts) == ("pending", 1) for r in rows) else None
+
+
+def jobs(engine, request_id: str) -> list:
+    with engine.connect() as connection:
+        query = text(
+            "SELECT id, status, attempts, failure_reason, next_attempt_at, output_key, output_url"
+            " FROM images.optimizerjobs WHERE request_id = :id ORDER BY id"
+        )
+        return list(connection.execute(query, {"id": request_id}))
