@@ -1,12 +1,13 @@
 """The API's routes: the original's three endpoints, plus the output CSV, health and readiness."""
 
+import logging
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.params import FromQuery, JSONBody, MultipartBody
 from litestar.response import Stream
 from sqlalchemy import Engine
 
@@ -20,7 +21,10 @@ from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.webhooks import InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.errors import ApiError, unavailable
+from imgopt.entrypoints.http.openapi import RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
+
+log = logging.getLogger(__name__)
 
 
 def parse_uuid(value: str, field: str) -> UUID:
@@ -38,20 +42,27 @@ def parse_format(value: str | None) -> WebhookFormat:
         raise InvalidWebhook(f"format must be one of {allowed}, got {value!r}") from None
 
 
-def require_multipart(request: Request) -> None:
+async def read_multipart_form(request: Request) -> None:
+    """Refuse anything but a form, and read it here, where the request class turns undecodable fields into 400s."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise ApiError(
             415,
             "unsupported_media_type",
             "send the CSV as multipart/form-data in the field 'file' (curl -F file=@products.csv …)",
         )
+    await request.form()
 
 
 class UploadController(Controller):
     path = "/upload"
-    before_request = require_multipart
 
-    @post(status_code=202, sync_to_thread=True, summary="Upload a CSV of products and their image URLs")
+    @post(
+        before_request=read_multipart_form,
+        status_code=202,
+        sync_to_thread=True,
+        summary="Upload a CSV of products and their image URLs",
+        responses=problems(400, 413, 415, 422),
+    )
     def upload(
         self,
         data: MultipartBody[schemas.UploadForm],
@@ -66,6 +77,12 @@ class UploadController(Controller):
         with data.file.file as csv_file:
             receipt = ingest_csv(csv_file, options, data.webhook_url, parse_format(data.webhook_format))
         webhook = receipt.webhook
+        log.info(
+            "upload accepted: %d products, %d images",
+            receipt.product_count,
+            receipt.image_count,
+            extra={"request_id": str(receipt.request_id)},
+        )
         return schemas.UploadResponse(
             request_id=receipt.request_id,
             status="pending",
@@ -83,10 +100,10 @@ class UploadController(Controller):
 class StatusController(Controller):
     path = "/status/{request_id:str}"
 
-    @get(summary="Progress of one upload")
+    @get(summary="Progress of one upload", responses=problems(400, 404))
     async def status(
         self,
-        request_id: FromPath[str],
+        request_id: RequestIdPath,
         get_status: NamedDependency[GetStatus],
         status_cache: NamedDependency[StatusCache],
         details: FromQuery[bool] = False,
@@ -108,8 +125,14 @@ class StatusController(Controller):
 
         return Response(await status_cache.get(identifier, load), media_type=MediaType.JSON)
 
-    @get("/output.csv", sync_to_thread=True, summary="The output CSV of a finished upload", media_type="text/csv")
-    def output_csv(self, request_id: FromPath[str], export_output_csv: NamedDependency[ExportOutputCsv]) -> Stream:
+    @get(
+        "/output.csv",
+        sync_to_thread=True,
+        summary="The output CSV of a finished upload",
+        media_type="text/csv",
+        responses=problems(400, 404, 409),
+    )
+    def output_csv(self, request_id: RequestIdPath, export_output_csv: NamedDependency[ExportOutputCsv]) -> Stream:
         identifier = parse_uuid(request_id, "requestId")
         chunks = export_output_csv(identifier)
         return Stream(
@@ -122,13 +145,19 @@ class StatusController(Controller):
 class WebhookController(Controller):
     path = "/webhook"
 
-    @post("/register", status_code=201, sync_to_thread=True, summary="Register a webhook for one upload, or for all")
+    @post(
+        "/register",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Register a webhook for one upload, or for all",
+        responses=problems(400, 404, 413, 422),
+    )
     def register(
         self, data: JSONBody[schemas.RegisterWebhookBody], register_webhook: NamedDependency[RegisterWebhook]
     ) -> schemas.WebhookResponse:
         """Without `requestId` the webhook announces every upload. The response holds the signing
         secret (`whsec_…`, Standard Webhooks); it is shown only here."""
-        request_id = parse_uuid(data.request_id, "requestId") if data.request_id else None
+        request_id = parse_uuid(data.request_id, "requestId") if data.request_id is not None else None
         webhook = register_webhook(data.webhook_url, request_id, parse_format(data.format))
         return schemas.WebhookResponse(
             id=webhook.id,
@@ -147,7 +176,7 @@ class HealthController(Controller):
     async def health(self) -> schemas.Health:
         return schemas.Health(status="ok")
 
-    @get("/ready", sync_to_thread=True, summary="The database answers and is migrated")
+    @get("/ready", sync_to_thread=True, summary="The database answers and is migrated", responses=problems(503))
     def ready(self, engine: NamedDependency[Engine]) -> Response:
         problem = readiness_problem(engine)
         if problem is not None:
