@@ -1,6 +1,8 @@
 """Ports timed and counted: bound in the container in place of the fetcher, optimizer and webhook sender they wrap."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -26,13 +28,8 @@ class TimedFetcher(ImageFetcher):
         )
 
     def fetch(self, url: str) -> FetchedImage:
-        started, outcome = time.perf_counter(), "failed"
-        try:
-            fetched = self._fetcher.fetch(url)
-            outcome = "ok"
-            return fetched
-        finally:
-            self._seconds.labels(outcome).observe(time.perf_counter() - started)
+        with _timed(self._seconds):
+            return self._fetcher.fetch(url)
 
 
 class TimedOptimizer(ImageOptimizer):
@@ -49,13 +46,8 @@ class TimedOptimizer(ImageOptimizer):
         )
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
-        started, outcome = time.perf_counter(), "failed"
-        try:
-            image = self._optimizer.optimize(data, options)
-            outcome = "ok"
-            return image
-        finally:
-            self._seconds.labels(outcome).observe(time.perf_counter() - started)
+        with _timed(self._seconds):
+            return self._optimizer.optimize(data, options)
 
 
 class CountedSender(WebhookSender):
@@ -82,6 +74,17 @@ class CountedSender(WebhookSender):
         self._seconds.observe(time.perf_counter() - started)
         self._attempts.labels(_result_class(result)).inc()
         return result
+
+
+@contextmanager
+def _timed(histogram: Histogram) -> Iterator[None]:
+    """Observe how long the block took, labelled `ok`, or `failed` when it raised."""
+    started, outcome = time.perf_counter(), "failed"
+    try:
+        yield
+        outcome = "ok"
+    finally:
+        histogram.labels(outcome).observe(time.perf_counter() - started)
 
 
 def _result_class(result: AttemptResult) -> str:

@@ -58,7 +58,7 @@ class ProcessImage:
         except OSError as exc:
             failure = ImageFailure(f"could not store the output: {exc}", transient=True, kind=FailureClass.STORAGE)
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
-            log.exception("unexpected error processing image %s of request %s", job.id, job.request_id)
+            log.exception("unexpected error processing an image", extra=_ids(job))
             reason = f"unexpected error: {type(exc).__name__}"
             failure = ImageFailure(reason, transient=True, kind=FailureClass.INTERNAL)
         else:
@@ -74,5 +74,9 @@ class ProcessImage:
             try:
                 self._storage.delete(job.output_keys())
             except OSError as exc:  # the storage is away: the failure still stands, the stray file is logged
-                log.warning("could not remove earlier outputs of failed image %s: %s", job.id, exc)
+                log.warning("could not remove the earlier outputs of a failed image: %s", exc, extra=_ids(job))
         return outcome
+
+
+def _ids(job: ImageJob) -> dict[str, object]:
+    return {"request_id": str(job.request_id), "image_id": job.id}

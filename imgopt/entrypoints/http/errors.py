@@ -103,15 +103,20 @@ def body_too_large(request: Request, _: RequestEntityTooLarge) -> Response[Probl
 
 
 def unavailable_error(request: Request, exc: Unavailable) -> Response[Problem]:
-    log.debug("%s %s answered 503: %s", request.method, request.url.path, exc)  # the access log has each one
+    # Debug only: the access log has each 503, and an outage would otherwise flood the log.
+    log.debug("%s %s answered 503: %s", request.method, request.url.path, exc, extra=_context(request))
     return unavailable(f"{exc}; nothing was changed, try again in a few seconds")
 
 
 def unexpected_error(request: Request, exc: Exception) -> Response[Problem]:
-    path_params = request.scope.get("path_params") or {}
-    context = {"request_id": path_params["request_id"]} if "request_id" in path_params else {}
-    log.exception("unexpected error on %s %s", request.method, request.url.path, extra=context)
+    log.exception("unexpected error on %s %s", request.method, request.url.path, extra=_context(request))
     return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def _context(request: Request) -> dict[str, str]:
+    """The ids a log line about this request carries: the upload's, when the path names one."""
+    path_params = request.scope.get("path_params") or {}
+    return {"request_id": str(path_params["request_id"])} if "request_id" in path_params else {}
 
 
 def _invalid_value(error: dict) -> str:

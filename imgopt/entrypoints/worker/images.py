@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class ImageRunnerOptions:
     concurrency: int
+    worker_id: str = ""  # for the log lines
     # Outcomes are written in groups; a lone image is written at once, so latency stays low.
     record_after: float = 0.1
     stop_grace: float = 10.0
@@ -101,7 +102,9 @@ class ImageRunner:
         self._report()
 
     def _wind_down(self) -> None:
-        log.info("stopping: waiting up to %ss for %d running images", self._options.stop_grace, len(self._running))
+        context = {"worker_id": self._options.worker_id}
+        grace, running = self._options.stop_grace, len(self._running)
+        log.info("stopping: waiting up to %ss for %d running images", grace, running, extra=context)
         finished, unfinished = wait(self._running, timeout=self._options.stop_grace)
         self._collect(finished)
         try:
@@ -109,14 +112,11 @@ class ImageRunner:
             self._batch.flush()
             self._release(list(self._running.values()))
         except Unavailable as error:
-            log.warning(
-                "stopping: %s; %d results and %d running images stay claimed until their lease ends",
-                error,
-                self._batch.waiting,
-                len(self._running),
-            )
+            waiting, running = self._batch.waiting, len(self._running)
+            message = "stopping: %s; %d results and %d running images stay claimed until their lease ends"
+            log.warning(message, error, waiting, running, extra=context)
             return
-        log.info("stopping: recorded %d images, releasing %d", recorded, len(unfinished))
+        log.info("stopping: recorded %d images, releasing %d", recorded, len(unfinished), extra=context)
         self._running.clear()
 
     def _report(self) -> None:

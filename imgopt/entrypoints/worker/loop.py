@@ -67,7 +67,9 @@ class Loop:
             self._watch.failed(error)
         except Exception:  # logged; the next tick tries again
             self._failures = 0
-            log.exception("the %s loop failed; retrying on the next tick", self.name)
+            log.exception(
+                "the %s loop failed; retrying on the next tick", self.name, extra={"worker_id": self._watch.worker_id}
+            )
         else:
             self._failures = 0
             self._watch.succeeded()

@@ -14,7 +14,10 @@ class DatabaseWatch:
     `on_change(up)` hears each change (the worker's metrics gauge).
     """
 
-    def __init__(self, on_change: Callable[[bool], None], monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, worker_id: str, on_change: Callable[[bool], None], monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.worker_id = worker_id
         self._on_change = on_change
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -29,7 +32,9 @@ class DatabaseWatch:
             if self._down_since is not None:
                 return
             self._down_since = self._monotonic()
-        log.warning("%s; the worker keeps its results, backs off and tries again", error)
+        log.warning(
+            "%s; the worker keeps its results, backs off and tries again", error, extra={"worker_id": self.worker_id}
+        )
         self._on_change(False)
 
     def succeeded(self) -> None:
@@ -37,5 +42,5 @@ class DatabaseWatch:
             if self._down_since is None:
                 return
             away, self._down_since = self._monotonic() - self._down_since, None
-        log.info("the database is back after %.1f s; the worker resumes", away)
+        log.info("the database is back after %.1f s; the worker resumes", away, extra={"worker_id": self.worker_id})
         self._on_change(True)

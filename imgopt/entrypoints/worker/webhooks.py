@@ -67,7 +67,8 @@ class DeliveryRunner:
 
 def _log_unrecorded(dispatch: Dispatch, error: BaseException | None) -> None:
     """An attempt whose result could not be saved falls due again, under the same message id, when its lease ends."""
+    ids = {"delivery_id": dispatch.delivery.id, "request_id": str(dispatch.delivery.request_id)}
     if isinstance(error, Unavailable):
-        log.warning("delivery %s was attempted but not recorded: %s", dispatch.delivery.id, error)
+        log.warning("a webhook attempt was made but not recorded: %s", error, extra=ids)
     elif error is not None:
-        log.error("delivery %s could not be recorded", dispatch.delivery.id, exc_info=error)
+        log.error("a webhook attempt could not be recorded", exc_info=error, extra=ids)
