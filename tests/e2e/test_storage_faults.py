@@ -1,5 +1,6 @@
-"""An output directory that cannot be written: attempts fail as transient, are retried minutes later, and succeed."""
+"""Outputs under faults: an unwritable directory delays images, loses none; a failed image's output is not served."""
 
+import io
 import os
 import subprocess
 from contextlib import contextmanager
@@ -11,7 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from imgopt.application.ports import Clock
-from tests.support import csv_bytes, wait_for
+from imgopt.application.use_cases.claiming import ClaimImages
+from imgopt.bootstrap.containers import create_container
+from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, wait_for
 
 IMAGES = 6
 
@@ -89,3 +92,26 @@ def jobs(engine, request_id: str) -> list:
             " FROM images.optimizerjobs WHERE request_id = :id ORDER BY id"
         )
         return list(connection.execute(query, {"id": request_id}))
+
+
+def test_an_output_stored_by_a_worker_that_died_is_not_served_once_the_image_fails_for_good(api, settings):
+    base, container = api
+    with LocalServer() as origin:
+        photo = origin.route("/once.jpg", Reply(corpus_bytes("small-320x240.jpg")), Reply(b"gone", 404))
+        use_cases = container.use_cases
+        receipt = use_cases.ingest_csv()(io.BytesIO(csv_bytes(f"1,Hat,{photo}")))
+        doomed = ClaimImages(container.persistence.uow, container.core.clock(), "doomed", timedelta(0))
+        [job] = doomed(1)
+        stray = use_cases.process_image()(job).output  # stored; then this worker died before recording it
+        use_cases.reclaim_expired_leases()()  # its lease ran out: any worker's lease loop puts the image back
+        successor = create_container(settings)
+        successor.persistence.engine.override(container.persistence.engine())
+        served_before = httpx.get(f"{base}/files/{stray.key}").status_code
+
+        [again] = successor.use_cases.claim_images()(1)
+        successor.use_cases.record_outcomes()([successor.use_cases.process_image()(again)])
+
+    assert served_before == 200
+    summary = use_cases.get_status()(receipt.request_id).summary
+    assert (summary.status.value, summary.images.failed) == ("failed", 1)
+    assert httpx.get(f"{base}/files/{stray.key}").status_code == 404
