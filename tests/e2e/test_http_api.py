@@ -437,6 +437,8 @@ def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids
         ("GET", "/status/{request_id}"): [400, 404],
         ("GET", "/status/{request_id}/output.csv"): [400, 404, 409],
         ("POST", "/webhook/register"): [400, 404, 413, 422],
+        ("GET", "/files/{key}"): [400, 404, 503],
+        ("HEAD", "/files/{key}"): [400, 404, 503],
         ("GET", "/health"): [],
         ("GET", "/ready"): [503],
     }

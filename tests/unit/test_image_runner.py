@@ -76,13 +76,18 @@ def jobs(world: World) -> dict[str, dict]:
 
 def test_a_worker_that_dies_charges_an_attempt_only_to_the_images_it_had_started(setup):
     world, request_id, fetcher, _, runner = setup
-    doomed = runner("doomed")
-    threading.Thread(target=doomed.drain, args=(threading.Event(),), daemon=True).start()
+    doomed, stop = runner("doomed"), threading.Event()
+    thread = threading.Thread(target=doomed.drain, args=(stop,))
+    thread.start()
     wait_for(lambda: len(fetcher.started) == 2, message="both threads to start an image")
 
     world.clock.advance(seconds=31)  # the doomed worker is gone; its leases run out
     world.reclaim()
     attempts = {url: job["attempts"] for url, job in jobs(world).items()}
+    stop.set()  # the test's runner still runs: let it end before the next test
+    for gate in fetcher.gates.values():
+        gate.set()
+    thread.join(30)
 
     started = set(fetcher.started)
     assert {url for url, count in attempts.items() if count} == started

@@ -219,12 +219,12 @@ def test_a_storage_outage_of_a_minute_costs_retries_not_images():
     w = World(FixedClock(datetime.now(UTC)), dict.fromkeys(urls, JPEG), retry=RetryPolicy())
     receipt = w.upload(*(f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)))
 
-    w.storage.broken = True
+    w.storage.failing = True
     for _ in range(6):  # a minute without a writable disk; the worker tries whatever falls due
         w.process()
         w.clock.advance(seconds=10)
     during = w.status(receipt.request_id).summary
-    w.storage.broken = False
+    w.storage.failing = False
     for _ in range(10):
         w.process()
         w.clock.advance(minutes=1)
@@ -256,7 +256,7 @@ def test_an_image_that_fails_for_good_leaves_no_output_an_earlier_attempt_stored
 def test_a_failed_attempt_is_counted_by_where_it_failed():
     w = World(images={"https://o.example/a.jpg": JPEG, "https://o.example/b.jpg": b"<html>"})
     w.upload('1,P,"https://o.example/a.jpg,https://o.example/b.jpg,https://o.example/c.jpg"')
-    w.storage.broken = True
+    w.storage.failing = True
 
     outcomes = [w.process_image(job) for job in w.claim(3)]
 

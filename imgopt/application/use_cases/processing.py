@@ -10,6 +10,7 @@ from imgopt.application.ports import (
     ImageStorage,
     OptimizeFailed,
     RandomSource,
+    StorageFailed,
 )
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.model import FailureClass, ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
@@ -55,7 +56,7 @@ class ProcessImage:
             failure = exc.failure
         except OptimizeFailed as exc:
             failure = ImageFailure(str(exc), kind=FailureClass.IMAGE)
-        except OSError as exc:
+        except StorageFailed as exc:
             failure = ImageFailure(f"could not store the output: {exc}", transient=True, kind=FailureClass.STORAGE)
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
             log.exception("unexpected error processing an image", extra=_ids(job))
@@ -73,7 +74,7 @@ class ProcessImage:
         if outcome.status is ImageStatus.FAILED:
             try:
                 self._storage.delete(job.output_keys())
-            except OSError as exc:  # the storage is away: the failure still stands, the stray file is logged
+            except StorageFailed as exc:  # the storage is away: the failure still stands, the stray file is logged
                 log.warning("could not remove the earlier outputs of a failed image: %s", exc, extra=_ids(job))
         return outcome
 
