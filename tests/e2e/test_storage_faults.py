@@ -4,29 +4,18 @@ import io
 import os
 import subprocess
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 
-from imgopt.application.ports import Clock
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.bootstrap.containers import create_container
-from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, wait_for
+from tests.support import LocalServer, Reply, ShiftedClock, corpus_bytes, csv_bytes, wait_for
 
 IMAGES = 6
-
-
-class ShiftedClock(Clock):
-    """The system's time, plus however far the test has moved it on."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture

@@ -6,17 +6,15 @@ import threading
 
 from imgopt.bootstrap.containers import create_container
 from imgopt.entrypoints.worker.process import build_worker
-from tests.support import LocalServer, Reply, csv_bytes, wait_for
+from tests.support import LocalServer, Reply, csv_bytes, process_due, wait_for
 
 HANGING = 24
 
 
 def finished_request(container, origin: LocalServer):
     """A request whose only image is gone from its origin: it finishes (failed) at once."""
-    use_cases = container.use_cases
-    receipt = use_cases.ingest_csv()(io.BytesIO(csv_bytes(f"1,Gone,{origin.url('/gone.jpg')}")))
-    while jobs := use_cases.claim_images()(10):
-        use_cases.record_outcomes()([use_cases.process_image()(job) for job in jobs])
+    receipt = container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(f"1,Gone,{origin.url('/gone.jpg')}")))
+    process_due(container.use_cases)
     return receipt.request_id
 
 
