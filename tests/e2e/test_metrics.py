@@ -68,10 +68,12 @@ def test_metrics_count_the_images_bytes_failures_webhooks_and_requests_of_a_demo
     assert not any(request_id in str(labels) for _, labels in samples)
 
 
-def test_a_request_that_matches_no_route_is_counted_without_its_url(service):
+def test_a_request_is_counted_without_its_url_or_an_invented_method(service):
     httpx.get(f"{service.url}/no/such/page")
+    httpx.request("PROPFIND", f"{service.url}/health")
 
     samples = scrape(service.url)
 
     assert value(samples, "imgopt_http_requests_total", route="<unmatched>", method="GET", status="404") == 1
-    assert not any("/no/such/page" in str(labels) for _, labels in samples)
+    assert value(samples, "imgopt_http_requests_total", route="<unmatched>", method="OTHER", status="405") == 1
+    assert not any("/no/such/page" in str(labels) or "PROPFIND" in str(labels) for _, labels in samples)

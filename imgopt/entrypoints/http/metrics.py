@@ -11,6 +11,9 @@ from imgopt.adapters.metrics.registry import exposition
 
 # What a request that matched no route is counted under: its URL is the caller's to choose.
 UNMATCHED = "<unmatched>"
+# So is its method: any other token is counted as OTHER, or a client could mint label values at will.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "OTHER"
 
 
 def metrics_route(registry: CollectorRegistry):
@@ -47,4 +50,5 @@ class RequestMetrics:
             await self._app(scope, receive, send_and_note)
         finally:
             route = scope.get("path_template") or UNMATCHED
-            self._metrics.answered(route, scope["method"], status, time.perf_counter() - started)
+            method = scope["method"] if scope["method"] in METHODS else OTHER
+            self._metrics.answered(route, method, status, time.perf_counter() - started)
