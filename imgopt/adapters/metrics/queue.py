@@ -39,23 +39,23 @@ class QueueGauges(Collector):
         snapshot = self._current()
         if snapshot is None:
             return
-        images = GaugeMetricFamily("imgopt_queue_images", "Images not finished, by status", labels=["status"])
-        images.add_metric(["pending"], snapshot.images_pending)
-        images.add_metric(["processing"], snapshot.images_processing)
-        yield images
+        yield _by_label(
+            "imgopt_queue_images",
+            "Images not finished, by status",
+            "status",
+            {"pending": snapshot.images_pending, "processing": snapshot.images_processing},
+        )
         yield GaugeMetricFamily(
             "imgopt_queue_oldest_pending_age_seconds",
             "How long the longest-waiting due image has waited (0 when none waits)",
             value=_age(snapshot.at, snapshot.oldest_pending_since),
         )
-        deliveries = GaugeMetricFamily(
+        yield _by_label(
             "imgopt_webhook_deliveries",
             "Webhook deliveries not finished: due now, or pending (due or retrying later)",
-            labels=["state"],
+            "state",
+            {"due": snapshot.deliveries_due, "pending": snapshot.deliveries_pending},
         )
-        deliveries.add_metric(["due"], snapshot.deliveries_due)
-        deliveries.add_metric(["pending"], snapshot.deliveries_pending)
-        yield deliveries
         yield GaugeMetricFamily(
             "imgopt_webhook_oldest_due_age_seconds",
             "How long the longest-waiting due webhook delivery has waited (0 when none waits)",
@@ -75,6 +75,13 @@ class QueueGauges(Collector):
                     log.warning("queue metrics left out: %s", error)
                 self._snapshot = None
             return self._snapshot
+
+
+def _by_label(name: str, documentation: str, label: str, values: dict[str, float]) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation, labels=[label])
+    for value, figure in values.items():
+        gauge.add_metric([value], figure)
+    return gauge
 
 
 def _age(at: datetime, since: datetime | None) -> float:

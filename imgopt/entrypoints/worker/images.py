@@ -1,8 +1,6 @@
 """Keep the worker's threads busy with images: claim, process on a pool, record in small batches."""
 
 import logging
-import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from threading import Event
@@ -13,6 +11,7 @@ from imgopt.application.use_cases.claiming import ClaimImages, ReleaseImages
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.model import ImageJob, ImageOutcome
+from imgopt.entrypoints.worker.batch import OutcomeBatch
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ class ImageRunner:
         self._release = release
         self._options = options
         self._metrics = metrics
-        self._batch = _Batch(record, options.record_after, metrics.recorded)
+        self._batch = OutcomeBatch(record, options.record_after, metrics.recorded)
         self._running: dict[Future[ImageOutcome], ImageJob] = {}
         self._pool = ThreadPoolExecutor(options.threads, thread_name_prefix="imgopt-image")
         self._report()
@@ -121,35 +120,3 @@ class ImageRunner:
 
     def _report(self) -> None:
         self._metrics.images_in_flight(len(self._running), self._options.threads)
-
-
-class _Batch:
-    """Outcomes waiting to be recorded: written together once the first has waited `max_wait` seconds,
-    or at once when nothing else is running. A write that fails keeps them for the next."""
-
-    def __init__(self, record: RecordOutcomes, max_wait: float, observe: Callable[[list[ImageOutcome]], None]) -> None:
-        self._record = record
-        self._max_wait = max_wait
-        self._observe = observe
-        self._outcomes: list[ImageOutcome] = []
-        self._first_at = 0.0
-        self.recorded = 0
-
-    @property
-    def waiting(self) -> int:
-        return len(self._outcomes)
-
-    def add(self, outcome: ImageOutcome) -> None:
-        if not self._outcomes:
-            self._first_at = time.monotonic()
-        self._outcomes.append(outcome)
-
-    def due(self, idle: bool) -> bool:
-        return bool(self._outcomes) and (idle or time.monotonic() - self._first_at >= self._max_wait)
-
-    def flush(self) -> None:
-        if self._outcomes:
-            recorded = self._record(self._outcomes)
-            self._outcomes = []
-            self.recorded += len(recorded)
-            self._observe(recorded)
