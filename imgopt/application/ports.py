@@ -21,6 +21,12 @@ from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
 
+class Unavailable(Exception):
+    """The database cannot be reached for now (down, restarting, out of connections); the same call may
+    succeed later. Adapters raise it in place of their drivers' connection errors: the API answers 503
+    and the worker backs off, keeping what it has done."""
+
+
 class RequestRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, request: UploadRequest) -> None: ...
@@ -279,6 +285,31 @@ class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
+
+
+class RandomSource(abc.ABC):
+    @abc.abstractmethod
+    def fraction(self) -> float:
+        """A number drawn uniformly from [0, 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """How much work is waiting, as committed at `at`."""
+
+    at: datetime
+    images_pending: int
+    images_processing: int
+    oldest_pending_since: datetime | None
+    deliveries_due: int
+    deliveries_pending: int
+    oldest_delivery_due_since: datetime | None
+
+
+class QueueReader(abc.ABC):
+    @abc.abstractmethod
+    def snapshot(self) -> QueueSnapshot:
+        """The queues of images and webhook deliveries, in a few cheap statements."""
 
 
 class IdGenerator(abc.ABC):

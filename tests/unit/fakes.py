@@ -20,6 +20,7 @@ from imgopt.application.ports import (
     OptimizedImage,
     OptimizeFailed,
     ProductRepository,
+    RandomSource,
     RequestRepository,
     StatusReader,
     StorageFailed,
@@ -300,6 +301,14 @@ class FixedClock(Clock):
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+
+class FixedRandom(RandomSource):
+    def __init__(self, value: float = 0.5) -> None:
+        self.value = value
+
+    def fraction(self) -> float:
+        return self.value
 
 
 class SequentialIds(IdGenerator):
