@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import api, capacity, fairness, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp
+from bench import api, capacity, details, fairness, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp, soak
 from bench.result import FAILED, Result
 from bench.workspace import RESULTS
 
@@ -22,6 +22,8 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "latency": pipeline.latency,
     "ingest": ingest.ingest,
     "api": api.api,
+    "details": details.details,
+    "soak": soak.soak,
     "fairness": fairness.fairness,
     "queue-capacity": capacity.queue_capacity,
 }

@@ -63,7 +63,12 @@ def main(database_url: str, data_dir: str, fetch: str, pace: str) -> None:
     use_cases = container.use_cases
     claim, record = Counted(use_cases.claim_images(), True), Counted(use_cases.record_outcomes(), False)
     runner = ImageRunner(
-        claim, use_cases.process_image(), record, use_cases.release_images(), ImageRunnerOptions(CONCURRENCY)
+        claim,
+        use_cases.process_image(),
+        record,
+        use_cases.release_images(),
+        ImageRunnerOptions(CONCURRENCY),
+        container.telemetry.worker(),
     )
     status = use_cases.get_status()
     stop = threading.Event()

@@ -14,11 +14,18 @@ from uuid import UUID
 from imgopt.domain.errors import DomainError
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.turns import Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
+
+
+class Unavailable(Exception):
+    """The database cannot be reached for now (down, restarting, out of connections); the same call may
+    succeed later. Adapters raise it in place of their drivers' connection errors: the API answers 503
+    and the worker backs off, keeping what it has done."""
 
 
 class RequestRepository(abc.ABC):
@@ -43,6 +50,15 @@ class ProductRepository(abc.ABC):
     @abc.abstractmethod
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         """Store every row the iterable yields, in bulk, consuming it as it goes."""
+
+    @abc.abstractmethod
+    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
+        """Store every row of a plain CSV, in bulk; or store nothing and return False.
+
+        False when the file turns out not to be plain (`csv` raises NotPlain) or its serials
+        repeat (checked here when `csv.serials_increasing` is false): then only the row-by-row
+        rules can tell what is wrong, or that nothing is. CsvTooLarge passes through.
+        """
 
     @abc.abstractmethod
     def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
@@ -276,6 +292,31 @@ class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
+
+
+class RandomSource(abc.ABC):
+    @abc.abstractmethod
+    def fraction(self) -> float:
+        """A number drawn uniformly from [0, 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """How much work is waiting, as committed at `at`."""
+
+    at: datetime
+    images_pending: int
+    images_processing: int
+    oldest_pending_since: datetime | None
+    deliveries_due: int
+    deliveries_pending: int
+    oldest_delivery_due_since: datetime | None
+
+
+class QueueReader(abc.ABC):
+    @abc.abstractmethod
+    def snapshot(self) -> QueueSnapshot:
+        """The queues of images and webhook deliveries, in a few cheap statements."""
 
 
 class IdGenerator(abc.ABC):

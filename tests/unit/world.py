@@ -27,6 +27,7 @@ from tests.unit.fakes import (
     FakeStorage,
     FakeWorkSignal,
     FixedClock,
+    FixedRandom,
     SequentialIds,
 )
 
@@ -35,7 +36,13 @@ LEASE = timedelta(minutes=5)
 
 
 class World:
-    def __init__(self, clock: FixedClock | None = None, images: dict | None = None, statuses: list | None = None):
+    def __init__(
+        self,
+        clock: FixedClock | None = None,
+        images: dict | None = None,
+        statuses: list | None = None,
+        retry: RetryPolicy | None = None,
+    ):
         self.db = FakeDatabase()
         self.uow = self.db.unit_of_work
         self.clock = clock or FixedClock()
@@ -53,8 +60,11 @@ class World:
         self.status = GetStatus(reader, LINKS)
         self.export = ExportOutputCsv(reader)
         self.claim = ClaimImages(self.uow, self.clock, "w1", LEASE)
-        self.retry = RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
-        self.process_image = ProcessImage(self.fetcher, FakeOptimizer(), self.storage, self.clock, self.retry)
+        self.retry = retry or RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
+        self.random = FixedRandom()
+        self.process_image = ProcessImage(
+            self.fetcher, FakeOptimizer(), self.storage, self.clock, self.retry, self.random
+        )
         self.record = RecordOutcomes(self.uow, self.clock, "w1", announcer, self.webhook_work)
         self.release = ReleaseImages(self.uow, "w1", self.image_work)
         self.reclaim = ReclaimExpiredLeases(self.uow, self.clock, self.image_work)
@@ -71,7 +81,7 @@ class World:
         """What a worker's runner does, on one thread: claim, process, record, until nothing is due."""
         recorded = 0
         while jobs := self.claim(batch):
-            recorded += self.record([self.process_image(job) for job in jobs])
+            recorded += len(self.record([self.process_image(job) for job in jobs]))
         return recorded
 
     def deliver(self) -> int:

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, Row, text
 
+from imgopt.adapters.postgres.outages import unavailable_on_outage
 from imgopt.adapters.postgres.requests import COLUMNS, request_from
 from imgopt.adapters.postgres.webhooks import DELIVERY_COLUMNS, delivery_from
 from imgopt.application.ports import StatusReader
@@ -51,28 +52,29 @@ _ATTEMPTS = text(
 
 class PostgresStatusReader(StatusReader):
     """Single reads run without a transaction (no BEGIN and ROLLBACK round trips: a status poll is one
-    statement); a whole request's products stream through a server-side cursor, which needs one."""
+    statement); a whole request's products stream through a server-side cursor, which needs one.
+    The database being away is raised as Unavailable."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def summary(self, request_id: UUID) -> StatusSummary | None:
-        with self._autocommit() as connection:
+        with unavailable_on_outage(), self._autocommit() as connection:
             row = connection.execute(_SUMMARY, {"id": request_id}).first()
         return StatusSummary.of(request_from(row), row.processing) if row else None
 
     def products(self, request_id: UUID, after_line: int = 0, limit: int | None = None) -> Iterator[ProductDetail]:
         params = {"id": request_id, "after": after_line, "limit": limit}
         if limit is not None:
-            with self._autocommit() as connection:
+            with unavailable_on_outage(), self._autocommit() as connection:
                 rows = connection.execute(_PRODUCTS, params).all()
             yield from _products(rows)
             return
-        with self._engine.connect() as connection, connection.begin():
+        with unavailable_on_outage(), self._engine.connect() as connection, connection.begin():
             yield from _products(connection.execution_options(yield_per=2_000).execute(_PRODUCTS, params))
 
     def deliveries(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]:
-        with self._autocommit() as connection:
+        with unavailable_on_outage(), self._autocommit() as connection:
             deliveries = [delivery_from(row) for row in connection.execute(_DELIVERIES, {"id": request_id})]
             attempts: dict[str, list[AttemptResult]] = {delivery.id: [] for delivery in deliveries}
             for row in connection.execute(_ATTEMPTS, {"id": request_id}):

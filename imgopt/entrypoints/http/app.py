@@ -20,6 +20,7 @@ from imgopt.entrypoints.http.controllers import (
 from imgopt.entrypoints.http.errors import BODY_LIMIT_SETTING, EXCEPTION_HANDLERS
 from imgopt.entrypoints.http.files import FilesController
 from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
+from imgopt.entrypoints.http.metrics import RequestMetrics, metrics_route
 from imgopt.entrypoints.http.request import GuardedRequest
 from imgopt.entrypoints.http.status_cache import StatusCache
 
@@ -47,12 +48,13 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         opt={BODY_LIMIT_SETTING: "IMGOPT_MAX_UPLOAD_BYTES"},
         type_decoders=[FILE_FIELDS_TAKE_ONLY_FILES],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             uploads,
             StatusController,
             WebhookController,
             HealthController,
+            metrics_route(container.telemetry.registry()),
             FilesController,
             console_router(),
         ],
@@ -79,3 +81,5 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         on_shutdown=[shutdown],
         logging_config=None,  # the process that hosts the app configures logging, once
     )
+    app.asgi_handler = RequestMetrics(app.asgi_handler, container.telemetry.http())
+    return app
