@@ -37,10 +37,11 @@ class RequestRepository(abc.ABC):
         """The request, locked until the unit of work ends (lock several in id order, or risk a deadlock)."""
 
     @abc.abstractmethod
-    def short_of_jobs(self, fewer_than: int, now: datetime, limit: int) -> list[UploadRequest]:
-        """Up to `limit` requests with products not yet turned into jobs and fewer than `fewer_than`
-        jobs due at `now`, those with fewest due first, then the oldest; locked until the unit of work
-        ends. One another transaction holds is left out (it is busy elsewhere)."""
+    def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
+        """Up to `limit` requests with products not yet turned into jobs whose first job due at `now`
+        (in claiming order) is fewer than `lines` lines before `expanded_line`, or that have none:
+        those with none first, then the fewest lines ahead, then the oldest. Locked until the unit
+        of work ends; one another transaction holds is left out (it is busy elsewhere)."""
 
     @abc.abstractmethod
     def save(self, request: UploadRequest) -> None: ...
@@ -65,6 +66,12 @@ class ProductRepository(abc.ABC):
         """How far the images of the products on `lines` have come, as this unit of work sees them."""
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    jobs: list[ImageJob]
+    requests_short_of_jobs: bool
+
+
 class ImageJobRepository(abc.ABC):
     """The work queue: one job per image, claimed under a lease so workers never share one."""
 
@@ -73,11 +80,15 @@ class ImageJobRepository(abc.ABC):
         """Create the jobs of the next `products` products after `request.expanded_line`; return the last line."""
 
     @abc.abstractmethod
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns) -> list[ImageJob]:
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+    ) -> Claimed:
         """Up to `limit` due jobs, now held by `worker_id`; each claim counts as an attempt.
 
         The requests with jobs due take `turns` (see `Turns`): a claim comes up short only when
-        none has anything more due. Within a request, the jobs due first go first.
+        none has anything more due. Within a request, the jobs due first go first. It also tells
+        whether any request is short of jobs, as `RequestRepository.short_of_jobs(lines, now, …)`
+        would find it: the claim has just looked, and asking apart would cost a round trip.
         """
 
     @abc.abstractmethod

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from imgopt.application.ports import (
+    Claimed,
     Clock,
     DeliveryRepository,
     FetchedImage,
@@ -60,6 +61,14 @@ class State:
         due = [j for j in jobs if j["status"] is ImageStatus.PENDING and j["next_attempt_at"] <= now]
         return sorted(due, key=lambda j: (j["next_attempt_at"], j["id"]))
 
+    def short_of_jobs(self, lines: int, now: datetime) -> list[UploadRequest]:
+        def ahead(request: UploadRequest) -> int:
+            due = self.due_jobs(request.id, now)
+            return request.expanded_line - due[0]["line"] if due else -1
+
+        short = [r for r in self.requests.values() if r.has_products_to_expand and ahead(r) < lines]
+        return sorted(short, key=lambda r: (ahead(r), r.created_at))
+
     def in_flight(self, request_id: UUID) -> int:
         return sum(1 for job in self.jobs_of(request_id) if job["status"] is ImageStatus.PROCESSING)
 
@@ -74,10 +83,8 @@ class FakeRequests(RequestRepository):
     def get_for_update(self, request_id: UUID) -> UploadRequest | None:
         return copy.deepcopy(self.state.requests.get(request_id))
 
-    def short_of_jobs(self, fewer_than: int, now: datetime, limit: int) -> list[UploadRequest]:
-        due = {r.id: len(self.state.due_jobs(r.id, now)) for r in self.state.requests.values()}
-        short = [r for r in self.state.requests.values() if r.has_products_to_expand and due[r.id] < fewer_than]
-        return [copy.deepcopy(r) for r in sorted(short, key=lambda r: (due[r.id], r.created_at))[:limit]]
+    def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
+        return [copy.deepcopy(r) for r in self.state.short_of_jobs(lines, now)[:limit]]
 
     def save(self, request: UploadRequest) -> None:
         self.add(request)
@@ -124,7 +131,9 @@ class FakeJobs(ImageJobRepository):
                 )  # fmt: skip
         return rows[-1].line if rows else request.last_line
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns) -> list[ImageJob]:
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+    ) -> Claimed:
         """Rounds of `turns.allot`, as the PostgreSQL statement runs them."""
         claimed: list[ImageJob] = []
         while len(claimed) < limit:
@@ -136,7 +145,7 @@ class FakeJobs(ImageJobRepository):
                 gave_all_allowed = gave_all_allowed or len(jobs) == allowance
             if not gave_all_allowed:
                 break
-        return claimed
+        return Claimed(claimed, bool(self.state.short_of_jobs(lines, now)))
 
     def _contender(self, request: UploadRequest) -> Contender:
         done = request.optimized + request.failed

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, text
 
-from imgopt.adapters.postgres.requests import options_from
-from imgopt.application.ports import ImageJobRepository
+from imgopt.adapters.postgres.requests import SHORT_OF_JOBS, options_from
+from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.model import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.turns import Turns
@@ -28,7 +28,8 @@ _RECLAIM_EXPIRED = text(
 # jobs due, with their images done and in flight; `turns` orders them and gives each its allowance;
 # each is then visited in that order through its own slice of the due-jobs index and locks only
 # what it gives: the outer LIMIT ends the visits once the claim is full. To take turns across
-# tenants first, order `turns` by the tenant's images in flight before anything else.
+# tenants first, order `turns` by the tenant's images in flight before anything else. The last
+# line is there even when nothing was claimed, to say whether some request is short of jobs.
 _CLAIM_DUE = text(
     f"""
     WITH in_flight AS (
@@ -54,12 +55,15 @@ _CLAIM_DUE = text(
             SELECT j.id FROM images.optimizerjobs j
             WHERE j.request_id = t.id AND j.status = 'pending' AND j.next_attempt_at <= :now
             ORDER BY j.next_attempt_at, j.id LIMIT t.allowance FOR UPDATE SKIP LOCKED) AS due
-        LIMIT :limit)
-    UPDATE images.optimizerjobs j
-    SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
-        attempts = j.attempts + 1, updated_at = :now
-    FROM picked, images.requests r WHERE j.id = picked.id AND r.id = j.request_id
-    {_RETURNING}, picked.turn, picked.allowance
+        LIMIT :limit),
+    claimed AS (
+        UPDATE images.optimizerjobs j
+        SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
+            attempts = j.attempts + 1, updated_at = :now
+        FROM picked, images.requests r WHERE j.id = picked.id AND r.id = j.request_id
+        {_RETURNING}, picked.turn, picked.allowance)
+    SELECT claimed.*, short.any AS requests_short_of_jobs
+    FROM (SELECT EXISTS (SELECT FROM {SHORT_OF_JOBS}) AS any) AS short LEFT JOIN claimed ON true
     """
 )
 
@@ -113,21 +117,25 @@ class PostgresImageJobRepository(ImageJobRepository):
         through = self._connection.execute(_EXPAND, params).scalar()
         return request.last_line if through is None else through
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns) -> list[ImageJob]:
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+    ) -> Claimed:
         claimed: list[Row] = []
-        while len(claimed) < limit:
+        while True:
             params = {
                 "worker": worker_id,
                 "now": now,
                 "lease_until": lease_until,
                 "limit": limit - len(claimed),
                 "head_start": turns.head_start,
+                "lines": lines,
             }
             rows = self._connection.execute(_CLAIM_DUE, params).all()
-            claimed += sorted(rows, key=lambda row: (row.turn, row.id))
-            if not _some_gave_its_allowance(rows):
-                break  # every request gave all it had due
-        return [_job(row) for row in claimed]
+            jobs = [row for row in rows if row.id is not None]
+            claimed += sorted(jobs, key=lambda row: (row.turn, row.id))
+            if len(claimed) == limit or not _some_gave_its_allowance(jobs):
+                # Every request gave all it had due, or the claim is full.
+                return Claimed([_job(row) for row in claimed], rows[0].requests_short_of_jobs)
 
     def reclaim_expired(self, now: datetime) -> int:
         return self._connection.execute(_RECLAIM_EXPIRED, {"now": now}).rowcount

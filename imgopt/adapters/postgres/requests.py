@@ -34,17 +34,21 @@ _SAVE = text(
 
 _FOR_UPDATE = text(f"SELECT {COLUMNS} FROM images.requests WHERE id = :id FOR UPDATE")
 
-# Counting stops at `fewer_than`: a request with plenty due costs a few index entries, not a count
-# of them all. The ones with fewest due go first: a new upload, with none, before an old one running low.
+# Requests `r` short of jobs, with `due.line_no` the line of the first job due: one index probe per
+# request, not a count (claims take jobs in that order, so the line says how many are left).
+SHORT_OF_JOBS = """
+    images.requests r LEFT JOIN LATERAL (
+        SELECT j.line_no FROM images.optimizerjobs j
+        WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now
+        ORDER BY j.next_attempt_at, j.id LIMIT 1) AS due ON true
+    WHERE r.expanded_line < r.last_line AND coalesce(r.expanded_line - due.line_no < :lines, true)
+"""
+
+# The ones with fewest due first: a new upload, with none, before an old one running low.
 _SHORT_OF_JOBS = text(
     f"""
-    SELECT {COLUMNS} FROM images.requests r CROSS JOIN LATERAL (
-        SELECT count(*) AS due_jobs FROM (
-            SELECT FROM images.optimizerjobs j
-            WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now
-            LIMIT :fewer_than) AS due) AS counted
-    WHERE r.expanded_line < r.last_line AND counted.due_jobs < :fewer_than
-    ORDER BY counted.due_jobs, r.created_at, r.id
+    SELECT {COLUMNS} FROM {SHORT_OF_JOBS}
+    ORDER BY due.line_no IS NOT NULL, r.expanded_line - due.line_no, r.created_at, r.id
     LIMIT :limit
     FOR UPDATE OF r SKIP LOCKED
     """
@@ -76,8 +80,8 @@ class PostgresRequestRepository(RequestRepository):
         row = self._connection.execute(_FOR_UPDATE, {"id": request_id}).first()
         return request_from(row) if row else None
 
-    def short_of_jobs(self, fewer_than: int, now: datetime, limit: int) -> list[UploadRequest]:
-        rows = self._connection.execute(_SHORT_OF_JOBS, {"fewer_than": fewer_than, "now": now, "limit": limit})
+    def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
+        rows = self._connection.execute(_SHORT_OF_JOBS, {"lines": lines, "now": now, "limit": limit})
         return [request_from(row) for row in rows]
 
     def save(self, request: UploadRequest) -> None:

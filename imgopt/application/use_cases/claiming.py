@@ -6,8 +6,9 @@ from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.domain.model import ImageJob
 from imgopt.domain.turns import Turns
 
-# Products turned into jobs at a time, and the jobs due below which a request gets more: enough
-# that the workers claiming at once all find some, few enough that uploads cost no bulk insert.
+# Products turned into jobs at a time, and how close to the last of them a request's first job due
+# may come before it gets more: enough that the many workers claiming at once all find some, few
+# enough that an upload costs no bulk insert.
 EXPANSION_SLICE = 128
 
 
@@ -31,12 +32,18 @@ class ClaimImages:
 
     def __call__(self, limit: int) -> list[ImageJob]:
         now = self._clock.now()
+        lease_until = now + self._lease
         with self._uow() as uow:
-            # Each request expanded gives at least one job: more than `limit` would be wasted on this claim.
-            for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now, limit):
-                request.expanded_through(uow.jobs.add_for(request, max(limit, EXPANSION_SLICE), now), now)
-                uow.requests.save(request)
-            jobs = uow.jobs.claim(self._worker_id, limit, now, now + self._lease, self._turns)
+            claimed = uow.jobs.claim(self._worker_id, limit, now, lease_until, self._turns, EXPANSION_SLICE)
+            jobs = claimed.jobs
+            if claimed.requests_short_of_jobs:
+                # Each request expanded gives at least one job: more than `limit` would be wasted here.
+                for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now, limit):
+                    request.expanded_through(uow.jobs.add_for(request, max(limit, EXPANSION_SLICE), now), now)
+                    uow.requests.save(request)
+                if len(jobs) < limit:
+                    more = uow.jobs.claim(self._worker_id, limit - len(jobs), now, lease_until, self._turns, 0)
+                    jobs += more.jobs
             uow.commit()
         return jobs
 
