@@ -2,6 +2,7 @@
 
 import threading
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -12,6 +13,8 @@ from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
+from imgopt.domain.model import ImageOutcome
+from imgopt.entrypoints.worker.batch import OutcomeBatch
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from tests.support import wait_for
 from tests.unit.fakes import FakeFetcher, FakeOptimizer, FixedClock
@@ -124,3 +127,25 @@ def test_results_finished_while_the_database_was_away_are_recorded_when_it_retur
     assert {job["status"] for job in jobs(world).values()} == {ImageStatus.OPTIMIZED}
     assert {job["attempts"] for job in jobs(world).values()} == {1}
     assert sorted(fetcher.fetched) == sorted(URLS)
+
+
+def outcome(request_id: UUID) -> ImageOutcome:
+    return ImageOutcome(1, request_id, 2, ImageStatus.OPTIMIZED, 1)
+
+
+def test_an_outcome_is_written_at_once_when_its_worker_holds_nothing_more_of_its_request():
+    small, big = UUID(int=1), UUID(int=2)
+    batch = OutcomeBatch(lambda outcomes: outcomes, max_wait=60, observe=lambda recorded: None)
+
+    batch.add(outcome(small))
+
+    assert batch.due(running={big})
+
+
+def test_outcomes_wait_for_the_group_while_their_request_has_images_running_here():
+    big = UUID(int=2)
+    batch = OutcomeBatch(lambda outcomes: outcomes, max_wait=60, observe=lambda recorded: None)
+
+    batch.add(outcome(big))
+
+    assert not batch.due(running={big})

@@ -1,7 +1,8 @@
 """Outcomes on their way to the database: written in small groups, kept when a write fails."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from uuid import UUID
 
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.model import ImageOutcome
@@ -9,7 +10,9 @@ from imgopt.domain.model import ImageOutcome
 
 class OutcomeBatch:
     """Outcomes waiting to be recorded: written together once the first has waited `max_wait` seconds,
-    or at once when nothing else is running. A write that fails keeps them for the next."""
+    or at once when one is the last image its worker holds of its request (it may be the request's
+    last: its uploader should not wait for others' images), as when nothing else is running. A
+    write that fails keeps them for the next."""
 
     def __init__(self, record: RecordOutcomes, max_wait: float, observe: Callable[[list[ImageOutcome]], None]) -> None:
         self._record = record
@@ -28,8 +31,12 @@ class OutcomeBatch:
             self._first_at = time.monotonic()
         self._outcomes.append(outcome)
 
-    def due(self, idle: bool) -> bool:
-        return bool(self._outcomes) and (idle or time.monotonic() - self._first_at >= self._max_wait)
+    def due(self, running: Collection[UUID]) -> bool:
+        """Whether to write now, with `running` the requests of the images still being processed."""
+        if not self._outcomes:
+            return False
+        last_here = any(outcome.request_id not in running for outcome in self._outcomes)
+        return last_here or time.monotonic() - self._first_at >= self._max_wait
 
     def flush(self) -> None:
         if self._outcomes:
