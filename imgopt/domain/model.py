@@ -94,6 +94,8 @@ class ImageJob:
     attempts: int
     options: OptimizationOptions = field(default_factory=OptimizationOptions)
     status: ImageStatus = ImageStatus.PROCESSING
+    # Claimed when no other image of its request was left to claim: its outcome may finish the request.
+    finishing: bool = False
 
     def output_key(self, extension: str) -> str:
         """Where this image's output is stored: the same key on every attempt, so a repeat replaces it."""

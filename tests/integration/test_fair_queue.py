@@ -145,3 +145,13 @@ def test_a_claim_turns_products_into_jobs_for_no_more_requests_than_it_takes_ima
         expanded.append(set(jobs_per_request(clean_database)))
 
     assert expanded == [set(uploads[:2]), set(uploads[:4])]
+
+
+def test_a_claim_marks_the_jobs_that_take_the_last_images_of_their_request(container):
+    big, small = upload(container, "big", 300), upload(container, "small", 2, urls=2)
+    claimer(container)(2)  # makes the jobs of both, takes two of the big one's
+
+    jobs = claimer(container)(8)
+
+    requests = {big: "big", small: "small"}
+    assert {(requests[job.request_id], job.finishing) for job in jobs} == {("big", False), ("small", True)}

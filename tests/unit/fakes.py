@@ -141,7 +141,8 @@ class FakeJobs(ImageJobRepository):
             gave_all_allowed = False
             for contender, allowance in turns.allot(waiting, limit - len(claimed)):
                 jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
-                claimed += [self._claim(job, worker_id, lease_until) for job in jobs]
+                finishing = self.state.requests[contender.id].image_count - contender.attained <= len(jobs)
+                claimed += [self._claim(job, worker_id, lease_until, finishing) for job in jobs]
                 gave_all_allowed = gave_all_allowed or len(jobs) == allowance
             if not gave_all_allowed:
                 break
@@ -151,12 +152,19 @@ class FakeJobs(ImageJobRepository):
         done = request.optimized + request.failed
         return Contender(request.id, request.created_at, done, self.state.in_flight(request.id))
 
-    def _claim(self, job: dict, worker_id: str, lease_until: datetime) -> ImageJob:
+    def _claim(self, job: dict, worker_id: str, lease_until: datetime, finishing: bool) -> ImageJob:
         job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
         job["attempts"] += 1
         options = self.state.requests[job["request_id"]].options
         return ImageJob(
-            job["id"], job["request_id"], job["line"], job["position"], job["url"], job["attempts"], options
+            job["id"],
+            job["request_id"],
+            job["line"],
+            job["position"],
+            job["url"],
+            job["attempts"],
+            options,
+            finishing=finishing,
         )
 
     def reclaim_expired(self, now: datetime) -> int:

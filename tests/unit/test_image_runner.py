@@ -133,19 +133,18 @@ def outcome(request_id: UUID) -> ImageOutcome:
     return ImageOutcome(1, request_id, 2, ImageStatus.OPTIMIZED, 1)
 
 
-def test_an_outcome_is_written_at_once_when_its_worker_holds_nothing_more_of_its_request():
-    small, big = UUID(int=1), UUID(int=2)
+def test_an_outcome_that_may_finish_its_request_is_written_at_once_while_others_run():
     batch = OutcomeBatch(lambda outcomes: outcomes, max_wait=60, observe=lambda recorded: None)
 
-    batch.add(outcome(small))
+    batch.add(outcome(UUID(int=1)), finishing=True)
 
-    assert batch.due(running={big})
+    assert batch.due(idle=False)
 
 
-def test_outcomes_wait_for_the_group_while_their_request_has_images_running_here():
-    big = UUID(int=2)
+def test_other_outcomes_wait_for_their_group_while_images_run():
     batch = OutcomeBatch(lambda outcomes: outcomes, max_wait=60, observe=lambda recorded: None)
 
-    batch.add(outcome(big))
+    batch.add(outcome(UUID(int=2)))
 
-    assert not batch.due(running={big})
+    assert not batch.due(idle=False)
+    assert batch.due(idle=True)

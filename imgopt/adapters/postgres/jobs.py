@@ -28,8 +28,9 @@ _RECLAIM_EXPIRED = text(
 # jobs due, with their images done and in flight; `turns` orders them and gives each its allowance;
 # each is then visited in that order through its own slice of the due-jobs index and locks only
 # what it gives: the outer LIMIT ends the visits once the claim is full. To take turns across
-# tenants first, order `turns` by the tenant's images in flight before anything else. The last
-# line is there even when nothing was claimed, to say whether some request is short of jobs.
+# tenants first, order `turns` by the tenant's images in flight before anything else. A job is
+# `finishing` when this claim took every image of its request that was left. The last line is
+# there even when nothing was claimed, to say whether some request is short of jobs.
 _CLAIM_DUE = text(
     f"""
     WITH in_flight AS (
@@ -38,20 +39,21 @@ _CLAIM_DUE = text(
     waiting AS (
         SELECT r.id, r.created_at, coalesce(f.images, 0) AS in_flight,
             r.optimized_count + r.failed_count + coalesce(f.images, 0) AS attained,
+            r.image_count - r.optimized_count - r.failed_count - coalesce(f.images, 0) AS unclaimed,
             count(*) OVER () AS requests, sum(coalesce(f.images, 0)) OVER () AS all_in_flight
         FROM images.requests r LEFT JOIN in_flight f ON f.request_id = r.id
         WHERE r.status IN ('pending', 'processing') AND EXISTS (
             SELECT FROM images.optimizerjobs j
             WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now)),
     turns AS (
-        SELECT id,
+        SELECT id, unclaimed,
             row_number() OVER (ORDER BY least(attained, :head_start), in_flight, created_at, id) AS turn,
             greatest(ceil(CAST(:limit AS numeric) / requests),
                      ceil((all_in_flight + :limit) / requests) - in_flight,
                      :head_start - attained) AS allowance
         FROM waiting ORDER BY turn),
     picked AS (
-        SELECT due.id, t.turn, t.allowance FROM turns t CROSS JOIN LATERAL (
+        SELECT due.id, t.turn, t.allowance, t.unclaimed FROM turns t CROSS JOIN LATERAL (
             SELECT j.id FROM images.optimizerjobs j
             WHERE j.request_id = t.id AND j.status = 'pending' AND j.next_attempt_at <= :now
             ORDER BY j.next_attempt_at, j.id LIMIT t.allowance FOR UPDATE SKIP LOCKED) AS due
@@ -61,8 +63,9 @@ _CLAIM_DUE = text(
         SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
             attempts = j.attempts + 1, updated_at = :now
         FROM picked, images.requests r WHERE j.id = picked.id AND r.id = j.request_id
-        {_RETURNING}, picked.turn, picked.allowance)
-    SELECT claimed.*, short.any AS requests_short_of_jobs
+        {_RETURNING}, picked.turn, picked.allowance, picked.unclaimed)
+    SELECT claimed.*, short.any AS requests_short_of_jobs,
+        claimed.unclaimed <= count(*) OVER (PARTITION BY claimed.request_id) AS finishing
     FROM (SELECT EXISTS (SELECT FROM {SHORT_OF_JOBS}) AS any) AS short LEFT JOIN claimed ON true
     """
 )
@@ -169,6 +172,7 @@ def _job(row: Row) -> ImageJob:
         url=row.input_url,
         attempts=row.attempts,
         options=options_from(row),
+        finishing=row.finishing,
     )
 
 

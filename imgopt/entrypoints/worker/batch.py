@@ -1,8 +1,7 @@
 """Outcomes on their way to the database: written in small groups, kept when a write fails."""
 
 import time
-from collections.abc import Callable, Collection
-from uuid import UUID
+from collections.abc import Callable
 
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.model import ImageOutcome
@@ -10,9 +9,8 @@ from imgopt.domain.model import ImageOutcome
 
 class OutcomeBatch:
     """Outcomes waiting to be recorded: written together once the first has waited `max_wait` seconds,
-    or at once when one is the last image its worker holds of its request (it may be the request's
-    last: its uploader should not wait for others' images), as when nothing else is running. A
-    write that fails keeps them for the next."""
+    or at once when one may finish its request (its uploader should not wait for others' images),
+    or when nothing else is running. A write that fails keeps them for the next."""
 
     def __init__(self, record: RecordOutcomes, max_wait: float, observe: Callable[[list[ImageOutcome]], None]) -> None:
         self._record = record
@@ -20,27 +18,29 @@ class OutcomeBatch:
         self._observe = observe
         self._outcomes: list[ImageOutcome] = []
         self._first_at = 0.0
+        self._finishing = False
         self.recorded = 0
 
     @property
     def waiting(self) -> int:
         return len(self._outcomes)
 
-    def add(self, outcome: ImageOutcome) -> None:
+    def add(self, outcome: ImageOutcome, finishing: bool = False) -> None:
+        """Keep `outcome`; `finishing` when its image was among the last of its request (`ImageJob.finishing`)."""
         if not self._outcomes:
             self._first_at = time.monotonic()
         self._outcomes.append(outcome)
+        self._finishing = self._finishing or finishing
 
-    def due(self, running: Collection[UUID]) -> bool:
-        """Whether to write now, with `running` the requests of the images still being processed."""
+    def due(self, idle: bool) -> bool:
         if not self._outcomes:
             return False
-        last_here = any(outcome.request_id not in running for outcome in self._outcomes)
-        return last_here or time.monotonic() - self._first_at >= self._max_wait
+        return idle or self._finishing or time.monotonic() - self._first_at >= self._max_wait
 
     def flush(self) -> None:
         if self._outcomes:
             recorded = self._record(self._outcomes)
             self._outcomes = []
+            self._finishing = False
             self.recorded += len(recorded)
             self._observe(recorded)

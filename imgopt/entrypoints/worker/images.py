@@ -82,7 +82,7 @@ class ImageRunner:
             if stop.is_set():
                 self._wind_down()
                 break
-            if self._batch.due({job.request_id for job in self._running.values()}):
+            if self._batch.due(idle=not self._running):
                 self._batch.flush()
         self._batch.flush()
         return self._batch.recorded - recorded_before
@@ -97,8 +97,7 @@ class ImageRunner:
 
     def _collect(self, finished: set[Future[ImageOutcome]]) -> None:
         for future in finished:
-            self._batch.add(future.result())
-            del self._running[future]
+            self._batch.add(future.result(), finishing=self._running.pop(future).finishing)
         self._report()
 
     def _wind_down(self) -> None:
