@@ -94,7 +94,8 @@ class ImageJob:
     attempts: int
     options: OptimizationOptions = field(default_factory=OptimizationOptions)
     status: ImageStatus = ImageStatus.PROCESSING
-    # Claimed when no other image of its request was left to claim: its outcome may finish the request.
+    # Claimed when no more images of its request were left to claim than were in flight: the request
+    # may finish with it, so its outcome is worth recording at once.
     finishing: bool = False
 
     def output_key(self, extension: str) -> str:

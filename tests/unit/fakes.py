@@ -141,7 +141,8 @@ class FakeJobs(ImageJobRepository):
             gave_all_allowed = False
             for contender, allowance in turns.allot(waiting, limit - len(claimed)):
                 jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
-                finishing = self.state.requests[contender.id].image_count - contender.attained <= len(jobs)
+                unclaimed = self.state.requests[contender.id].image_count - contender.attained - len(jobs)
+                finishing = unclaimed <= contender.in_flight + len(jobs)
                 claimed += [self._claim(job, worker_id, lease_until, finishing) for job in jobs]
                 gave_all_allowed = gave_all_allowed or len(jobs) == allowance
             if not gave_all_allowed:

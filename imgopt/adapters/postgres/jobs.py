@@ -29,8 +29,8 @@ _RECLAIM_EXPIRED = text(
 # each is then visited in that order through its own slice of the due-jobs index and locks only
 # what it gives: the outer LIMIT ends the visits once the claim is full. To take turns across
 # tenants first, order `turns` by the tenant's images in flight before anything else. A job is
-# `finishing` when this claim took every image of its request that was left. The last line is
-# there even when nothing was claimed, to say whether some request is short of jobs.
+# `finishing` when no more images of its request are left to claim than are in flight. The last
+# line is there even when nothing was claimed, to say whether some request is short of jobs.
 _CLAIM_DUE = text(
     f"""
     WITH in_flight AS (
@@ -46,14 +46,14 @@ _CLAIM_DUE = text(
             SELECT FROM images.optimizerjobs j
             WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now)),
     turns AS (
-        SELECT id, unclaimed,
+        SELECT id, unclaimed, in_flight,
             row_number() OVER (ORDER BY least(attained, :head_start), in_flight, created_at, id) AS turn,
             greatest(ceil(CAST(:limit AS numeric) / requests),
                      ceil((all_in_flight + :limit) / requests) - in_flight,
                      :head_start - attained) AS allowance
         FROM waiting ORDER BY turn),
     picked AS (
-        SELECT due.id, t.turn, t.allowance, t.unclaimed FROM turns t CROSS JOIN LATERAL (
+        SELECT due.id, t.turn, t.allowance, t.unclaimed, t.in_flight FROM turns t CROSS JOIN LATERAL (
             SELECT j.id FROM images.optimizerjobs j
             WHERE j.request_id = t.id AND j.status = 'pending' AND j.next_attempt_at <= :now
             ORDER BY j.next_attempt_at, j.id LIMIT t.allowance FOR UPDATE SKIP LOCKED) AS due
@@ -63,10 +63,11 @@ _CLAIM_DUE = text(
         SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
             attempts = j.attempts + 1, updated_at = :now
         FROM picked, images.requests r WHERE j.id = picked.id AND r.id = j.request_id
-        {_RETURNING}, picked.turn, picked.allowance, picked.unclaimed)
-    SELECT claimed.*, short.any AS requests_short_of_jobs,
-        claimed.unclaimed <= count(*) OVER (PARTITION BY claimed.request_id) AS finishing
-    FROM (SELECT EXISTS (SELECT FROM {SHORT_OF_JOBS}) AS any) AS short LEFT JOIN claimed ON true
+        {_RETURNING}, picked.turn, picked.allowance, picked.unclaimed, picked.in_flight),
+    counted AS (SELECT *, count(*) OVER (PARTITION BY request_id) AS taken FROM claimed)
+    SELECT counted.*, short.any AS requests_short_of_jobs,
+        counted.unclaimed - counted.taken <= counted.in_flight + counted.taken AS finishing
+    FROM (SELECT EXISTS (SELECT FROM {SHORT_OF_JOBS}) AS any) AS short LEFT JOIN counted ON true
     """
 )
 
