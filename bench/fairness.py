@@ -21,7 +21,7 @@ BIG_UNDER_WAY = 2 * Turns().head_start
 
 
 def fairness(quick: bool) -> Result:
-    big, rounds = (400, 1) if quick else (20_000, 3)
+    big, under_way, rounds = (100, 4, 1) if quick else (20_000, BIG_UNDER_WAY, 3)
     variants = images.photo_variants(2 * SMALL)
     small_names, big_names = [path.name for path in variants[:SMALL]], [path.name for path in variants[SMALL:]]
     result = Result(
@@ -31,7 +31,7 @@ def fairness(quick: bool) -> Result:
             f"`imgopt serve` as in `pipeline` (the real optimizer, {images.SOURCE}-sized photos from an origin on "
             f"loopback, the signed webhook). Alone: a {SMALL}-image upload (5 products x 2 URLs) from POST /upload "
             f"until its webhook arrives. Behind a big one: a {big:,}-image upload ({big // 2:,} products, distinct "
-            f"URLs over {len(big_names)} photos) is posted first and followed until {BIG_UNDER_WAY} of its images "
+            f"URLs over {len(big_names)} photos) is posted first and followed until {under_way} of its images "
             f"are done (past its head start: the worker is busy with it alone), then the same {SMALL}-image upload "
             "(new URLs) is timed the same way while the big one keeps going. Each is measured on a server started "
             f"for it on emptied tables, after a 2-image warm-up; {rounds} rounds, the order of the two rotated; "
@@ -51,7 +51,8 @@ def fairness(quick: bool) -> Result:
                 with serve(database_url, f"fairness-{subject}") as server:
                     trips = Trips(server, origin, receiver, database_url, fresh_data_dir("fairness"))
                     trips.run(f"warm-{index}-{subject}", small_names[:2], timeout=120)
-                    samples[subject].append(_small_upload(trips, f"{index}-{subject}", small_names, big_names, big))
+                    label = f"{index}-{subject}"
+                    samples[subject].append(_small_upload(trips, label, small_names, big_names, big, under_way))
                 with engine.begin() as connection:
                     connection.execute(text(f"TRUNCATE {TABLES}"))
         engine.dispose()
@@ -78,13 +79,15 @@ def fairness(quick: bool) -> Result:
     return result
 
 
-def _small_upload(trips: Trips, label: str, small: list[str], big: list[str], big_count: int) -> dict[str, float]:
+def _small_upload(
+    trips: Trips, label: str, small: list[str], big: list[str], big_count: int, under_way: int
+) -> dict[str, float]:
     """Seconds from upload to webhook of the small upload; with `label` ending in "behind", after the big one."""
     if not label.endswith("behind"):
         return {"seconds": trips.run(f"small-{label}", small, timeout=120).seconds}
     names = [f"{number}/{big[number % len(big)]}" for number in range(big_count)]
     receipt = trips.upload(f"big-{label}", names, webhook=False)
-    done = _wait_for_progress(trips, receipt["requestId"], BIG_UNDER_WAY)
+    done = _wait_for_progress(trips, receipt["requestId"], under_way)
     trip = trips.run(f"small-{label}", small, timeout=300)
     meanwhile = _wait_for_progress(trips, receipt["requestId"], 0) - done
     return {"seconds": trip.seconds, "big_done_meanwhile": meanwhile}
