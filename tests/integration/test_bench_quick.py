@@ -32,3 +32,28 @@ def test_the_quick_database_and_end_to_end_benchmarks_run_and_report_every_figur
     pipeline, latency = results["pipeline"]["details"], results["latency"]["details"]
     assert [check["optimized"] for check in pipeline["checks"]] == [pipeline["images"]] * pipeline["rounds"]
     assert [check["optimized"] for check in latency["checks"]] == [1] * latency["runs"]
+
+
+def test_the_quick_queue_benchmarks_run_and_report_their_figures(postgres_server, tmp_path):
+    output = tmp_path / "bench.json"
+    env = {**os.environ, "IMGOPT_BENCH_DATABASE_URL": postgres_server}
+    only = [arg for name in ("fairness", "queue-capacity") for arg in ("--only", name)]
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", *only, "--output", str(output)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = {result["name"]: result for result in json.loads(output.read_text())["results"]}
+    assert all(results[name]["status"] == "ok" for name in ("fairness", "queue-capacity")), results
+    [ratio] = results["fairness"]["verdicts"]
+    assert ratio["value"] > 0
+    # The database's CPU is only known where its backends are processes of this host.
+    figures = {verdict["label"]: verdict["value"] for verdict in results["queue-capacity"]["verdicts"]}
+    assert figures["images/s, 2 hosts / 1 host"] > 0
+    assert figures["host CPU per image outside the optimizer (real fetch, storage, queue)"] > 0
