@@ -9,11 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_quick_database_and_end_to_end_benchmarks_run_and_report_every_figure(postgres_server, tmp_path):
-    output = tmp_path / "bench.json"
+def quick(names: tuple[str, ...], postgres_server: str, output: Path) -> dict:
+    """`python -m bench --quick --only …` on the test server; the results by name (the run must succeed)."""
     env = {**os.environ, "IMGOPT_BENCH_DATABASE_URL": postgres_server}
-    only = [arg for name in ("ingest", "pipeline", "latency") for arg in ("--only", name)]
-
+    only = [arg for name in names for arg in ("--only", name)]
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", *only, "--output", str(output)],
         cwd=ROOT,
@@ -22,9 +21,13 @@ def test_the_quick_database_and_end_to_end_benchmarks_run_and_report_every_figur
         text=True,
         timeout=180,
     )
-
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    results = {result["name"]: result for result in json.loads(output.read_text())["results"]}
+    return {result["name"]: result for result in json.loads(output.read_text())["results"]}
+
+
+def test_the_quick_database_and_end_to_end_benchmarks_run_and_report_every_figure(postgres_server, tmp_path):
+    results = quick(("ingest", "pipeline", "latency"), postgres_server, tmp_path / "bench.json")
+
     for name in ("ingest", "pipeline", "latency"):
         assert results[name]["status"] == "ok", results[name]["notes"]
         assert all(verdict["value"] is not None for verdict in results[name]["verdicts"]), name
@@ -35,21 +38,8 @@ def test_the_quick_database_and_end_to_end_benchmarks_run_and_report_every_figur
 
 
 def test_the_quick_queue_benchmarks_run_and_report_their_figures(postgres_server, tmp_path):
-    output = tmp_path / "bench.json"
-    env = {**os.environ, "IMGOPT_BENCH_DATABASE_URL": postgres_server}
-    only = [arg for name in ("fairness", "queue-capacity") for arg in ("--only", name)]
+    results = quick(("fairness", "queue-capacity"), postgres_server, tmp_path / "bench.json")
 
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", *only, "--output", str(output)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    results = {result["name"]: result for result in json.loads(output.read_text())["results"]}
     assert all(results[name]["status"] == "ok" for name in ("fairness", "queue-capacity")), results
     [ratio] = results["fairness"]["verdicts"]
     assert ratio["value"] > 0

@@ -1,7 +1,6 @@
 """The queue takes turns across requests, on a real PostgreSQL: no upload is stuck behind another."""
 
 import io
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,7 @@ from imgopt.application.use_cases.claiming import EXPANSION_SLICE, ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.model import StoredImage
 from imgopt.domain.turns import Turns
-from tests.support import csv_bytes
+from tests.support import claim_in_lockstep, csv_bytes
 from tests.unit.fakes import FixedClock
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -116,20 +115,9 @@ def test_a_request_gets_its_next_products_only_when_it_runs_short_of_jobs_due(co
 def test_several_workers_claiming_at_once_claim_every_job_of_every_request_exactly_once(container, clean_database):
     for name, products in (("a", 60), ("b", 25), ("c", 5)):
         upload(container, name, products, urls=2)
-    claimed: dict[str, list[int]] = {f"w{n}": [] for n in range(4)}
-    rounds = threading.Barrier(len(claimed))
 
-    def drain(worker: str) -> None:
-        claim = claimer(container, worker)
-        for _ in range(15):  # 4 workers x 15 rounds x 5 jobs > 180: the queue runs dry
-            rounds.wait(timeout=60)  # every worker claims at the same moment, every round
-            claimed[worker] += [job.id for job in claim(5)]
-
-    threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimed]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    # 4 workers x 15 rounds x 5 jobs > 180: the queue runs dry
+    claimed = claim_in_lockstep({f"w{n}": claimer(container, f"w{n}") for n in range(4)}, 15, 5)
 
     every = [job for jobs in claimed.values() for job in jobs]
     assert len(every) == len(set(every)) == 180

@@ -23,7 +23,7 @@ from imgopt.domain.webhooks import DEFAULT_RETRY_SCHEDULE, AttemptResult, Delive
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from imgopt.entrypoints.worker.webhooks import DeliveryRunner
 from tests.postgres import create_database, drop_database
-from tests.support import LocalServer, Reply, csv_bytes, wait_for
+from tests.support import LocalServer, Reply, claim_in_lockstep, csv_bytes, wait_for
 from tests.unit.fakes import FixedClock
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -131,20 +131,9 @@ def test_claiming_expands_products_into_jobs_a_slice_at_a_time(container, clean_
 
 def test_two_workers_never_claim_the_same_job(container, clean_database):
     ingest(container, *(f'{n},P{n},"https://a.example/{n}/a.jpg,https://a.example/{n}/b.jpg"' for n in range(1, 151)))
-    claimed: dict[str, list[int]] = {"w1": [], "w2": []}
-    rounds = threading.Barrier(2)
 
-    def drain(worker: str) -> None:
-        claim = claimer(container, worker)
-        for _ in range(25):  # 2 workers x 25 rounds x 7 jobs > 300: the queue runs dry
-            rounds.wait(timeout=30)  # both claim at the same moment, every round
-            claimed[worker] += [job.id for job in claim(7)]
-
-    threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimed]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    # 2 workers x 25 rounds x 7 jobs > 300: the queue runs dry
+    claimed = claim_in_lockstep({worker: claimer(container, worker) for worker in ("w1", "w2")}, 25, 7)
 
     every = claimed["w1"] + claimed["w2"]
     assert len(every) == len(set(every)) == 300
