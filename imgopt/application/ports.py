@@ -5,7 +5,7 @@ Adapters implement them; tests replace them with hand-written fakes. Every port 
 """
 
 import abc
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Self
@@ -37,8 +37,12 @@ class RequestRepository(abc.ABC):
         """The request, locked until the unit of work ends (lock several in id order, or risk a deadlock)."""
 
     @abc.abstractmethod
+    def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
+        """The requests, locked in id order until the unit of work ends: one round trip for a batch's requests."""
+
+    @abc.abstractmethod
     def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
-        """Up to `limit` requests with products not yet turned into jobs whose first job due at `now`
+        """Up to `limit` running requests with products not yet turned into jobs whose first job due at `now`
         (in claiming order) is fewer than `lines` lines before `expanded_line`, or that have none:
         those with none first, then the fewest lines ahead, then the oldest. Locked until the unit
         of work ends; one another transaction holds is left out (it is busy elsewhere)."""
@@ -62,8 +66,9 @@ class ProductRepository(abc.ABC):
         """
 
     @abc.abstractmethod
-    def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
-        """How far the images of the products on `lines` have come, as this unit of work sees them."""
+    def progress(self, lines: Mapping[UUID, Collection[int]]) -> dict[UUID, list[ProductProgress]]:
+        """How far the images of the products on `lines[request_id]` have come, for each request, as
+        this unit of work sees them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 import copy
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -66,7 +66,8 @@ class State:
             due = self.due_jobs(request.id, now)
             return request.expanded_line - due[0]["line"] if due else -1
 
-        short = [r for r in self.requests.values() if r.has_products_to_expand and ahead(r) < lines]
+        running = [r for r in self.requests.values() if not r.status.is_terminal]
+        short = [r for r in running if r.has_products_to_expand and ahead(r) < lines]
         return sorted(short, key=lambda r: (ahead(r), r.created_at))
 
     def in_flight(self, request_id: UUID) -> int:
@@ -82,6 +83,9 @@ class FakeRequests(RequestRepository):
 
     def get_for_update(self, request_id: UUID) -> UploadRequest | None:
         return copy.deepcopy(self.state.requests.get(request_id))
+
+    def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
+        return {request_id: copy.deepcopy(self.state.requests[request_id]) for request_id in sorted(request_ids)}
 
     def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
         return [copy.deepcopy(r) for r in self.state.short_of_jobs(lines, now)[:limit]]
@@ -107,7 +111,10 @@ class FakeProducts(ProductRepository):
         self.add_many(request_id, rows)
         return True
 
-    def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
+    def progress(self, lines: Mapping[UUID, Collection[int]]) -> dict[UUID, list[ProductProgress]]:
+        return {request_id: self._progress(request_id, request_lines) for request_id, request_lines in lines.items()}
+
+    def _progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
         jobs = self.state.jobs_of(request_id)
         return [
             ProductProgress.of(job["status"] for job in jobs if job["line"] == row.line)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, text
 
-from imgopt.adapters.postgres.requests import SHORT_OF_JOBS, options_from
+from imgopt.adapters.postgres.requests import RUNNING_WITH_FRONT, SHORT_OF_JOBS, options_from
 from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.model import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
@@ -24,27 +24,30 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
-# The rule of `domain.turns.Turns`, in one statement. `waiting` lists the running requests with
-# jobs due, with their images done and in flight; `turns` orders them and gives each its allowance;
-# each is then visited in that order through its own slice of the due-jobs index and locks only
-# what it gives: the outer LIMIT ends the visits once the claim is full. To take turns across
-# tenants first, order `turns` by the tenant's images in flight before anything else. A job is
-# `finishing` when no more images of its request are left to claim than are in flight. The last
-# line is there even when nothing was claimed, to say whether some request is short of jobs.
+# The rule of `domain.turns.Turns`, in one statement. `running` finds each running request's first
+# job due once; `waiting` keeps those with one, with their images done and in flight; `turns`
+# orders them and gives each its allowance; each is then visited in that order through its own
+# slice of the due-jobs index and locks only what it gives: the outer LIMIT ends the visits once the
+# claim is full. To take turns across tenants first, order `turns` by the tenant's images in flight
+# before anything else. A job is `finishing` when no more images of its request are left to claim
+# than are in flight. The last line is there even when nothing was claimed, to say whether some
+# running request is short of jobs.
 _CLAIM_DUE = text(
     f"""
     WITH in_flight AS (
         SELECT request_id, count(*) AS images FROM images.optimizerjobs
         WHERE status = 'processing' GROUP BY request_id),
+    running AS (
+        SELECT r.id, r.created_at, r.optimized_count + r.failed_count AS done, r.image_count, front,
+            {SHORT_OF_JOBS} AS short
+        FROM {RUNNING_WITH_FRONT}),
     waiting AS (
         SELECT r.id, r.created_at, coalesce(f.images, 0) AS in_flight,
-            r.optimized_count + r.failed_count + coalesce(f.images, 0) AS attained,
-            r.image_count - r.optimized_count - r.failed_count - coalesce(f.images, 0) AS unclaimed,
+            r.done + coalesce(f.images, 0) AS attained,
+            r.image_count - r.done - coalesce(f.images, 0) AS unclaimed,
             count(*) OVER () AS requests, sum(coalesce(f.images, 0)) OVER () AS all_in_flight
-        FROM images.requests r LEFT JOIN in_flight f ON f.request_id = r.id
-        WHERE r.status IN ('pending', 'processing') AND EXISTS (
-            SELECT FROM images.optimizerjobs j
-            WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now)),
+        FROM running r LEFT JOIN in_flight f ON f.request_id = r.id
+        WHERE r.front IS NOT NULL),
     turns AS (
         SELECT id, unclaimed, in_flight,
             row_number() OVER (ORDER BY least(attained, :head_start), in_flight, created_at, id) AS turn,
@@ -67,7 +70,7 @@ _CLAIM_DUE = text(
     counted AS (SELECT *, count(*) OVER (PARTITION BY request_id) AS taken FROM claimed)
     SELECT counted.*, short.any AS requests_short_of_jobs,
         counted.unclaimed - counted.taken <= counted.in_flight + counted.taken AS finishing
-    FROM (SELECT EXISTS (SELECT FROM {SHORT_OF_JOBS}) AS any) AS short LEFT JOIN counted ON true
+    FROM (SELECT coalesce(bool_or(short), false) AS any FROM running) AS short LEFT JOIN counted ON true
     """
 )
 

@@ -1,5 +1,6 @@
 """Upload requests: the aggregate's row, locked while a worker counts outcomes into it."""
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
@@ -34,21 +35,27 @@ _SAVE = text(
 
 _FOR_UPDATE = text(f"SELECT {COLUMNS} FROM images.requests WHERE id = :id FOR UPDATE")
 
-# Requests `r` short of jobs, with `due.line_no` the line of the first job due: one index probe per
-# request, not a count (claims take jobs in that order, so the line says how many are left).
-SHORT_OF_JOBS = """
+_MANY_FOR_UPDATE = text(
+    f"SELECT {COLUMNS} FROM images.requests WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE"
+)
+
+# The running requests `r` with `front`, the line of their first job due (claims take them in that
+# order, so it says how many are left): one index probe per request, where counting cost a scan.
+RUNNING_WITH_FRONT = """
     images.requests r LEFT JOIN LATERAL (
         SELECT j.line_no FROM images.optimizerjobs j
         WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now
-        ORDER BY j.next_attempt_at, j.id LIMIT 1) AS due ON true
-    WHERE r.expanded_line < r.last_line AND coalesce(r.expanded_line - due.line_no < :lines, true)
+        ORDER BY j.next_attempt_at, j.id LIMIT 1) AS due(front) ON true
+    WHERE r.status IN ('pending', 'processing')
 """
+# Products left to turn into jobs, and none due or the first within `:lines` of the last made.
+SHORT_OF_JOBS = "r.expanded_line < r.last_line AND coalesce(r.expanded_line - front < :lines, true)"
 
 # The ones with fewest due first: a new upload, with none, before an old one running low.
 _SHORT_OF_JOBS = text(
     f"""
-    SELECT {COLUMNS} FROM {SHORT_OF_JOBS}
-    ORDER BY due.line_no IS NOT NULL, r.expanded_line - due.line_no, r.created_at, r.id
+    SELECT {COLUMNS} FROM {RUNNING_WITH_FRONT} AND {SHORT_OF_JOBS}
+    ORDER BY front IS NOT NULL, r.expanded_line - front, r.created_at, r.id
     LIMIT :limit
     FOR UPDATE OF r SKIP LOCKED
     """
@@ -79,6 +86,10 @@ class PostgresRequestRepository(RequestRepository):
     def get_for_update(self, request_id: UUID) -> UploadRequest | None:
         row = self._connection.execute(_FOR_UPDATE, {"id": request_id}).first()
         return request_from(row) if row else None
+
+    def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
+        rows = self._connection.execute(_MANY_FOR_UPDATE, {"ids": list(request_ids)})
+        return {row.id: request_from(row) for row in rows}
 
     def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
         rows = self._connection.execute(_SHORT_OF_JOBS, {"lines": lines, "now": now, "limit": limit})

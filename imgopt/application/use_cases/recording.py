@@ -38,14 +38,18 @@ class RecordOutcomes:
         finished_requests: list[UploadRequest] = []
         with self._uow() as uow:
             recorded = uow.jobs.record(self._worker_id, outcomes, now)
-            for request_id, finished in sorted(_terminal_by_request(recorded).items()):
-                request = uow.requests.get_for_update(request_id)
-                products = uow.products.progress(request_id, {outcome.line for outcome in finished})
-                request.record(finished, products, now)
-                uow.requests.save(request)
-                if request.events:
-                    announced += self._announcer.announce(uow, request)
-                    finished_requests.append(request)
+            terminal = _terminal_by_request(recorded)
+            if terminal:
+                # Locked before their progress is read: then every concurrent recorder's outcomes are seen.
+                requests = uow.requests.get_many_for_update(terminal)
+                progress = uow.products.progress({id: {o.line for o in done} for id, done in terminal.items()})
+                for request_id, finished in sorted(terminal.items()):
+                    request = requests[request_id]
+                    request.record(finished, progress[request_id], now)
+                    uow.requests.save(request)
+                    if request.events:
+                        announced += self._announcer.announce(uow, request)
+                        finished_requests.append(request)
             uow.commit()
         for request in finished_requests:
             log.info(
