@@ -16,10 +16,10 @@ depends_on = None
 def upgrade() -> None:
     op.execute(
         """
-        -- A claim visits each active request and takes its next due jobs: one index probe per request.
+        -- A claim visits each running request and takes its next due jobs: one index probe per request.
+        -- The index on (next_attempt_at, id) stays: the queue gauge reads the oldest due job from it.
         CREATE INDEX optimizerjobs_due_by_request ON images.optimizerjobs (request_id, next_attempt_at, id)
             WHERE status = 'pending';
-        DROP INDEX images.optimizerjobs_due;
         -- The requests table keeps every upload ever made; the few still running are found here.
         CREATE INDEX requests_active ON images.requests (created_at, id) WHERE status IN ('pending', 'processing');
         """
@@ -30,7 +30,6 @@ def downgrade() -> None:
     op.execute(
         """
         DROP INDEX images.requests_active;
-        CREATE INDEX optimizerjobs_due ON images.optimizerjobs (next_attempt_at, id) WHERE status = 'pending';
         DROP INDEX images.optimizerjobs_due_by_request;
         """
     )
