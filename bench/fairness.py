@@ -2,11 +2,10 @@
 
 import time
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from bench import images
-from bench.capacity import TABLES
-from bench.database import scratch_database
+from bench.database import empty_tables, scratch_database
 from bench.endpoints import Origin, Receiver
 from bench.pipeline import Trips, fresh_data_dir, serve
 from bench.result import Goal, Measure, Result, Verdict
@@ -53,8 +52,7 @@ def fairness(quick: bool) -> Result:
                     trips.run(f"warm-{index}-{subject}", small_names[:2], timeout=120)
                     label = f"{index}-{subject}"
                     samples[subject].append(_small_upload(trips, label, small_names, big_names, big, under_way))
-                with engine.begin() as connection:
-                    connection.execute(text(f"TRUNCATE {TABLES}"))
+                empty_tables(engine)
         engine.dispose()
     alone, behind = column(samples["alone"], "seconds"), column(samples["behind"], "seconds")
     result.measures += [
