@@ -73,6 +73,8 @@ class ProductRepository(abc.ABC):
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
+    """What a claim took, and whether it saw a running request short of jobs."""
+
     jobs: list[ImageJob]
     requests_short_of_jobs: bool
 

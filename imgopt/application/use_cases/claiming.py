@@ -1,8 +1,8 @@
 """The queue side of the worker: claim due images, hand back what cannot be done, take back what was abandoned."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
+from imgopt.application.ports import Claimed, Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
 from imgopt.domain.model import ImageJob
 from imgopt.domain.turns import Turns
 
@@ -15,10 +15,11 @@ EXPANSION_SLICE = 128
 class ClaimImages:
     """Claim up to `limit` due images for this worker, under a lease.
 
-    Jobs are created from a request's products only as workers need them: every request running
-    short of due jobs gets its next slice, whatever its age, so a million-row upload costs no
-    million inserts before its first image is done and never holds back the uploads behind it.
-    Requests then take `turns`, so no upload is stuck behind another.
+    Requests take `turns`, so no upload is stuck behind another. Jobs are made from a request's
+    products only as workers need them: when the claim finds requests short of jobs (a new upload,
+    or one whose due jobs run low), their next slices are made at once, whatever their age, and the
+    claim takes what it still lacks. A million-row upload costs no million inserts before its first
+    image is done, and never holds back the uploads behind it.
     """
 
     def __init__(
@@ -32,20 +33,24 @@ class ClaimImages:
 
     def __call__(self, limit: int) -> list[ImageJob]:
         now = self._clock.now()
-        lease_until = now + self._lease
         with self._uow() as uow:
-            claimed = uow.jobs.claim(self._worker_id, limit, now, lease_until, self._turns, EXPANSION_SLICE)
+            claimed = self._claim(uow, limit, now)
             jobs = claimed.jobs
             if claimed.requests_short_of_jobs:
-                # Each request expanded gives at least one job: more than `limit` would be wasted here.
-                for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now, limit):
-                    request.expanded_through(uow.jobs.add_for(request, max(limit, EXPANSION_SLICE), now), now)
-                    uow.requests.save(request)
+                self._make_jobs(uow, limit, now)
                 if len(jobs) < limit:
-                    more = uow.jobs.claim(self._worker_id, limit - len(jobs), now, lease_until, self._turns, 0)
-                    jobs += more.jobs
+                    jobs += self._claim(uow, limit - len(jobs), now).jobs
             uow.commit()
         return jobs
+
+    def _claim(self, uow: UnitOfWork, limit: int, now: datetime) -> Claimed:
+        return uow.jobs.claim(self._worker_id, limit, now, now + self._lease, self._turns, EXPANSION_SLICE)
+
+    def _make_jobs(self, uow: UnitOfWork, limit: int, now: datetime) -> None:
+        # Each request gives at least one job: more requests than `limit` would be wasted on this claim.
+        for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now, limit):
+            request.expanded_through(uow.jobs.add_for(request, max(limit, EXPANSION_SLICE), now), now)
+            uow.requests.save(request)
 
 
 class ReleaseImages:
