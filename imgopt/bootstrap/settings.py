@@ -8,6 +8,7 @@ from pathlib import Path
 from imgopt.domain.webhooks import RetrySchedule
 
 MiB = 1024 * 1024
+OPTIMIZERS = ("pillow", "vips")
 
 
 class SettingsError(ValueError):
@@ -35,6 +36,8 @@ class Settings:
     webhook_timeout: float = 10.0
     webhook_retry_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
     status_cache_seconds: float = 0.25
+    optimizer: str = "vips"
+    auto_quality_target: float = 70.0
 
     def __post_init__(self) -> None:
         for name in ("max_upload_bytes", "max_rows", "max_image_bytes", "max_pixels", "lease_seconds", "max_attempts"):
@@ -44,6 +47,12 @@ class Settings:
             raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (one per core) or more")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError(f"{env_name('public_base_url')} must be an http(s) URL, got {self.public_base_url!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise SettingsError(
+                f"{env_name('optimizer')} must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if not 0 < self.auto_quality_target < 100:
+            raise SettingsError(f"{env_name('auto_quality_target')} must be a SSIMULACRA2 score between 0 and 100")
         try:
             RetrySchedule.parse(self.webhook_retry_schedule)
         except ValueError as exc:

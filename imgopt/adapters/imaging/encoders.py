@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from imgopt.adapters.imaging.jpeg_tables import quantisation_tables
 from imgopt.domain.formats import ImageFormat
 
 
@@ -37,7 +38,8 @@ class Encoders:
         if fmt is ImageFormat.JPEG:
             # Optimized Huffman tables cost one pass more and save about 8% at no loss; chroma is kept
             # whole from quality 90, where subsampled colour edges become the most visible loss (as libvips).
-            return {"quality": quality, "optimize": True, "subsampling": "4:4:4" if quality >= 90 else "4:2:0"}
+            subsampling = "4:4:4" if quality >= 90 else "4:2:0"
+            return {"qtables": quantisation_tables(quality), "optimize": True, "subsampling": subsampling}
         if fmt is ImageFormat.WEBP:
             return {"lossless": True} if lossless else {"quality": quality}
         if fmt is ImageFormat.AVIF:
