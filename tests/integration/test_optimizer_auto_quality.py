@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imgopt.adapters.imaging.auto_quality import QualitySearch, decoded, pixels
+from imgopt.adapters.imaging.auto_quality import QualitySearch, decoded, pixels, sample
 from imgopt.adapters.imaging.encoders import Encoders
 from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, ssimulacra2
 from imgopt.domain.formats import ImageFormat
@@ -59,17 +59,27 @@ def test_a_lossless_output_has_no_quality_to_choose(optimizer):
     assert (result.media_type, result.quality, result.score) == ("image/png", None, None)
 
 
-def test_the_search_finds_the_lowest_quality_that_reaches_the_target():
-    sample = Image.open(CORPUS / "photo-2725x2225.jpg").convert("RGB").crop((1024, 1024, 1536, 1536))
-    encoders = Encoders(avif_speed=6, png_compress_level=9)
+def test_the_search_finds_the_lowest_quality_that_reaches_the_target_on_the_sample():
+    image = Image.open(CORPUS / "photo-2725x2225.jpg").convert("RGB").crop((1024, 1024, 1536, 1536))
+    encode = Encoders(avif_speed=6, png_compress_level=9).lossy(ImageFormat.JPEG)
 
-    def encode(quality: int) -> bytes:
-        return encoders.encode(sample.copy(), ImageFormat.JPEG, quality, False)
+    choice, data = QualitySearch(70)(image, encode)
 
-    choice = QualitySearch(70)(pixels(sample), encode)
+    source = Ssimulacra2(pixels(image))
+    assert choice.score == pytest.approx(source.score(decoded(data, 3)))
+    assert choice.score >= 70
+    assert source.score(decoded(encode(image, choice.quality - 1), 3)) < 70
 
-    one_lower = Ssimulacra2(pixels(sample)).score(decoded(encode(choice.quality - 1), 3))
-    assert choice.score >= 70 > one_lower
+
+def test_a_picture_the_sample_flatters_is_judged_whole():
+    shot = Image.open(CORPUS / "paper-rgba-2048x1536.png").convert("RGB")
+    encode = Encoders(avif_speed=6, png_compress_level=9).lossy(ImageFormat.JPEG)
+
+    choice, data = QualitySearch(70)(shot, encode)
+
+    assert sample(shot).size == (768, 768)
+    assert Ssimulacra2(pixels(shot)).score(decoded(data, 3)) == pytest.approx(choice.score)
+    assert choice.score >= 70
 
 
 @pytest.mark.parametrize("target", [0, 100, -5])

@@ -3,7 +3,7 @@
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -24,6 +24,10 @@ class Encoders:
             _without_metadata(image).save(output, fmt.name, **self._settings(fmt, quality, lossless))
             data = _contents(output)
         return _without_jfif_header(data) if fmt is ImageFormat.JPEG else data
+
+    def lossy(self, fmt: ImageFormat) -> Callable[[Image.Image, int], bytes]:
+        """`encode` for `fmt` at any quality, as auto quality calls it."""
+        return lambda image, quality: self.encode(image, fmt, quality, lossless=False)
 
     def encode_animation(
         self, frames: list[Image.Image], durations: list[int], loop: int, fmt: ImageFormat, quality: int, lossless: bool

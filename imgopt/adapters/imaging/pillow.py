@@ -4,7 +4,7 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
-from imgopt.adapters.imaging.auto_quality import Choice, QualitySearch, pixels, sample_box
+from imgopt.adapters.imaging.auto_quality import QualitySearch
 from imgopt.adapters.imaging.colour import PALETTE_MODES
 from imgopt.adapters.imaging.encoders import Encoders
 from imgopt.adapters.imaging.geometry import check_pixels, fit, turned, upright_transpose
@@ -94,9 +94,10 @@ class PillowOptimizer(ImageOptimizer):
         else:
             rendered = plan.render(image, keep_palette=plan.target is ImageFormat.PNG and size == original)
             if options.auto_quality and plan.target in LOSSY and not lossless:
-                choice = self._choose(rendered, plan.target)
-            quality = choice.quality if choice else options.quality
-            encoded, (width, height) = self._encoders.encode(rendered, plan.target, quality, lossless), rendered.size
+                choice, encoded = self._search(rendered, self._encoders.lossy(plan.target))
+            else:
+                encoded = self._encoders.encode(rendered, plan.target, options.quality, lossless)
+            width, height = rendered.size
         untouched = options.format in (OutputFormat.ORIGINAL, source.value) and size == original
         if untouched and transpose is None and image.mode != "CMYK":
             described = bool({"exif", "xmp"} & image.info.keys())
@@ -107,10 +108,6 @@ class PillowOptimizer(ImageOptimizer):
             encoded, plan.target.media_type, plan.target.extension, width, height,
             choice.quality if choice else None, choice.score if choice else None,
         )  # fmt: skip
-
-    def _choose(self, rendered: Image.Image, target: ImageFormat) -> Choice:
-        sample = rendered.crop(sample_box(*rendered.size))
-        return self._search(pixels(sample), lambda quality: self._encoders.encode(sample, target, quality, False))
 
     def _animation(
         self, source: ImageFormat, image: Image.Image, frames: int, plan: Plan, quality: int, lossless: bool

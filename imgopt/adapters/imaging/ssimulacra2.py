@@ -88,14 +88,16 @@ def _positive_xyb(linear: np.ndarray) -> np.ndarray:
 
 
 class _Scale:
-    """One scale of an image: its XYB planes, their local means, variances and edge strength."""
+    """One scale of an image: its XYB planes, their local means and variances, and edge strength (1 + |x - mean|)."""
 
     def __init__(self, xyb: np.ndarray) -> None:
         self.xyb = xyb
         self.mean = blur(xyb)
-        self.mean_square = self.mean * self.mean
-        self.variance = blur(xyb * xyb) - self.mean_square
-        self.edge = 1 + np.abs(xyb - self.mean)
+        self.variance = blur(xyb * xyb)
+        self.variance -= self.mean * self.mean
+        self.edge = xyb - self.mean
+        np.abs(self.edge, out=self.edge)
+        self.edge += 1
 
 
 def _pyramid(linear: np.ndarray) -> list[_Scale]:
@@ -110,24 +112,35 @@ def _pyramid(linear: np.ndarray) -> list[_Scale]:
 
 
 def _norms(error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per plane, the mean (1-norm) and the 4-norm of an error map."""
+    """Per plane, the mean (1-norm) and the 4-norm of an error map (which it overwrites)."""
     flat = error.reshape(3, -1)
-    fourth = np.square(flat)
-    np.square(fourth, out=fourth)
-    return flat.mean(axis=1, dtype=np.float64), fourth.mean(axis=1, dtype=np.float64) ** 0.25
+    means = flat.mean(axis=1, dtype=np.float64)
+    np.square(flat, out=flat)
+    np.square(flat, out=flat)
+    return means, flat.mean(axis=1, dtype=np.float64) ** 0.25
 
 
 def _compare(reference: _Scale, distorted: _Scale) -> tuple[tuple, tuple, tuple]:
+    # In place where it can be: at full size every temporary is tens of megabytes.
     mu1, mu2 = reference.mean, distorted.mean
-    product = mu1 * mu2
-    covariance = blur(reference.xyb * distorted.xyb) - product
-    difference = mu1 - mu2
-    similarity = ((1 - difference * difference) * (2 * covariance + _C2)) / (
-        reference.variance + distorted.variance + _C2
-    )
-    ssim = _norms(np.maximum(1 - similarity, 0))
-    ratio = distorted.edge / reference.edge - 1
-    return ssim, _norms(np.maximum(ratio, 0)), _norms(np.maximum(-ratio, 0))
+    similarity = blur(reference.xyb * distorted.xyb)
+    similarity -= mu1 * mu2
+    similarity *= 2
+    similarity += _C2
+    luma_term = mu1 - mu2
+    np.square(luma_term, out=luma_term)
+    np.subtract(1, luma_term, out=luma_term)
+    similarity *= luma_term
+    denominator = np.add(reference.variance, distorted.variance, out=luma_term)
+    denominator += _C2
+    similarity /= denominator
+    np.subtract(1, similarity, out=similarity)
+    ssim = _norms(np.maximum(similarity, 0, out=similarity))
+    ratio = np.divide(distorted.edge, reference.edge, out=similarity)
+    ratio -= 1
+    artifact = _norms(np.maximum(ratio, 0, out=denominator))
+    np.negative(ratio, out=ratio)
+    return ssim, artifact, _norms(np.maximum(ratio, 0, out=ratio))
 
 
 def _score(comparisons: list[tuple[tuple, tuple, tuple]]) -> float:
@@ -150,7 +163,8 @@ class Ssimulacra2:
     def __init__(self, pixels: np.ndarray) -> None:
         """`pixels`: 8-bit (height, width, 3) RGB or (height, width, 4) RGBA, as sRGB."""
         self.shape = pixels.shape[:2]
-        self._alpha = pixels.shape[-1] == 4
+        self.channels = pixels.shape[-1]
+        self._alpha = self.channels == 4
         backgrounds = _BACKGROUNDS if self._alpha else (None,)
         self._pyramids = {bg: _pyramid(linear_planes(pixels, bg)) for bg in backgrounds}
 

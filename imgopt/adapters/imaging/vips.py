@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pyvips
 
-from imgopt.adapters.imaging.auto_quality import Choice, QualitySearch, sample_box
+from imgopt.adapters.imaging.auto_quality import QualitySearch
 from imgopt.adapters.imaging.encoders import Encoders
 from imgopt.adapters.imaging.geometry import check_pixels, fit
 from imgopt.adapters.imaging.pillow import PillowOptimizer
@@ -57,9 +57,11 @@ class VipsOptimizer(ImageOptimizer):
         try:
             pixels = VipsPixels.load(data, job.source, job.header, job.size)
             rendered = pixels.rendered(job.size, opaque=job.target is ImageFormat.JPEG)
-            choice = self._choose(rendered, job.target) if options.auto_quality and job.target in LOSSY else None
-            quality = choice.quality if choice else options.quality
-            encoded = self._encoders.encode(rendered.to_pillow(), job.target, quality, lossless=False)
+            image, choice = rendered.to_pillow(), None
+            if options.auto_quality and job.target in LOSSY:
+                choice, encoded = self._search(image, self._encoders.lossy(job.target))
+            else:
+                encoded = self._encoders.encode(image, job.target, options.quality, lossless=False)
         except pyvips.Error:
             # Damage libvips finds while decoding: Pillow decodes what it can, or fails with its reason.
             return self._pillow.optimize(data, options)
@@ -88,11 +90,6 @@ class VipsOptimizer(ImageOptimizer):
         size = fit((header.width, header.height), *(bounds[::-1] if orientation in _QUARTER_TURNS else bounds))
         # Without a resize there is nothing for libvips to win: Pillow decodes a JPEG 1.4x as fast.
         return None if size == (header.width, header.height) else _Job(source, target, header, size)
-
-    def _choose(self, pixels: VipsPixels, target: ImageFormat) -> Choice:
-        sample = pixels.cropped(sample_box(pixels.width, pixels.height))
-        image = sample.to_pillow()
-        return self._search(sample.as_array(), lambda quality: self._encoders.encode(image, target, quality, False))
 
 
 @dataclass(frozen=True, slots=True)

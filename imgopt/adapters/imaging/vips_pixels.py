@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-import numpy as np
 import pyvips
 from PIL import Image
 
@@ -73,19 +72,6 @@ class VipsPixels:
         if opaque and image.hasalpha():
             image = image.flatten(background=[255] * (image.bands - 1))
         return VipsPixels(image)
-
-    def cropped(self, box: tuple[int, int, int, int]) -> "VipsPixels":
-        left, top, right, bottom = box
-        return VipsPixels(self.image.copy_memory().crop(left, top, right - left, bottom - top))
-
-    def as_array(self) -> np.ndarray:
-        """8-bit RGB or RGBA, as SSIMULACRA2 takes them."""
-        image = self.image
-        if image.bands <= 2:
-            image = image.colourspace("srgb")
-        return np.ndarray(
-            buffer=image.write_to_memory(), dtype=np.uint8, shape=(image.height, image.width, image.bands)
-        )
 
     def to_pillow(self) -> Image.Image:
         """The pixels as a Pillow image, for the encoders both optimizers share."""
