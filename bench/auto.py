@@ -5,6 +5,7 @@ from bench.race import LAYOUT, plain_ratio, race
 from bench.result import Goal, Measure, Result, Verdict
 from bench.stats import median
 from bench.subjects import DEFAULT_ADAPTER, imgopt_optimizer
+from bench.workspace import corpus_dir
 from imgopt.bootstrap.settings import Settings
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
@@ -12,7 +13,9 @@ OPTIONS = OptimizationOptions(format=OutputFormat.JPEG, auto_quality=True)
 
 
 def auto_quality(quick: bool) -> Result:
-    files = images.photo_variants(1 if quick else 10) + shots.product_shots()[: 1 if quick else 3]
+    # --quick: one small corpus photo, as the search and the scoring cost about a second a megapixel.
+    photos = [corpus_dir() / "small-320x240.jpg"] if quick else images.photo_variants(10)
+    files = photos + ([] if quick else shots.product_shots())
     target = Settings.from_env().auto_quality_target
     timed = race({"imgopt": lambda: imgopt_optimizer(OPTIONS)}, "q80", files, 1, sharp_cache=True)
     perceived, per_score = perceptual.scores(files, timed.outputs)
@@ -21,7 +24,7 @@ def auto_quality(quick: bool) -> Result:
         "auto-quality",
         f"quality=auto (SSIMULACRA2 target {target:g}) against sharp's quality 80",
         method=(
-            f"{len(files) - len(shots.product_shots()[: 1 if quick else 3])} photo variants ({images.SOURCE}) and "
+            f"{len(photos)} photos ({images.SOURCE} variants; --quick: small-320x240.jpg) and "
             "product shots drawn by bench/shots.py (white background, a label with text, a gradient sweep), all "
             f"written as JPEG; imgopt = the {DEFAULT_ADAPTER} adapter with OptimizationOptions(format=jpeg, "
             "auto_quality=True), the target from IMGOPT_AUTO_QUALITY_TARGET; sharp = "
