@@ -7,7 +7,8 @@ import pytest
 import ssimulacra2.ssimulacra2 as package
 from PIL import Image
 
-from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, blur, halved, ssimulacra2
+from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, ssimulacra2
+from imgopt.adapters.imaging.ssimulacra2_planes import blur, halved
 from tests.support import CORPUS
 
 
