@@ -16,7 +16,7 @@ from imgopt.domain.options import OptimizationOptions
 Kernel = Callable[[bytes], bytes]
 
 
-ADAPTERS = {"pillow": PillowOptimizer, "vips": VipsOptimizer}
+ADAPTERS = {"pillow": PillowOptimizer, "vips": lambda **settings: VipsOptimizer(PillowOptimizer(**settings))}
 DEFAULT_ADAPTER = Settings().optimizer
 
 

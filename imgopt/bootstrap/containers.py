@@ -96,14 +96,11 @@ class Imaging(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     # IMGOPT_OPTIMIZER: both keep one contract; libvips resizes 1.5x as fast (docs/performance.md).
+    pillow = providers.Singleton(
+        PillowOptimizer, max_pixels=config.max_pixels, auto_quality_target=config.auto_quality_target
+    )
     optimizer = providers.Selector(
-        config.optimizer,
-        pillow=providers.Singleton(
-            PillowOptimizer, max_pixels=config.max_pixels, auto_quality_target=config.auto_quality_target
-        ),
-        vips=providers.Singleton(
-            VipsOptimizer, max_pixels=config.max_pixels, auto_quality_target=config.auto_quality_target
-        ),
+        config.optimizer, pillow=pillow, vips=providers.Singleton(VipsOptimizer, pillow=pillow)
     )
     storage = providers.Singleton(FilesystemStorage, root=config.files_dir, public_base_url=config.public_base_url)
 

@@ -5,7 +5,7 @@ import pytest
 from imgopt.adapters.imaging.pillow import PillowOptimizer
 from imgopt.adapters.imaging.vips import VipsOptimizer
 
-ADAPTERS = {"pillow": PillowOptimizer, "vips": VipsOptimizer}
+ADAPTERS = {"pillow": PillowOptimizer, "vips": lambda **settings: VipsOptimizer(PillowOptimizer(**settings))}
 
 
 @pytest.fixture(scope="module", params=sorted(ADAPTERS))

@@ -47,9 +47,9 @@ class PillowOptimizer(ImageOptimizer):
             raise ValueError(f"avif_speed must be between 0 (smallest) and 10 (fastest), got {avif_speed}")
         if not 0 <= png_compress_level <= 9:
             raise ValueError(f"png_compress_level must be between 0 and 9, got {png_compress_level}")
-        self._max_pixels = max_pixels
-        self._encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
-        self._search = QualitySearch(auto_quality_target)
+        self.max_pixels = max_pixels
+        self.encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
+        self.quality_search = QualitySearch(auto_quality_target)
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         head = data[:SNIFF_BYTES]
@@ -73,7 +73,7 @@ class PillowOptimizer(ImageOptimizer):
     def _optimize(
         self, data: bytes, source: ImageFormat, image: Image.Image, options: OptimizationOptions
     ) -> OptimizedImage:
-        check_pixels(image.size, self._max_pixels)
+        check_pixels(image.size, self.max_pixels)
         original = image.size
         transpose = upright_transpose(image)
         size = fit(original, *turned((options.max_width, options.max_height), transpose))
@@ -94,9 +94,9 @@ class PillowOptimizer(ImageOptimizer):
         else:
             rendered = plan.render(image, keep_palette=plan.target is ImageFormat.PNG and size == original)
             if options.auto_quality and plan.target in LOSSY and not lossless:
-                choice, encoded = self._search(rendered, self._encoders.lossy(plan.target))
+                choice, encoded = self.quality_search(rendered, self.encoders.lossy(plan.target))
             else:
-                encoded = self._encoders.encode(rendered, plan.target, options.quality, lossless)
+                encoded = self.encoders.encode(rendered, plan.target, options.quality, lossless)
             width, height = rendered.size
         untouched = options.format in (OutputFormat.ORIGINAL, source.value) and size == original
         if untouched and transpose is None and image.mode != "CMYK":
@@ -118,10 +118,10 @@ class PillowOptimizer(ImageOptimizer):
         for index in range(frames):
             image.seek(index)
             # Checked on every frame: a GIF frame may grow the canvas beyond the header's size.
-            check_pixels(image.size, self._max_pixels, frames)
+            check_pixels(image.size, self.max_pixels, frames)
             frame = image.convert("RGBA")
             # Read once the frame is decoded: the WebP reader only sets a frame's duration then.
             durations.append(image.info.get("duration", 0))
             rendered.append(plan.render(frame))
-        encoded = self._encoders.encode_animation(rendered, durations, loop, plan.target, quality, lossless)
+        encoded = self.encoders.encode_animation(rendered, durations, loop, plan.target, quality, lossless)
         return encoded, rendered[0].size

@@ -4,8 +4,6 @@ from dataclasses import dataclass
 
 import pyvips
 
-from imgopt.adapters.imaging.auto_quality import QualitySearch
-from imgopt.adapters.imaging.encoders import Encoders
 from imgopt.adapters.imaging.geometry import check_pixels, fit
 from imgopt.adapters.imaging.pillow import PillowOptimizer
 from imgopt.adapters.imaging.targets import LOSSY
@@ -30,23 +28,9 @@ class VipsOptimizer(ImageOptimizer):
     and no operation cache, process-wide: the worker runs an image per core.
     """
 
-    def __init__(
-        self,
-        max_pixels: int = 50_000_000,
-        *,
-        avif_speed: int = 6,
-        png_compress_level: int = 9,
-        auto_quality_target: float = 70.0,
-    ) -> None:
-        self._pillow = PillowOptimizer(
-            max_pixels,
-            avif_speed=avif_speed,
-            png_compress_level=png_compress_level,
-            auto_quality_target=auto_quality_target,
-        )
-        self._max_pixels = max_pixels
-        self._encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
-        self._search = QualitySearch(auto_quality_target)
+    def __init__(self, pillow: PillowOptimizer | None = None) -> None:
+        """`pillow` does what libvips does not, and lends its limits, encoders and quality search."""
+        self._pillow = pillow or PillowOptimizer()
         pyvips.concurrency_set(1)
         pyvips.cache_set_max(0)
 
@@ -59,9 +43,9 @@ class VipsOptimizer(ImageOptimizer):
             rendered = pixels.rendered(job.size, opaque=job.target is ImageFormat.JPEG)
             image, choice = rendered.to_pillow(), None
             if options.auto_quality and job.target in LOSSY:
-                choice, encoded = self._search(image, self._encoders.lossy(job.target))
+                choice, encoded = self._pillow.quality_search(image, self._pillow.encoders.lossy(job.target))
             else:
-                encoded = self._encoders.encode(image, job.target, options.quality, lossless=False)
+                encoded = self._pillow.encoders.encode(image, job.target, options.quality, lossless=False)
         except pyvips.Error:
             # Damage libvips finds while decoding: Pillow decodes what it can, or fails with its reason.
             return self._pillow.optimize(data, options)
@@ -84,7 +68,7 @@ class VipsOptimizer(ImageOptimizer):
             return None
         if not VipsPixels.handles(header):
             return None
-        check_pixels((header.width, header.height), self._max_pixels)
+        check_pixels((header.width, header.height), self._pillow.max_pixels)
         orientation = header.get("orientation") if header.get_typeof("orientation") else 1
         bounds = (options.max_width, options.max_height)
         size = fit((header.width, header.height), *(bounds[::-1] if orientation in _QUARTER_TURNS else bounds))
