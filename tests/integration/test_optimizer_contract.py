@@ -193,13 +193,14 @@ def test_a_cmyk_photo_becomes_srgb_close_to_its_own_profile_conversion(optimizer
     assert difference(source.convert("RGB"), reference) > 8  # a conversion ignoring the profile would fail
 
 
-def test_an_embedded_rgb_profile_is_applied_rather_than_dropped(optimizer):
+@pytest.mark.parametrize("options", [DEFAULT, OptimizationOptions(max_width=300)], ids=["same-size", "resized"])
+def test_an_embedded_rgb_profile_is_applied_rather_than_dropped(optimizer, options):
     data = corpus("exif-orientation-6.jpg")
     source = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     profile = ImageCms.ImageCmsProfile(io.BytesIO(source.info["icc_profile"]))
     reference = ImageCms.profileToProfile(source, profile, ImageCms.createProfile("sRGB"))
 
-    image = decoded(optimizer.optimize(data, DEFAULT).data)
+    image = decoded(optimizer.optimize(data, options).data)
 
     assert difference(image, reference) < 3
     assert difference(source, reference) > 8  # the profile matters: dropping it would show
