@@ -10,13 +10,30 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import api, capacity, details, fairness, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp, soak
+from bench import (
+    api,
+    auto,
+    capacity,
+    details,
+    encoders,
+    fairness,
+    ingest,
+    kernel,
+    machine,
+    pipeline,
+    pipeline_s3,
+    report,
+    sharp,
+    soak,
+)
 from bench.result import FAILED, Result
 from bench.workspace import RESULTS
 
 MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "kernel-original": kernel.kernel_original,
     "kernel-sharp-task": kernel.kernel_sharp_task,
+    "encoders": encoders.encoders,
+    "auto-quality": auto.auto_quality,
     "pipeline": pipeline.pipeline,
     "pipeline-s3": pipeline_s3.pipeline_s3,
     "latency": pipeline.latency,

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from PIL import Image
 
 from imgopt.adapters.imaging.pillow import PillowOptimizer
+from imgopt.adapters.imaging.vips import VipsOptimizer
 from imgopt.bootstrap.settings import Settings
 from imgopt.bootstrap.tuning import keep_freed_memory
 from imgopt.domain.options import OptimizationOptions
@@ -15,14 +16,18 @@ from imgopt.domain.options import OptimizationOptions
 Kernel = Callable[[bytes], bytes]
 
 
-def imgopt_optimizer(options: OptimizationOptions) -> Kernel:
-    """The project's optimizer, in the process set up as `imgopt worker` sets up its own.
+ADAPTERS = {"pillow": PillowOptimizer, "vips": lambda **settings: VipsOptimizer(PillowOptimizer(**settings))}
+DEFAULT_ADAPTER = Settings().optimizer
+
+
+def imgopt_optimizer(options: OptimizationOptions, adapter: str = DEFAULT_ADAPTER) -> Kernel:
+    """The project's optimizer (the default adapter unless named), in the process set up as `imgopt worker` does.
 
     The allocator setting is process-wide, so the bare Pillow loops measured in this process get
     it too: they are compared with the best Pillow can do here, not with a handicapped one.
     """
     keep_freed_memory()
-    optimizer = PillowOptimizer(max_pixels=Settings().max_pixels)
+    optimizer = ADAPTERS[adapter](max_pixels=Settings().max_pixels)
     return lambda data: optimizer.optimize(data, options).data
 
 

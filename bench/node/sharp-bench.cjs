@@ -14,6 +14,8 @@ const TASKS = {
   original: (sharp, buffer) => sharp(buffer).jpeg({ quality: 50 }).toBuffer(),
   // sharp's published benchmark task.
   resize: (sharp, buffer) => sharp(buffer).resize(720, 588, { kernel: "lanczos3" }).jpeg({ quality: 80 }).toBuffer(),
+  // The reference for quality=auto: sharp at a "high" quality.
+  q80: (sharp, buffer) => sharp(buffer).jpeg({ quality: 80 }).toBuffer(),
 };
 
 async function main() {

@@ -214,11 +214,16 @@ class ImageFetcher(abc.ABC):
 
 @dataclass(frozen=True, slots=True)
 class OptimizedImage:
+    """`quality` and `score` say what auto quality chose: the encoder's quality and the SSIMULACRA2 score it
+    reached against the source (None when a quality was given, or the output is lossless)."""
+
     data: bytes
     media_type: str
     extension: str
     width: int
     height: int
+    quality: int | None = None
+    score: float | None = None
 
 
 class OptimizeFailed(Exception):

@@ -12,6 +12,7 @@ from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, RetrySchedule
 MiB = 1024 * 1024
 FILES_PATH = "/files"
 """Where the API serves outputs: `{IMGOPT_PUBLIC_BASE_URL}/files/{key}`."""
+OPTIMIZERS = ("pillow", "vips")
 
 
 class SettingsError(ValueError):
@@ -43,6 +44,8 @@ class Settings:
     status_cache_seconds: float = 0.25
     metrics_port: int | None = None
     log_format: str = "text"
+    optimizer: str = "vips"
+    auto_quality_target: float = 70.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
@@ -65,6 +68,12 @@ class Settings:
                 check_storage_url(self.storage_url)
         except ValueError as exc:
             raise SettingsError(f"{env_name('storage_url')}: {exc}") from None
+        if self.optimizer not in OPTIMIZERS:
+            raise SettingsError(
+                f"{env_name('optimizer')} must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if not 0 < self.auto_quality_target < 100:
+            raise SettingsError(f"{env_name('auto_quality_target')} must be a SSIMULACRA2 score between 0 and 100")
         try:
             RetrySchedule.parse(self.webhook_retry_schedule)
         except ValueError as exc:

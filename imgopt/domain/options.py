@@ -16,14 +16,19 @@ class OutputFormat(StrEnum):
 
 DEFAULT_QUALITY = 50
 MAX_DIMENSION = 16_384
+AUTO = "auto"
 
 
 @dataclass(frozen=True, slots=True)
 class OptimizationOptions:
+    """`auto_quality` asks the optimizer to find, per image, the smallest encoding that still looks right
+    (a perceptual target it is configured with); `quality` is then not used."""
+
     quality: int = DEFAULT_QUALITY
     max_width: int | None = None
     max_height: int | None = None
     format: OutputFormat = OutputFormat.ORIGINAL
+    auto_quality: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.quality <= 100:
@@ -40,17 +45,19 @@ class OptimizationOptions:
         max_height: str | int | None = None,
         format: str | None = None,
     ) -> "OptimizationOptions":
-        """Options from loosely typed input (form fields), with errors that name the field."""
+        """Options from loosely typed input (form fields), with errors that name the field; quality may be "auto"."""
         try:
             output_format = OutputFormat((format or OutputFormat.ORIGINAL).strip().lower())
         except ValueError:
             allowed = ", ".join(f.value for f in OutputFormat)
             raise InvalidOptions(f"format must be one of {allowed}, got {format!r}") from None
+        auto = isinstance(quality, str) and quality.strip().lower() == AUTO
         return cls(
-            quality=_integer("quality", quality, DEFAULT_QUALITY),
+            quality=DEFAULT_QUALITY if auto else _integer("quality", quality, DEFAULT_QUALITY),
             max_width=_integer("maxWidth", max_width, None),
             max_height=_integer("maxHeight", max_height, None),
             format=output_format,
+            auto_quality=auto,
         )
 
 
@@ -61,5 +68,6 @@ def _integer(name: str, value: str | int | None, default: int | None) -> int | N
         return value
     text = str(value).strip()
     if not text.isascii() or not text.isdigit() or len(text) > 6:
-        raise InvalidOptions(f"{name} must be a whole number, got {value!r}")
+        hint = f" or {AUTO}" if name == "quality" else ""
+        raise InvalidOptions(f"{name} must be a whole number{hint}, got {value!r}")
     return int(text)

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from bench.encoders import Point, bits_per_pixel_at
+from bench.perceptual import no_worse
 from bench.result import Goal
 from bench.ssim import ssim
 from bench.stats import interleave, paired_ratios, percentile
@@ -46,3 +48,19 @@ def test_ssim_is_one_for_identical_images_and_falls_as_noise_grows():
 
     assert ssim(image, image) == 1.0
     assert 1.0 > ssim(image, noisy(10)) > ssim(image, noisy(40)) > 0.0
+
+
+def test_the_share_of_images_no_worse_than_the_reference_and_the_smallest_margin():
+    perceived = {"imgopt": [70.0, 65.5, 80.0], "sharp": [69.0, 65.5, 80.5]}
+
+    verdict = no_worse(perceived, {}, "imgopt", "sharp")
+
+    assert verdict.value == 2 / 3
+    assert verdict.note == "smallest margin -0.50"
+    assert verdict.met is False
+
+
+def test_a_curve_is_read_between_its_points_at_a_given_score():
+    points = [Point(40, 1.0, 60.0, 5.0), Point(60, 2.0, 70.0, 5.0), Point(50, 1.5, 64.0, 5.0)]
+
+    assert bits_per_pixel_at(points, 67.0) == 1.75

@@ -21,11 +21,22 @@ def test_form_values_are_parsed():
     )
 
 
+@pytest.mark.parametrize("quality", ["auto", " AUTO "])
+def test_auto_quality_is_parsed_from_the_quality_field(quality):
+    options = OptimizationOptions.parse(quality, "800")
+
+    assert options == OptimizationOptions(max_width=800, auto_quality=True)
+
+
+def test_a_number_asks_for_that_quality_not_auto():
+    assert OptimizationOptions.parse("80").auto_quality is False
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
         ({"quality": "0"}, "quality must be between 1 and 100"),
-        ({"quality": "high"}, "quality must be a whole number"),
+        ({"quality": "high"}, "quality must be a whole number or auto, got 'high'"),
         ({"max_width": "-5"}, "maxWidth must be a whole number"),
         ({"max_height": "99999"}, "maxHeight must be between 1 and 16384"),
         ({"format": "gif"}, "format must be one of original, jpeg, webp, avif, png"),

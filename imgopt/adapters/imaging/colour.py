@@ -61,6 +61,12 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return image
 
 
+def needs_conversion(icc: bytes | None) -> bool:
+    """Whether an embedded profile describes colours other than sRGB's (one that cannot be read is ignored)."""
+    profile = _profile(icc)
+    return profile is not None and not _is_srgb(profile)
+
+
 def flatten(image: Image.Image) -> Image.Image:
     """Opaque pixels for formats without alpha: transparent areas turn white, as they look on a web page."""
     if image.mode not in ("LA", "RGBA"):

@@ -3,12 +3,13 @@
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from PIL import Image
 
+from imgopt.adapters.imaging.jpeg_tables import quantisation_tables
 from imgopt.domain.formats import ImageFormat
 
 
@@ -24,6 +25,10 @@ class Encoders:
             data = _contents(output)
         return _without_jfif_header(data) if fmt is ImageFormat.JPEG else data
 
+    def lossy(self, fmt: ImageFormat) -> Callable[[Image.Image, int], bytes]:
+        """`encode` for `fmt` at any quality, as auto quality calls it."""
+        return lambda image, quality: self.encode(image, fmt, quality, lossless=False)
+
     def encode_animation(
         self, frames: list[Image.Image], durations: list[int], loop: int, fmt: ImageFormat, quality: int, lossless: bool
     ) -> bytes:
@@ -37,7 +42,8 @@ class Encoders:
         if fmt is ImageFormat.JPEG:
             # Optimized Huffman tables cost one pass more and save about 8% at no loss; chroma is kept
             # whole from quality 90, where subsampled colour edges become the most visible loss (as libvips).
-            return {"quality": quality, "optimize": True, "subsampling": "4:4:4" if quality >= 90 else "4:2:0"}
+            subsampling = "4:4:4" if quality >= 90 else "4:2:0"
+            return {"qtables": quantisation_tables(quality), "optimize": True, "subsampling": subsampling}
         if fmt is ImageFormat.WEBP:
             return {"lossless": True} if lossless else {"quality": quality}
         if fmt is ImageFormat.AVIF:

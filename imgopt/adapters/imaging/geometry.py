@@ -4,6 +4,8 @@ from typing import TypeVar
 
 from PIL import ExifTags, Image
 
+from imgopt.application.ports import OptimizeFailed
+
 T = TypeVar("T")
 
 # EXIF orientation value -> the transpose that turns the stored pixels upright.
@@ -43,3 +45,11 @@ def fit(size: tuple[int, int], max_width: int | None, max_height: int | None) ->
     if scale == 1.0:
         return size
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def check_pixels(size: tuple[int, int], limit: int, frames: int = 1) -> None:
+    """OptimizeFailed when width x height, times `frames`, is more than `limit`: checked before decoding."""
+    width, height = size
+    if width * height * frames > limit:
+        shape = f"{width}x{height}" + (f" in {frames} frames" if frames > 1 else "")
+        raise OptimizeFailed(f"image has too many pixels: {shape} is more than the limit of {limit:,}")

@@ -4,11 +4,13 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
+from imgopt.adapters.imaging.auto_quality import QualitySearch
 from imgopt.adapters.imaging.colour import PALETTE_MODES
 from imgopt.adapters.imaging.encoders import Encoders
-from imgopt.adapters.imaging.geometry import fit, turned, upright_transpose
+from imgopt.adapters.imaging.geometry import check_pixels, fit, turned, upright_transpose
+from imgopt.adapters.imaging.originals import unchanged_original
 from imgopt.adapters.imaging.plan import Plan
-from imgopt.adapters.imaging.targets import ANIMATED, WEB_READY, output_format
+from imgopt.adapters.imaging.targets import ANIMATED, LOSSY, output_format
 from imgopt.application.ports import ImageOptimizer, OptimizedImage, OptimizeFailed
 from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, describe_unknown, sniff
 from imgopt.domain.options import OptimizationOptions, OutputFormat
@@ -17,18 +19,27 @@ from imgopt.domain.options import OptimizationOptions, OutputFormat
 class PillowOptimizer(ImageOptimizer):
     """Re-encodes at the requested quality, in the source's own format family unless another is asked for.
 
-    The original bytes come back unchanged when the re-encoding is no smaller and the caller asked for
-    nothing the original lacks: no other format, no smaller size (and the original is one browsers show).
+    The original comes back, without its EXIF, XMP and IPTC, when the re-encoding is no smaller and the
+    caller asked for nothing the original lacks: no other format, no smaller size, no turn (and the
+    original is one browsers show). With auto quality, the quality is searched per image (`QualitySearch`).
     Safe to call from many threads at once: nothing is shared between calls.
     """
 
-    def __init__(self, max_pixels: int = 50_000_000, *, avif_speed: int = 6, png_compress_level: int = 9) -> None:
+    def __init__(
+        self,
+        max_pixels: int = 50_000_000,
+        *,
+        avif_speed: int = 6,
+        png_compress_level: int = 9,
+        auto_quality_target: float = 70.0,
+    ) -> None:
         """`max_pixels` bounds width x height (summed over an animation's frames), checked before decoding.
 
         Pillow's own process-wide bomb check, left as it is, still runs when a file is opened: it warns
         above its limit and refuses above twice that. Its refusal fails the image; so does everything it
         warns about while `max_pixels` stays below its limit (as the default does). `avif_speed` (0-10)
-        and `png_compress_level` (0-9) trade encoding time for size.
+        and `png_compress_level` (0-9) trade encoding time for size; `auto_quality_target` is the
+        SSIMULACRA2 score auto quality aims for.
         """
         if max_pixels < 1:
             raise ValueError(f"max_pixels must be positive, got {max_pixels}")
@@ -36,8 +47,9 @@ class PillowOptimizer(ImageOptimizer):
             raise ValueError(f"avif_speed must be between 0 (smallest) and 10 (fastest), got {avif_speed}")
         if not 0 <= png_compress_level <= 9:
             raise ValueError(f"png_compress_level must be between 0 and 9, got {png_compress_level}")
-        self._max_pixels = max_pixels
-        self._encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
+        self.max_pixels = max_pixels
+        self.encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
+        self.quality_search = QualitySearch(auto_quality_target)
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         head = data[:SNIFF_BYTES]
@@ -61,7 +73,7 @@ class PillowOptimizer(ImageOptimizer):
     def _optimize(
         self, data: bytes, source: ImageFormat, image: Image.Image, options: OptimizationOptions
     ) -> OptimizedImage:
-        self._check_pixels(image.size)
+        check_pixels(image.size, self.max_pixels)
         original = image.size
         transpose = upright_transpose(image)
         size = fit(original, *turned((options.max_width, options.max_height), transpose))
@@ -76,16 +88,26 @@ class PillowOptimizer(ImageOptimizer):
         plan = Plan(size, transpose, image.info.get("icc_profile"), output_format(source, options.format, image))
         lossless = image.mode in PALETTE_MODES
         frames = getattr(image, "n_frames", 1) if source in ANIMATED and plan.target in ANIMATED else 1
+        choice = None
         if frames > 1:
-            output = self._animation(source, image, frames, plan, options.quality, lossless)
+            encoded, (width, height) = self._animation(source, image, frames, plan, options.quality, lossless)
         else:
-            pixels = plan.render(image, keep_palette=plan.target is ImageFormat.PNG and size == original)
-            output = self._encoders.encode(pixels, plan.target, options.quality, lossless), pixels.size
-        encoded, (width, height) = output
+            rendered = plan.render(image, keep_palette=plan.target is ImageFormat.PNG and size == original)
+            if options.auto_quality and plan.target in LOSSY and not lossless:
+                choice, encoded = self.quality_search(rendered, self.encoders.lossy(plan.target))
+            else:
+                encoded = self.encoders.encode(rendered, plan.target, options.quality, lossless)
+            width, height = rendered.size
         untouched = options.format in (OutputFormat.ORIGINAL, source.value) and size == original
-        if untouched and source in WEB_READY and image.mode != "CMYK" and len(encoded) >= len(data):
-            return OptimizedImage(data, source.media_type, source.extension, *turned(original, transpose))
-        return OptimizedImage(encoded, plan.target.media_type, plan.target.extension, width, height)
+        if untouched and transpose is None and image.mode != "CMYK":
+            described = bool({"exif", "xmp"} & image.info.keys())
+            kept = unchanged_original(data, source, len(encoded), described)
+            if kept is not None:
+                return OptimizedImage(kept, source.media_type, source.extension, *original)
+        return OptimizedImage(
+            encoded, plan.target.media_type, plan.target.extension, width, height,
+            choice.quality if choice else None, choice.score if choice else None,
+        )  # fmt: skip
 
     def _animation(
         self, source: ImageFormat, image: Image.Image, frames: int, plan: Plan, quality: int, lossless: bool
@@ -96,16 +118,10 @@ class PillowOptimizer(ImageOptimizer):
         for index in range(frames):
             image.seek(index)
             # Checked on every frame: a GIF frame may grow the canvas beyond the header's size.
-            self._check_pixels(image.size, frames)
+            check_pixels(image.size, self.max_pixels, frames)
             frame = image.convert("RGBA")
             # Read once the frame is decoded: the WebP reader only sets a frame's duration then.
             durations.append(image.info.get("duration", 0))
             rendered.append(plan.render(frame))
-        encoded = self._encoders.encode_animation(rendered, durations, loop, plan.target, quality, lossless)
+        encoded = self.encoders.encode_animation(rendered, durations, loop, plan.target, quality, lossless)
         return encoded, rendered[0].size
-
-    def _check_pixels(self, size: tuple[int, int], frames: int = 1) -> None:
-        width, height = size
-        if width * height * frames > self._max_pixels:
-            shape = f"{width}x{height}" + (f" in {frames} frames" if frames > 1 else "")
-            raise OptimizeFailed(f"image has too many pixels: {shape} is more than the limit of {self._max_pixels:,}")

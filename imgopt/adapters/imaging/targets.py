@@ -16,6 +16,8 @@ _FAMILY = {
 }
 # Formats able to hold an animation: as a source, every frame is read; as the output, every frame is kept.
 ANIMATED = frozenset({ImageFormat.GIF, ImageFormat.PNG, ImageFormat.WEBP, ImageFormat.AVIF})
+# Formats whose encoders trade quality for size: the ones auto quality searches.
+LOSSY = frozenset({ImageFormat.JPEG, ImageFormat.WEBP, ImageFormat.AVIF})
 # Formats a browser shows as they are, so an original in one of them can be handed back untouched.
 WEB_READY = frozenset(_FAMILY)
 

@@ -1,0 +1,80 @@
+"""The pictures SSIMULACRA2 compares: linear sRGB planes, XYB, halving, and libjxl's blur.
+
+The recursive Gaussian of libjxl (Charalampidis 2016, sigma 1.5) is, in exact arithmetic, a 9-tap
+filter with zeros beyond the image's edges: it is applied here as that filter, in float32 as the C++
+works, its taps taken from running the recurrence itself on an impulse.
+"""
+
+import functools
+import math
+
+import numpy as np
+from scipy.ndimage import correlate1d
+
+from imgopt.adapters.imaging.ssimulacra2_constants import OPSIN_BIAS, OPSIN_MATRIX
+
+
+@functools.cache
+def _srgb_to_linear_table() -> np.ndarray:
+    values = np.arange(256, dtype=np.float64) / 255
+    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+@functools.cache
+def _gaussian_taps(sigma: float = 1.5) -> np.ndarray:
+    """The impulse response of libjxl's CreateRecursiveGaussian(sigma), run through its recurrence."""
+    radius = round(3.2795 * sigma + 0.2546)
+    omega = [k * math.pi / (2 * radius) for k in (1, 3, 5)]
+    p = [1 / math.tan(omega[0] / 2), -1 / math.tan(omega[1] / 2), 1 / math.tan(omega[2] / 2)]
+    r = [p[0] ** 2 / math.sin(omega[0]), -(p[1] ** 2) / math.sin(omega[1]), p[2] ** 2 / math.sin(omega[2])]
+    rho = [math.exp(-0.5 * sigma * sigma * w * w) / radius for w in omega]
+    d13, d35, d51 = p[0] * r[1] - r[0] * p[1], p[1] * r[2] - r[1] * p[2], p[2] * r[0] - r[2] * p[0]
+    zeta15, zeta35 = d35 / d13, d51 / d13
+    system = np.array([p, r, [zeta15, zeta35, 1.0]])
+    beta = np.linalg.solve(system, [1.0, radius * radius - sigma * sigma, zeta15 * rho[0] + zeta35 * rho[1] + rho[2]])
+    length = 4 * radius + 1
+    impulse = np.zeros(length)
+    impulse[2 * radius] = 1.0
+    response = np.zeros(length)
+    for k in range(3):
+        n2, d1 = -beta[k] * math.cos(omega[k] * (radius + 1)), -2 * math.cos(omega[k])
+        previous = before = 0.0
+        for n in range(-radius + 1, length):
+            left, right = n - radius - 1, n + radius - 1
+            total = (impulse[left] if left >= 0 else 0.0) + (impulse[right] if right < length else 0.0)
+            previous, before = n2 * total - d1 * previous - before, previous
+            if n >= 0:
+                response[n] += previous
+    taps = response[np.abs(response) > 1e-12]
+    return taps.astype(np.float32)
+
+
+def blur(planes: np.ndarray) -> np.ndarray:
+    """libjxl's FastGaussian (sigma 1.5) of each plane of a (..., height, width) float32 array; zeros outside."""
+    across = correlate1d(planes, _gaussian_taps(), axis=-1, mode="constant")
+    return correlate1d(across, _gaussian_taps(), axis=-2, mode="constant")
+
+
+def linear_planes(pixels: np.ndarray, background: float | None = None) -> np.ndarray:
+    """8-bit RGB(A) pixels (height, width, 3 or 4) as linear sRGB planes (3, height, width), alpha blended."""
+    linear = _srgb_to_linear_table()[np.moveaxis(pixels[..., :3], -1, 0)]
+    if background is None:
+        return linear
+    alpha = pixels[..., 3].astype(np.float32) / 255
+    return linear * alpha + (1 - alpha) * np.float32(background)
+
+
+def halved(linear: np.ndarray) -> np.ndarray:
+    """Planes (..., height, width) at half size: means of 2x2 blocks, the last row and column repeated if odd."""
+    height, width = linear.shape[1:]
+    padded = np.pad(linear, ((0, 0), (0, height % 2), (0, width % 2)), mode="edge")
+    return (padded[:, 0::2, 0::2] + padded[:, 0::2, 1::2] + padded[:, 1::2, 0::2] + padded[:, 1::2, 1::2]) * 0.25
+
+
+def positive_xyb(linear: np.ndarray) -> np.ndarray:
+    """Linear sRGB planes in libjxl's XYB, shifted and scaled to about 0..1 as SSIMULACRA2 2.1 does (B as B - Y)."""
+    mixed = np.tensordot(OPSIN_MATRIX, linear, axes=1) + OPSIN_BIAS[:, None, None]
+    np.maximum(mixed, 0, out=mixed)
+    mixed = np.cbrt(mixed) - np.cbrt(OPSIN_BIAS)[:, None, None]
+    x, y = (mixed[0] - mixed[1]) * 0.5, (mixed[0] + mixed[1]) * 0.5
+    return np.stack([x * 14 + 0.42, y + 0.01, (mixed[2] - y) + 0.55])

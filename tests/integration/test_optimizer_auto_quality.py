@@ -1,0 +1,88 @@
+"""quality=auto: per image, the lowest quality that reaches a SSIMULACRA2 target, for both adapters."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imgopt.adapters.imaging.auto_quality import QualitySearch, decoded, pixels, sample
+from imgopt.adapters.imaging.encoders import Encoders
+from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, ssimulacra2
+from imgopt.domain.formats import ImageFormat
+from imgopt.domain.options import OptimizationOptions, OutputFormat
+from tests.support import CORPUS, corpus_bytes
+
+AUTO = OptimizationOptions(max_width=640, auto_quality=True)
+
+
+def as_array(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.JPEG, OutputFormat.WEBP])
+def test_auto_quality_reaches_the_target_on_the_whole_image_and_says_what_it_chose(optimizer, fmt):
+    data = corpus_bytes("flowers.jpeg")
+
+    result = optimizer.optimize(data, OptimizationOptions(max_width=960, format=fmt, auto_quality=True))
+
+    # The same pipeline written losslessly is what the output is judged against.
+    lossless = optimizer.optimize(data, OptimizationOptions(max_width=960, format=OutputFormat.PNG))
+    assert 10 <= result.quality <= 95
+    assert result.score >= 70
+    assert ssimulacra2(as_array(lossless.data), as_array(result.data)) >= 68
+
+
+def test_a_higher_target_costs_more_quality_and_bytes(adapter):
+    data = corpus_bytes("flowers.jpeg")
+
+    high = adapter(auto_quality_target=85).optimize(data, AUTO)
+    default = adapter().optimize(data, AUTO)
+
+    assert high.quality > default.quality
+    assert len(high.data) > len(default.data)
+    assert high.score >= 85 > default.score
+
+
+def test_a_given_quality_reports_no_choice(optimizer):
+    result = optimizer.optimize(corpus_bytes("flowers.jpeg"), OptimizationOptions(max_width=960, quality=70))
+
+    assert (result.quality, result.score) == (None, None)
+
+
+def test_a_lossless_output_has_no_quality_to_choose(optimizer):
+    options = OptimizationOptions(max_width=512, format=OutputFormat.PNG, auto_quality=True)
+
+    result = optimizer.optimize(corpus_bytes("paper-rgba-2048x1536.png"), options)
+
+    assert (result.media_type, result.quality, result.score) == ("image/png", None, None)
+
+
+def test_the_search_finds_the_lowest_quality_that_reaches_the_target_on_the_sample():
+    image = Image.open(CORPUS / "photo-2725x2225.jpg").convert("RGB").crop((1024, 1024, 1536, 1536))
+    encode = Encoders(avif_speed=6, png_compress_level=9).lossy(ImageFormat.JPEG)
+
+    choice, data = QualitySearch(70)(image, encode)
+
+    source = Ssimulacra2(pixels(image))
+    assert choice.score == pytest.approx(source.score(decoded(data, 3)))
+    assert choice.score >= 70
+    assert source.score(decoded(encode(image, choice.quality - 1), 3)) < 70
+
+
+def test_the_score_reported_is_the_whole_images_not_the_samples():
+    shot = Image.open(CORPUS / "paper-rgba-2048x1536.png").convert("RGB").reduce(2)
+    encode = Encoders(avif_speed=6, png_compress_level=9).lossy(ImageFormat.JPEG)
+
+    choice, data = QualitySearch(70)(shot, encode)
+
+    assert sample(shot).size == (768, 768) != shot.size
+    assert Ssimulacra2(pixels(shot)).score(decoded(data, 3)) == pytest.approx(choice.score)
+    assert choice.score >= 70
+
+
+@pytest.mark.parametrize("target", [0, 100, -5])
+def test_a_target_outside_the_scores_scale_is_refused(adapter, target):
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        adapter(auto_quality_target=target)

@@ -1,0 +1,116 @@
+"""SSIMULACRA2 against the `ssimulacra2` package, and against what the metric promises, on real photos."""
+
+import io
+
+import numpy as np
+import pytest
+import ssimulacra2.ssimulacra2 as package
+from PIL import Image
+
+from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, ssimulacra2
+from imgopt.adapters.imaging.ssimulacra2_planes import blur, halved
+from tests.support import CORPUS
+
+
+def jpeg(image: Image.Image, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    # The centre 1024x768 of the corpus photo: every one of the six scales, and quick.
+    return Image.open(CORPUS / "photo-2725x2225.jpg").convert("RGB").crop((850, 728, 1874, 1496))
+
+
+def package_score(source: np.ndarray, candidate: np.ndarray, folder) -> float:
+    Image.fromarray(source).save(folder / "source.png")
+    Image.fromarray(candidate).save(folder / "candidate.png")
+    return package.compute_ssimulacra2(folder / "source.png", folder / "candidate.png")
+
+
+def libjxl_blur(image: np.ndarray, sigma: float = 1.5) -> np.ndarray:
+    return np.moveaxis(blur(np.moveaxis(image, -1, 0).astype(np.float32)), 0, -1)
+
+
+def libjxl_halved(image: np.ndarray, fx: int, fy: int) -> np.ndarray:
+    return np.moveaxis(halved(np.moveaxis(image, -1, 0)), 0, -1)
+
+
+@pytest.mark.parametrize("quality", [20, 70])
+def test_scores_agree_with_the_ssimulacra2_package_once_its_blur_and_halving_are_libjxls(
+    photo, quality, tmp_path, monkeypatch
+):
+    source, candidate = np.asarray(photo), jpeg(photo, quality)
+    # The package blurs with a true Gaussian mirrored at the edges and averages fewer pixels at odd edges;
+    # libjxl's recursive Gaussian sees zeros beyond the edges and its halving repeats the last pixel.
+    monkeypatch.setattr(package, "blur_image", libjxl_blur)
+    monkeypatch.setattr(package, "downsample", libjxl_halved)
+
+    score = ssimulacra2(source, candidate)
+
+    assert score == pytest.approx(package_score(source, candidate, tmp_path), abs=0.02)
+
+
+def test_the_package_as_published_differs_from_libjxl_by_its_blur(photo, tmp_path):
+    source, candidate = np.asarray(photo), jpeg(photo, 35)
+
+    score, theirs = ssimulacra2(source, candidate), package_score(source, candidate, tmp_path)
+
+    assert 0.1 < abs(score - theirs) < 3
+
+
+def test_the_blur_is_a_normalised_symmetric_gaussian_of_sigma_one_and_a_half_with_zeros_beyond_the_edges():
+    line = np.zeros((21, 21), dtype=np.float32)
+    line[:, 10] = 1
+    flat = np.ones((30, 30), dtype=np.float32)
+
+    across = blur(line)[10]
+    plateau = blur(flat)
+
+    offsets = np.arange(-10, 11)
+    gaussian = np.exp(-(offsets**2) / (2 * 1.5**2)) / (1.5 * np.sqrt(2 * np.pi))
+    assert np.count_nonzero(across) == 9
+    assert np.allclose(across, across[::-1])
+    assert across.sum() == pytest.approx(1, abs=1e-6)
+    assert np.abs(across - gaussian).max() < 0.01
+    assert plateau[15, 15] == pytest.approx(1, abs=1e-6)
+    assert plateau[0, 15] < 0.8  # zeros beyond the edge, as libjxl's recursion starts from zero
+
+
+def test_an_image_scores_one_hundred_against_itself(photo):
+    pixels = np.asarray(photo)
+
+    assert ssimulacra2(pixels, pixels) == pytest.approx(100)
+
+
+def test_lower_jpeg_quality_scores_lower_and_the_published_anchors_hold(photo):
+    source = Ssimulacra2(np.asarray(photo))
+
+    scores = [source.score(jpeg(photo, quality)) for quality in (10, 20, 35, 70, 90)]
+
+    assert scores == sorted(scores)
+    # The tool's scale, on average over photos: libjpeg-turbo 4:2:0 at quality 20 about 30 ("low"), 35 about 50
+    # ("medium"), 70 about 70 ("high"), 90 (4:4:4) about 85 ("excellent"); one photo lands near, not on, them.
+    assert [round(score, -1) for score in scores[1:]] == pytest.approx([30, 50, 70, 85], abs=10)
+
+
+def test_colour_hidden_under_full_transparency_does_not_count():
+    rgba = np.zeros((64, 64, 4), dtype=np.uint8)
+    rgba[..., :3] = 120
+    rgba[16:48, 16:48, 3] = 255
+    recoloured = rgba.copy()
+    recoloured[rgba[..., 3] == 0, :3] = (255, 0, 0)
+    damaged = rgba.copy()
+    damaged[20:40, 20:40, :3] = (255, 0, 0)
+
+    source = Ssimulacra2(rgba)
+
+    assert source.score(recoloured) == pytest.approx(100)
+    assert source.score(damaged) < 50
+
+
+def test_images_of_different_sizes_are_refused():
+    with pytest.raises(ValueError, match="one size"):
+        ssimulacra2(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 17, 3), np.uint8))
