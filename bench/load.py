@@ -30,26 +30,32 @@ def tool() -> str:
     return "python-asyncio"
 
 
-def generate(url: str, connections: int, seconds: float) -> Load:
-    """GET `url` over `connections` keep-alive connections for `seconds`; any failure raises."""
-    load = _wrk(url, connections, seconds) if tool() == "wrk" else asyncio.run(_python(url, connections, seconds))
+def generate(url: str, connections: int, seconds: float, headers: dict[str, str] | None = None) -> Load:
+    """GET `url` (with `headers`) over `connections` keep-alive connections for `seconds`; any failure raises."""
+    headers = headers or {}
+    if tool() == "wrk":
+        load = _wrk(url, connections, seconds, headers)
+    else:
+        load = asyncio.run(_python(url, connections, seconds, headers))
     if load.failures:
         raise RuntimeError(f"{load.failures} of {load.requests} requests to {url} failed or were not 2xx")
     return load
 
 
-def _wrk(url: str, connections: int, seconds: float) -> Load:
+def _wrk(url: str, connections: int, seconds: float, headers: dict[str, str]) -> Load:
     # One wrk thread is plenty for one server worker, and leaves the second core to the server.
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(WRK_SCRIPT), url]
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(WRK_SCRIPT)]
+    argv += [option for name, value in headers.items() for option in ("-H", f"{name}: {value}")] + [url]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH "))
     requests, duration_us, errors, non_2xx, p50_us, p99_us, _ = map(int, line.split()[1:])
     return Load(requests / (duration_us / 1e6), p50_us / 1e3, p99_us / 1e3, requests, errors + non_2xx)
 
 
-async def _python(url: str, connections: int, seconds: float) -> Load:
+async def _python(url: str, connections: int, seconds: float, headers: dict[str, str]) -> Load:
     parts = urlsplit(url)
-    request = f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{extra}\r\n".encode()
     latencies: list[float] = []
     failures = [0]
     start = time.perf_counter()

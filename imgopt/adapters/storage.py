@@ -3,6 +3,7 @@
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from imgopt.application.ports import ImageStorage
@@ -33,6 +34,10 @@ class FilesystemStorage(ImageStorage):
     def url_for(self, key: str) -> str:
         self._path(key)
         return f"{self._base}/{key}"
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         if not _KEY.fullmatch(key):

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 from imgopt.application.ports import Clock, IdGenerator
+from imgopt.domain.tenancy import KEY_PREFIX
 from imgopt.domain.webhooks import SECRET_PREFIX
 
 
@@ -25,6 +26,9 @@ class RandomIds(IdGenerator):
 
     def secret(self) -> str:
         return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+    def api_key(self) -> str:
+        return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def new_worker_id() -> str:

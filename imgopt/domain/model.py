@@ -54,6 +54,11 @@ class ImageOutcome:
     reason: str | None = None
     next_attempt_at: datetime | None = None
 
+    def cancelled(self) -> "ImageOutcome":
+        """A retry that will not happen: its request was cancelled meanwhile."""
+        status = check_image_transition(self.status, ImageStatus.CANCELLED)
+        return replace(self, status=status, reason="cancelled", next_attempt_at=None)
+
 
 @dataclass(frozen=True, slots=True)
 class ImageJob:

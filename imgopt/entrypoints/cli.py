@@ -1,4 +1,4 @@
-"""The `imgopt` command: serve, api, worker, migrate, demo; and upload, status as a client of a running API."""
+"""The `imgopt` command: serve, api, worker, migrate, demo, keys; and upload, status as a client of a running API."""
 
 import argparse
 import logging
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--csv", type=argparse.FileType("rb"), help="run your own CSV instead of the samples")
     demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
     _client_commands(commands)
+    _key_commands(commands)
     args = parser.parse_args(argv)
     if args.command in ("upload", "status"):
         from imgopt.entrypoints.remote import commands as remote
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "keys":
+        from imgopt.entrypoints import keys
+
+        return keys.run(settings, args)
     if args.command == "demo":
         try:
             from imgopt.entrypoints.demo.run import demo
@@ -82,6 +87,12 @@ def _client_commands(commands: argparse._SubParsersAction) -> None:
         command.add_argument(
             "--key", default=os.environ.get("IMGOPT_API_KEY"), help="API key, sent as a Bearer token (IMGOPT_API_KEY)"
         )
+
+
+def _key_commands(commands: argparse._SubParsersAction) -> None:
+    from imgopt.entrypoints.keys import add_commands
+
+    add_commands(commands)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

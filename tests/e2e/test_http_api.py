@@ -41,7 +41,7 @@ def test_an_upload_in_the_originals_format_is_accepted_and_its_status_reads_back
     status = httpx.get(body["statusUrl"]).json()
     assert status["requestId"] == str(request_id)
     assert status["status"] == "pending"
-    assert status["images"] == {"total": 3, "pending": 3, "processing": 0, "optimized": 0, "failed": 0}
+    assert status["images"] == {"total": 3, "pending": 3, "processing": 0, "optimized": 0, "failed": 0, "cancelled": 0}
     assert status["products"] == {"total": 2, "finished": 0, "withErrors": 0}
     assert status["options"] == {"quality": 50, "maxWidth": None, "maxHeight": None, "format": "original"}
     assert status["outputCsvUrl"] is None and status["createdAt"].endswith("Z")

@@ -1,5 +1,7 @@
-"""`imgopt serve`, as a user starts it: the API and the worker in one process, stopped by SIGTERM."""
+"""`imgopt serve`, as a user starts it (keys required, one made with `imgopt keys create`): the API and the
+worker in one process, stopped by SIGTERM."""
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +22,14 @@ def test_serve_takes_an_upload_to_its_signed_webhook_and_stops_cleanly(database_
         "IMGOPT_DATA_DIR": str(tmp_path),
         "IMGOPT_ALLOW_PRIVATE_NETWORKS": "true",
     }
+    created = subprocess.run(
+        [sys.executable, "-m", "imgopt.entrypoints.cli", "keys", "create", "--tenant", "shop", "serve", "--json"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = {"Authorization": f"Bearer {json.loads(created.stdout)['key']}"}
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "imgopt.entrypoints.cli", "serve", "--port", str(port)],
@@ -38,11 +48,12 @@ def test_serve_takes_an_upload_to_its_signed_webhook_and_stops_cleanly(database_
                 f"{base}/upload",
                 files={"file": ("products.csv", csv_bytes(f"1,Shirt,{photo}"), "text/csv")},
                 data={"webhookUrl": receiver.url("/hook"), "format": "webp", "maxWidth": "300"},
+                headers=key,
             ).json()
             [delivery] = wait_for(lambda: receiver.requests, timeout=60, message="the webhook")
 
         event = standardwebhooks.Webhook(upload["webhook"]["secret"]).verify(delivery.body, delivery.headers)
-        details = httpx.get(f"{base}/status/{upload['requestId']}", params={"details": "true"}).json()
+        details = httpx.get(f"{base}/status/{upload['requestId']}", params={"details": "true"}, headers=key).json()
         [image] = details["details"]["products"][0]["images"]
         output = httpx.get(image["outputUrl"])
         server.send_signal(signal.SIGTERM)

@@ -77,6 +77,27 @@ _RELEASE = text(
 )
 
 
+_IN_FLIGHT = text("SELECT count(*) FROM images.optimizerjobs WHERE request_id = :id AND status = 'processing'")
+
+_CANCEL_PENDING = text(
+    """
+    UPDATE images.optimizerjobs SET status = 'cancelled', failure_reason = 'cancelled', updated_at = :now
+    WHERE request_id = :id AND status = 'pending'
+    """
+)
+
+_RETRY_FAILED = text(
+    """
+    UPDATE images.optimizerjobs
+    SET status = 'pending', attempts = 0, failure_reason = NULL, next_attempt_at = :now, updated_at = :now
+    WHERE request_id = :id AND status = 'failed'
+    RETURNING line_no
+    """
+)
+
+_OUTPUT_KEYS = text("SELECT output_key FROM images.optimizerjobs WHERE request_id = :id AND output_key IS NOT NULL")
+
+
 class PostgresImageJobRepository(ImageJobRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -107,6 +128,18 @@ class PostgresImageJobRepository(ImageJobRepository):
                 _RELEASE,
                 {"worker": worker_id, "ids": [job.id for job in jobs], "attempts": [job.attempts for job in jobs]},
             )
+
+    def in_flight(self, request: UploadRequest) -> int:
+        return self._connection.execute(_IN_FLIGHT, {"id": request.id}).scalar()
+
+    def cancel_pending(self, request: UploadRequest, now: datetime) -> int:
+        return self._connection.execute(_CANCEL_PENDING, {"id": request.id, "now": now}).rowcount
+
+    def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
+        return list(self._connection.execute(_RETRY_FAILED, {"id": request.id, "now": now}).scalars())
+
+    def output_keys(self, request: UploadRequest) -> list[str]:
+        return list(self._connection.execute(_OUTPUT_KEYS, {"id": request.id}).scalars())
 
 
 def _job(row: Row) -> ImageJob:

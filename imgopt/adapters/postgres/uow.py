@@ -5,6 +5,7 @@ from sqlalchemy import Connection, Engine
 from imgopt.adapters.postgres.jobs import PostgresImageJobRepository
 from imgopt.adapters.postgres.products import PostgresProductRepository
 from imgopt.adapters.postgres.requests import PostgresRequestRepository
+from imgopt.adapters.postgres.tenants import PostgresApiKeyRepository, PostgresTenantRepository
 from imgopt.adapters.postgres.webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 from imgopt.application.ports import UnitOfWork
 
@@ -17,6 +18,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def __enter__(self) -> "SqlAlchemyUnitOfWork":
         connection = self._connection = self._engine.connect()
         connection.begin()
+        self.tenants = PostgresTenantRepository(connection)
+        self.keys = PostgresApiKeyRepository(connection)
         self.requests = PostgresRequestRepository(connection)
         self.products = PostgresProductRepository(connection)
         self.jobs = PostgresImageJobRepository(connection)

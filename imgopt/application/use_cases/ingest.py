@@ -6,6 +6,7 @@ from uuid import UUID
 
 from imgopt.application.ports import Clock, IdGenerator, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.registration import RegisterWebhook
+from imgopt.domain.limits import WaitingImagesLimit
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
 from imgopt.domain.request import UploadRequest
@@ -18,6 +19,7 @@ class IngestReceipt:
     product_count: int
     image_count: int
     webhook: Webhook | None = None
+    webhook_warning: str | None = None
 
 
 class IngestCsv:
@@ -25,7 +27,8 @@ class IngestCsv:
 
     The file is read once, row by row, so memory stays flat whatever its size. Rows are
     written while later ones are still being checked; a single bad row anywhere rolls the
-    whole transaction back and raises CsvRejected listing the problems.
+    whole transaction back and raises CsvRejected listing the problems. So does an upload that
+    would take the tenant past its limit of images waiting at once.
     """
 
     def __init__(
@@ -36,6 +39,7 @@ class IngestCsv:
         limits: CsvLimits,
         register_webhook: RegisterWebhook,
         image_work: WorkSignal,
+        waiting_limit: WaitingImagesLimit,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -43,22 +47,28 @@ class IngestCsv:
         self._limits = limits
         self._register_webhook = register_webhook
         self._image_work = image_work
+        self._waiting_limit = waiting_limit
 
     def __call__(
         self,
+        tenant_id: UUID,
         csv_file: BinaryIO,
         options: OptimizationOptions = OptimizationOptions(),
         webhook_url: str | None = None,
         webhook_format: WebhookFormat = WebhookFormat.JSON,
     ) -> IngestReceipt:
         request_id = self._ids.uuid()
-        webhook = self._register_webhook.prepare(webhook_url, request_id, webhook_format) if webhook_url else None
+        registration = (
+            self._register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
+        )
         reader = ProductCsvReader(csv_file, self._limits)
         with self._uow() as uow:
             uow.products.add_many(request_id, reader)
             reader.raise_if_invalid()
+            self._waiting_limit.check(uow.tenants.waiting_images(tenant_id), reader.image_count)
             request = UploadRequest(
                 id=request_id,
+                tenant_id=tenant_id,
                 options=options,
                 created_at=self._clock.now(),
                 product_count=reader.product_count,
@@ -66,8 +76,12 @@ class IngestCsv:
                 last_line=reader.last_line,
             )
             uow.requests.add(request)
-            if webhook:
-                uow.webhooks.add(webhook)
+            if registration:
+                uow.webhooks.add(registration.webhook)
             uow.commit()
         self._image_work.notify()
-        return IngestReceipt(request_id, reader.product_count, reader.image_count, webhook)
+        if registration is None:
+            return IngestReceipt(request_id, reader.product_count, reader.image_count)
+        return IngestReceipt(
+            request_id, reader.product_count, reader.image_count, registration.webhook, registration.warning
+        )

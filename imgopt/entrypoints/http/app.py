@@ -14,6 +14,7 @@ from imgopt.adapters.storage import FILES_PATH
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
+from imgopt.entrypoints.http.auth import OPEN, api_key_middleware, caller_of, security_scheme
 from imgopt.entrypoints.http.controllers import (
     HealthController,
     StatusController,
@@ -21,9 +22,26 @@ from imgopt.entrypoints.http.controllers import (
     WebhookController,
 )
 from imgopt.entrypoints.http.errors import EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 SMALL_BODY_LIMIT = 64 * 1024
+# The use cases handlers ask for by name.
+_USE_CASES = (
+    "ingest_csv",
+    "get_status",
+    "export_output_csv",
+    "register_webhook",
+    "list_requests",
+    "cancel_request",
+    "retry_request",
+    "delete_request",
+    "list_webhooks",
+    "delete_webhook",
+    "rotate_webhook_secret",
+    "list_deliveries",
+    "redeliver",
+)
 
 
 def _provide(provider: providers.Provider) -> Provide:
@@ -51,14 +69,19 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             StatusController,
             WebhookController,
             HealthController,
-            create_static_files_router(path=FILES_PATH, directories=[files_dir], include_in_schema=False),
-            console_router(),
+            RequestsController,
+            WebhooksController,
+            DeliveriesController,
+            # Output images stay shareable links: whoever has the URL may fetch it.
+            create_static_files_router(
+                path=FILES_PATH, directories=[files_dir], include_in_schema=False, opt={OPEN: True}
+            ),
+            console_router(auth=settings.auth),
         ],
+        middleware=[api_key_middleware(container.use_cases.authenticate, settings.rate_limit_per_minute)],
         dependencies={
-            "ingest_csv": _provide(container.use_cases.ingest_csv),
-            "get_status": _provide(container.use_cases.get_status),
-            "export_output_csv": _provide(container.use_cases.export_output_csv),
-            "register_webhook": _provide(container.use_cases.register_webhook),
+            "caller": Provide(caller_of, sync_to_thread=False),
+            **{name: _provide(getattr(container.use_cases, name)) for name in _USE_CASES},
             "links": _provide(container.core.links),
             "status_cache": Provide(lambda: status_cache, sync_to_thread=False),
             "engine": _provide(container.persistence.engine),
@@ -71,6 +94,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks. "
             "People can do the same in the [web console](/).",
             path="/schema",
+            **(security_scheme() if settings.auth_required else {}),
         ),
         on_shutdown=[shutdown],
         logging_config=None,  # the process that hosts the app configures logging, once

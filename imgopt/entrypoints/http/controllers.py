@@ -16,8 +16,10 @@ from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.application.use_cases.status import PAGE_SIZE, ExportOutputCsv, GetStatus, StatusReport
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.webhooks import InvalidWebhook, WebhookFormat
+from imgopt.domain.tenancy import Caller
+from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
+from imgopt.entrypoints.http.auth import OPEN
 from imgopt.entrypoints.http.errors import ApiError, problem
 from imgopt.entrypoints.http.status_cache import StatusCache
 
@@ -56,6 +58,7 @@ class UploadController(Controller):
         data: MultipartBody[schemas.UploadForm],
         ingest_csv: NamedDependency[IngestCsv],
         links: NamedDependency[Links],
+        caller: NamedDependency[Caller],
     ) -> schemas.UploadResponse:
         """Multipart form: `file` (the CSV), and optionally `webhookUrl`, `webhookFormat`, `quality`,
         `maxWidth`, `maxHeight`, `format`. Every row is checked; one bad row refuses the whole file."""
@@ -63,7 +66,9 @@ class UploadController(Controller):
             raise ApiError(422, "missing_file", "the form has no file; send the CSV in the field 'file'")
         options = OptimizationOptions.parse(data.quality, data.max_width, data.max_height, data.format)
         with data.file.file as csv_file:
-            receipt = ingest_csv(csv_file, options, data.webhook_url, parse_format(data.webhook_format))
+            receipt = ingest_csv(
+                caller.tenant_id, csv_file, options, data.webhook_url, parse_format(data.webhook_format)
+            )
         webhook = receipt.webhook
         return schemas.UploadResponse(
             request_id=receipt.request_id,
@@ -72,7 +77,11 @@ class UploadController(Controller):
             images=receipt.image_count,
             status_url=f"{links.base_url.rstrip('/')}/status/{receipt.request_id}",
             webhook=schemas.WebhookSecret(
-                id=webhook.id, webhook_url=webhook.url, format=webhook.format.value, secret=webhook.secret
+                id=webhook.id,
+                webhook_url=webhook.url,
+                format=webhook.format.value,
+                secret=webhook.secret,
+                warning=receipt.webhook_warning,
             )
             if webhook
             else None,
@@ -88,6 +97,7 @@ class StatusController(Controller):
         request_id: FromPath[str],
         get_status: NamedDependency[GetStatus],
         status_cache: NamedDependency[StatusCache],
+        caller: NamedDependency[Caller],
         details: FromQuery[bool] = False,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int] = PAGE_SIZE,
@@ -96,21 +106,26 @@ class StatusController(Controller):
         `?details=true` adds a page of products with their images (`limit`, at most 1000; follow
         `details.nextCursor` with `&cursor=` until it is null) and every webhook delivery attempt.
         Without details the answer may be up to IMGOPT_STATUS_CACHE_SECONDS old."""
-        identifier = parse_uuid(request_id, "requestId")
+        identifier, tenant = parse_uuid(request_id, "requestId"), caller.tenant_id
         if details:
             after_line = parse_cursor(cursor)
-            report = await sync_to_thread(get_status, identifier, True, after_line, limit)
+            report = await sync_to_thread(get_status, tenant, identifier, True, after_line, limit)
             return Response(status_response(report))
 
         async def load() -> bytes:
-            return msgspec.json.encode(status_response(await sync_to_thread(get_status, identifier)))
+            return msgspec.json.encode(status_response(await sync_to_thread(get_status, tenant, identifier)))
 
-        return Response(await status_cache.get(identifier, load), media_type=MediaType.JSON)
+        return Response(await status_cache.get((tenant, identifier), load), media_type=MediaType.JSON)
 
     @get("/output.csv", sync_to_thread=True, summary="The output CSV of a finished upload", media_type="text/csv")
-    def output_csv(self, request_id: FromPath[str], export_output_csv: NamedDependency[ExportOutputCsv]) -> Stream:
+    def output_csv(
+        self,
+        request_id: FromPath[str],
+        export_output_csv: NamedDependency[ExportOutputCsv],
+        caller: NamedDependency[Caller],
+    ) -> Stream:
         identifier = parse_uuid(request_id, "requestId")
-        chunks = export_output_csv(identifier)
+        chunks = export_output_csv(caller.tenant_id, identifier)
         return Stream(
             chunks,
             media_type="text/csv; charset=utf-8",
@@ -123,12 +138,17 @@ class WebhookController(Controller):
 
     @post("/register", status_code=201, sync_to_thread=True, summary="Register a webhook for one upload, or for all")
     def register(
-        self, data: JSONBody[schemas.RegisterWebhookBody], register_webhook: NamedDependency[RegisterWebhook]
+        self,
+        data: JSONBody[schemas.RegisterWebhookBody],
+        register_webhook: NamedDependency[RegisterWebhook],
+        caller: NamedDependency[Caller],
     ) -> schemas.WebhookResponse:
-        """Without `requestId` the webhook announces every upload. The response holds the signing
-        secret (`whsec_…`, Standard Webhooks); it is shown only here."""
+        """Without `requestId` the webhook announces every upload of the caller's tenant. The response
+        holds the signing secret (`whsec_…`, Standard Webhooks); it is shown only here. A host that does
+        not resolve right now is accepted, with a `warning`."""
         request_id = parse_uuid(data.request_id, "requestId") if data.request_id else None
-        webhook = register_webhook(data.webhook_url, request_id, parse_format(data.format))
+        registration = register_webhook(caller.tenant_id, data.webhook_url, request_id, parse_format(data.format))
+        webhook = registration.webhook
         return schemas.WebhookResponse(
             id=webhook.id,
             request_id=webhook.request_id,
@@ -136,11 +156,13 @@ class WebhookController(Controller):
             format=webhook.format.value,
             secret=webhook.secret,
             created_at=webhook.created_at,
+            warning=registration.warning,
         )
 
 
 class HealthController(Controller):
     path = "/"
+    opt = {OPEN: True}  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get("/health", summary="The process is up")
     async def health(self) -> schemas.Health:
@@ -164,6 +186,18 @@ def parse_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
+def delivery_body(delivery: Delivery, attempts: list[AttemptResult]) -> schemas.DeliveryBody:
+    return schemas.DeliveryBody(
+        id=delivery.id,
+        webhook_id=delivery.webhook_id,
+        event_type=delivery.event_type,
+        status=delivery.status.value,
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+        log=[msgspec.convert(attempt, schemas.AttemptBody, from_attributes=True) for attempt in attempts],
+    )
+
+
 def status_response(report: StatusReport) -> schemas.StatusResponse:
     """The status document the webhook also carries, plus the details when asked for."""
     fields = status_fields(report.summary, report.output_csv_url)
@@ -173,17 +207,6 @@ def status_response(report: StatusReport) -> schemas.StatusResponse:
     details = schemas.DetailsBody(
         products=[msgspec.convert(product, schemas.ProductBody, from_attributes=True) for product in page.products],
         next_cursor=None if page.next_after_line is None else str(page.next_after_line),
-        webhook_deliveries=[
-            schemas.DeliveryBody(
-                id=delivery.id,
-                webhook_id=delivery.webhook_id,
-                event_type=delivery.event_type,
-                status=delivery.status.value,
-                attempts=delivery.attempts,
-                next_attempt_at=delivery.next_attempt_at,
-                log=[msgspec.convert(attempt, schemas.AttemptBody, from_attributes=True) for attempt in attempts],
-            )
-            for delivery, attempts in page.deliveries
-        ],
+        webhook_deliveries=[delivery_body(delivery, attempts) for delivery, attempts in page.deliveries],
     )
     return schemas.StatusResponse(**fields, details=details)

@@ -10,8 +10,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.ports import UnsafeUrl
 from imgopt.domain.errors import DomainError, IllegalTransition, InvalidOptions
+from imgopt.domain.limits import RateLimited, TooManyWaitingImages
 from imgopt.domain.product_csv import CsvRejected, CsvTooLarge
-from imgopt.domain.webhooks import InvalidWebhook
+from imgopt.domain.tenancy import InvalidName, KeyNotFound, Unauthenticated
+from imgopt.domain.webhooks import DeliveryNotFound, InvalidWebhook, WebhookNotFound
 from imgopt.entrypoints.http.schemas import Problem
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,15 @@ _DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidWebhook: 422,
     UnsafeUrl: 422,
     RequestNotFound: 404,
+    WebhookNotFound: 404,
+    DeliveryNotFound: 404,
+    KeyNotFound: 404,
     RequestNotFinished: 409,
     IllegalTransition: 409,
+    Unauthenticated: 401,
+    RateLimited: 429,
+    TooManyWaitingImages: 429,
+    InvalidName: 422,
 }
 
 _HTTP_CODES = {
@@ -46,9 +55,11 @@ class ApiError(HTTPException):
         self.code = code
 
 
-def problem(status: int, code: str, detail: str, **extra: object) -> Response[Problem]:
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: object
+) -> Response[Problem]:
     body = Problem(status=status, code=code, title=HTTPStatus(status).phrase, detail=detail, **extra)
-    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def domain_error(_: Request, exc: DomainError) -> Response[Problem]:
@@ -56,6 +67,10 @@ def domain_error(_: Request, exc: DomainError) -> Response[Problem]:
     if isinstance(exc, CsvRejected):
         errors = [msgspec.structs.asdict(_Line(e.line, e.column, e.message)) for e in exc.errors]
         return problem(status, exc.code, exc.message, errors=errors, error_count=exc.error_count)
+    if isinstance(exc, Unauthenticated):
+        return problem(status, exc.code, exc.message, headers={"WWW-Authenticate": 'Bearer realm="imgopt"'})
+    if isinstance(exc, RateLimited):
+        return problem(status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})
     return problem(status, exc.code, exc.message)
 
 
