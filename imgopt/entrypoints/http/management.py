@@ -1,6 +1,7 @@
 """The management API: a tenant lists, cancels, retries and deletes its requests, and manages its webhooks."""
 
 from litestar import Controller, delete, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
@@ -23,6 +24,7 @@ from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.controllers import delivery_body, parse_uuid
 from imgopt.entrypoints.http.cursors import decode_cursor, encode_cursor
 from imgopt.entrypoints.http.errors import ApiError
+from imgopt.entrypoints.http.status_cache import StatusCache
 
 LIST_SIZE = 20
 
@@ -54,29 +56,53 @@ class RequestsController(Controller):
         page = list_requests(caller.tenant_id, parse_status(status), decode_cursor(cursor), limit)
         return schemas.RequestList(requests=[_listed(s) for s in page.items], next_cursor=encode_cursor(page.next))
 
-    @post("/{request_id:str}/cancel", status_code=200, sync_to_thread=True, summary="Cancel a request")
-    def cancel(
-        self, request_id: FromPath[str], cancel_request: NamedDependency[CancelRequest], caller: NamedDependency[Caller]
+    @post("/{request_id:str}/cancel", status_code=200, summary="Cancel a request")
+    async def cancel(
+        self,
+        request_id: FromPath[str],
+        cancel_request: NamedDependency[CancelRequest],
+        status_cache: NamedDependency[StatusCache],
+        caller: NamedDependency[Caller],
     ) -> schemas.RequestChange:
         """Images not yet started are cancelled; those being processed may still finish. The request
         ends as `cancelled` at once and its webhooks are told. A finished request answers 409."""
-        return _changed(cancel_request(caller.tenant_id, parse_uuid(request_id, "requestId")))
+        key = (caller.tenant_id, parse_uuid(request_id, "requestId"))
+        try:
+            return _changed(await sync_to_thread(cancel_request, *key))
+        finally:
+            status_cache.forget(key)
 
-    @post("/{request_id:str}/retry", status_code=200, sync_to_thread=True, summary="Retry a request's failed images")
-    def retry(
-        self, request_id: FromPath[str], retry_request: NamedDependency[RetryRequest], caller: NamedDependency[Caller]
+    @post("/{request_id:str}/retry", status_code=200, summary="Retry a request's failed images")
+    async def retry(
+        self,
+        request_id: FromPath[str],
+        retry_request: NamedDependency[RetryRequest],
+        status_cache: NamedDependency[StatusCache],
+        caller: NamedDependency[Caller],
     ) -> schemas.RequestChange:
         """Failed images are queued again with fresh attempts; the request is `processing` again and is
         announced again when it finishes. 409 while it runs, or when nothing failed."""
-        return _changed(retry_request(caller.tenant_id, parse_uuid(request_id, "requestId")))
+        key = (caller.tenant_id, parse_uuid(request_id, "requestId"))
+        try:
+            return _changed(await sync_to_thread(retry_request, *key))
+        finally:
+            status_cache.forget(key)
 
-    @delete("/{request_id:str}", status_code=204, sync_to_thread=True, summary="Delete a request and its outputs")
-    def delete_request(
-        self, request_id: FromPath[str], delete_request: NamedDependency[DeleteRequest], caller: NamedDependency[Caller]
+    @delete("/{request_id:str}", status_code=204, summary="Delete a request and its outputs")
+    async def delete_request(
+        self,
+        request_id: FromPath[str],
+        delete_request: NamedDependency[DeleteRequest],
+        status_cache: NamedDependency[StatusCache],
+        caller: NamedDependency[Caller],
     ) -> None:
         """Its optimized images are deleted from storage, then its rows. 409 until it has finished
         (cancel it first) and no image of it is being processed."""
-        delete_request(caller.tenant_id, parse_uuid(request_id, "requestId"))
+        key = (caller.tenant_id, parse_uuid(request_id, "requestId"))
+        try:
+            await sync_to_thread(delete_request, *key)
+        finally:
+            status_cache.forget(key)
 
 
 class WebhooksController(Controller):

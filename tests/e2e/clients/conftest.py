@@ -40,9 +40,14 @@ class Live:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"} if self.key else {}
 
+    @property
+    def cli(self) -> list[str]:
+        """The `imgopt` command, to run against this service's database with `environment`."""
+        return [sys.executable, "-m", "imgopt.entrypoints.cli"]
+
     def create_key(self, tenant: str, name: str = "tests") -> dict:
         """`imgopt keys create --json` against this service's database, as an operator would run it."""
-        argv = [sys.executable, "-m", "imgopt.entrypoints.cli", "keys", "create", "--tenant", tenant, name, "--json"]
+        argv = [*self.cli, "keys", "create", "--tenant", tenant, name, "--json"]
         done = subprocess.run(argv, env=self.environment, capture_output=True, text=True, timeout=60, check=True)
         return json.loads(done.stdout)
 
