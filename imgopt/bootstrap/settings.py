@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from imgopt.bootstrap.logging import LOG_FORMATS
 from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, RetrySchedule
 
 MiB = 1024 * 1024
@@ -35,6 +36,7 @@ class Settings:
     webhook_timeout: float = 10.0
     webhook_retry_schedule: str = DEFAULT_RETRY_DELAYS
     status_cache_seconds: float = 0.25
+    log_format: str = "text"
     auth: str = "required"
     rate_limit_per_minute: int = 600
     max_waiting_images: int = 1_000_000
@@ -54,6 +56,8 @@ class Settings:
             raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (one per core) or more")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError(f"{env_name('public_base_url')} must be an http(s) URL, got {self.public_base_url!r}")
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(f"{env_name('log_format')} must be {' or '.join(LOG_FORMATS)}, got {self.log_format!r}")
         try:
             RetrySchedule.parse(self.webhook_retry_schedule)
         except ValueError as exc:

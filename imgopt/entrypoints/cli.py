@@ -1,13 +1,11 @@
 """The `imgopt` command: serve, api, worker, migrate, demo, keys; and upload, status as a client of a running API."""
 
 import argparse
-import logging
 import os
 import sys
 
+from imgopt.bootstrap.logging import configure_logging
 from imgopt.bootstrap.settings import Settings, SettingsError
-
-log = logging.getLogger("imgopt")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +29,6 @@ def main(argv: list[str] | None = None) -> int:
         from imgopt.entrypoints.remote import commands as remote
 
         return {"upload": remote.upload, "status": remote.status}[args.command](args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("pgserver", "alembic.runtime.plugins"):  # they narrate every start and stop
-        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return _run(args, _settings(args))
     except SettingsError as exc:
@@ -42,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings.log_format)
     if args.command == "keys":
         from imgopt.entrypoints import keys
 

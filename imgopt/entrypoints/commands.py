@@ -38,7 +38,7 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
     app = create_app(container, settings)
     settle_garbage_collector()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None)
     return 0
 
 
@@ -54,7 +54,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     _on_stop_signals(worker.request_stop)
     worker.start()
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None)
     finally:
         worker.stop()
     return 0

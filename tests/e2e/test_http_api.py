@@ -300,3 +300,157 @@ def test_unknown_routes_and_methods_use_the_same_error_shape(api):
 
     assert_problem(httpx.get(f"{base}/nowhere"), 404, "not_found")
     assert_problem(httpx.delete(f"{base}/upload"), 405, "method_not_allowed")
+
+
+def test_json_nested_a_thousand_deep_is_a_400_not_a_crash(api):
+    base, _ = api
+    nested = b'{"webhookUrl": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+
+    response = httpx.post(f"{base}/webhook/register", content=nested, headers={"content-type": "application/json"})
+
+    assert "nested too deeply" in assert_problem(response, 400, "bad_request")["detail"]
+    assert len(nested) < 2100
+
+
+def test_a_json_body_over_the_small_body_limit_names_that_limit_not_the_upload_one(api):
+    base, _ = api
+    body = {"webhookUrl": "http://127.0.0.1:9/" + "a" * 70_000}
+
+    response = httpx.post(f"{base}/webhook/register", json=body)
+
+    detail = assert_problem(response, 413, "payload_too_large")["detail"]
+    assert "64 KiB" in detail and "/webhook/register" in detail
+    assert "IMGOPT_MAX_UPLOAD_BYTES" not in detail
+
+
+def test_an_upload_over_its_limit_names_the_setting_and_the_size(api):
+    base, _ = api
+
+    response = upload(base, csv_bytes(*(f"{n},{'P' * 900},https://a.example/{n}.jpg" for n in range(1, 400))))
+
+    detail = assert_problem(response, 413, "payload_too_large")["detail"]
+    assert "256 KiB" in detail and "IMGOPT_MAX_UPLOAD_BYTES" in detail
+
+
+def multipart(*parts: bytes) -> dict:
+    body = b"".join(b"--b\r\n" + part + b"\r\n" for part in parts) + b"--b--\r\n"
+    return {"content": body, "headers": {"content-type": "multipart/form-data; boundary=b"}}
+
+
+def test_a_form_with_thousands_of_fields_is_413_saying_how_many_are_allowed(api):
+    base, _ = api
+    fields = (b'Content-Disposition: form-data; name="f%d"\r\n\r\nx' % n for n in range(1500))
+
+    response = httpx.post(f"{base}/upload", **multipart(*fields))
+
+    assert "more than 1000 fields" in assert_problem(response, 413, "form_too_large")["detail"]
+
+
+def test_a_form_field_with_an_oversize_header_is_413_saying_which_header(api):
+    base, _ = api
+    filename = b"a" * 5000 + b".csv"
+
+    response = httpx.post(
+        f"{base}/upload",
+        **multipart(
+            b'Content-Disposition: form-data; name="file"; filename="' + filename + b'"\r\n\r\n' + HEADER.encode()
+        ),
+    )
+
+    assert "header" in assert_problem(response, 413, "form_too_large")["detail"]
+
+
+def test_a_file_field_sent_as_text_says_it_must_be_a_file_upload(api, clean_database):
+    base, _ = api
+
+    response = httpx.post(
+        f"{base}/upload",
+        **multipart(b'Content-Disposition: form-data; name="file"\r\n\r\n' + csv_bytes("1,A,https://a.example/1.jpg")),
+    )
+
+    assert "must be a file upload" in assert_problem(response, 422, "missing_file")["detail"]
+    assert stored_rows(clean_database) == 0
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b'Content-Disposition: form-data; name="webhookUrl"\r\n\r\n\x89PNG\r\n\x1a\n\x00\xff',
+        b'Content-Disposition: form-data; name="quality"\r\nContent-Type: text/plain; charset=nonesuch\r\n\r\n50',
+    ],
+    ids=["binary bytes in a text field", "a charset that does not exist"],
+)
+def test_a_form_field_that_is_not_text_in_its_charset_is_400(api, part):
+    base, _ = api
+
+    response = httpx.post(f"{base}/upload", **multipart(part))
+
+    assert "not text in the charset it declares" in assert_problem(response, 400, "bad_request")["detail"]
+
+
+def test_an_empty_request_id_is_a_malformed_id_not_a_webhook_for_every_upload(api):
+    base, _ = api
+
+    response = httpx.post(f"{base}/webhook/register", json={"webhookUrl": "http://127.0.0.1:9/x", "requestId": ""})
+
+    assert_problem(response, 400, "invalid_id")
+
+
+def test_a_missing_json_body_says_the_body_is_missing(api):
+    base, _ = api
+
+    response = httpx.post(f"{base}/webhook/register", headers={"content-type": "application/json"})
+
+    assert assert_problem(response, 400, "invalid_request")["detail"] == "body: is missing"
+
+
+def test_a_wrong_method_is_405_with_the_allowed_methods(api):
+    base, _ = api
+
+    response = httpx.put(f"{base}/status/{uuid.uuid4()}")
+
+    assert "PUT is not allowed" in assert_problem(response, 405, "method_not_allowed")["detail"]
+    assert "GET" in {method.strip() for method in response.headers["allow"].split(",")}
+
+
+def test_options_on_the_upload_path_lists_its_methods_without_asking_for_a_form(api):
+    base, _ = api
+
+    response = httpx.options(f"{base}/upload")
+
+    assert response.status_code == 204, response.text
+    assert "POST" in {method.strip() for method in response.headers["allow"].split(",")}
+
+
+def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids(api):
+    base, _ = api
+
+    document = httpx.get(f"{base}/schema/openapi.json").json()
+
+    declared = {
+        (method.upper(), path): sorted(int(status) for status in operation["responses"] if int(status) >= 400)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert declared == {
+        ("POST", "/upload"): [400, 413, 415, 422],
+        ("GET", "/status/{request_id}"): [400, 404],
+        ("GET", "/status/{request_id}/output.csv"): [400, 404, 409],
+        ("POST", "/webhook/register"): [400, 404, 413, 422],
+        ("GET", "/health"): [],
+        ("GET", "/ready"): [503],
+    }
+    errors = [
+        response
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+    ]
+    assert all(list(e["content"]) == ["application/problem+json"] for e in errors)
+    assert {e["content"]["application/problem+json"]["schema"]["$ref"] for e in errors} == {
+        "#/components/schemas/Problem"
+    }
+    parameters = document["paths"]["/status/{request_id}"]["get"]["parameters"]
+    assert next(p for p in parameters if p["name"] == "request_id")["schema"]["format"] == "uuid"
+    assert document["components"]["schemas"]["RegisterWebhookBody"]["properties"]["requestId"]["format"] == "uuid"

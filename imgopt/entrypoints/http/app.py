@@ -21,8 +21,10 @@ from imgopt.entrypoints.http.controllers import (
     UploadController,
     WebhookController,
 )
-from imgopt.entrypoints.http.errors import EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.errors import BODY_LIMIT_SETTING, EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
 from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
+from imgopt.entrypoints.http.request import GuardedRequest
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 SMALL_BODY_LIMIT = 64 * 1024
@@ -62,7 +64,13 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             hook()
         container.shutdown_resources()
 
-    uploads = Router(path="/", route_handlers=[UploadController], request_max_body_size=settings.max_upload_bytes)
+    uploads = Router(
+        path="/",
+        route_handlers=[UploadController],
+        request_max_body_size=settings.max_upload_bytes,
+        opt={BODY_LIMIT_SETTING: "IMGOPT_MAX_UPLOAD_BYTES"},
+        type_decoders=[FILE_FIELDS_TAKE_ONLY_FILES],
+    )
     return Litestar(
         route_handlers=[
             uploads,
@@ -87,6 +95,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             "engine": _provide(container.persistence.engine),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=GuardedRequest,
         request_max_body_size=SMALL_BODY_LIMIT,
         openapi_config=OpenAPIConfig(
             title="imgopt",

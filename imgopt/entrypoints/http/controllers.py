@@ -1,12 +1,13 @@
 """The API's routes: the original's three endpoints, plus the output CSV, health and readiness."""
 
+import logging
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.params import FromQuery, JSONBody, MultipartBody
 from litestar.response import Stream
 from sqlalchemy import Engine, text
 
@@ -21,7 +22,10 @@ from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, Webh
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import OPEN
 from imgopt.entrypoints.http.errors import ApiError, problem
+from imgopt.entrypoints.http.openapi import KEYED, RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
+
+log = logging.getLogger(__name__)
 
 
 def parse_uuid(value: str, field: str) -> UUID:
@@ -39,20 +43,27 @@ def parse_format(value: str | None) -> WebhookFormat:
         raise InvalidWebhook(f"format must be one of {allowed}, got {value!r}") from None
 
 
-def require_multipart(request: Request) -> None:
+async def read_multipart_form(request: Request) -> None:
+    """Refuse anything but a form, and read it here, where the request class turns undecodable fields into 400s."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise ApiError(
             415,
             "unsupported_media_type",
             "send the CSV as multipart/form-data in the field 'file' (curl -F file=@products.csv …)",
         )
+    await request.form()
 
 
 class UploadController(Controller):
     path = "/upload"
-    before_request = require_multipart
 
-    @post(status_code=202, sync_to_thread=True, summary="Upload a CSV of products and their image URLs")
+    @post(
+        before_request=read_multipart_form,
+        status_code=202,
+        sync_to_thread=True,
+        summary="Upload a CSV of products and their image URLs",
+        responses=problems(400, 413, 415, 422, *KEYED),
+    )
     def upload(
         self,
         data: MultipartBody[schemas.UploadForm],
@@ -70,6 +81,12 @@ class UploadController(Controller):
                 caller.tenant_id, csv_file, options, data.webhook_url, parse_format(data.webhook_format)
             )
         webhook = receipt.webhook
+        log.info(
+            "upload accepted: %d products, %d images",
+            receipt.product_count,
+            receipt.image_count,
+            extra={"request_id": str(receipt.request_id)},
+        )
         return schemas.UploadResponse(
             request_id=receipt.request_id,
             status="pending",
@@ -91,10 +108,10 @@ class UploadController(Controller):
 class StatusController(Controller):
     path = "/status/{request_id:str}"
 
-    @get(summary="Progress of one upload")
+    @get(summary="Progress of one upload", responses=problems(400, 404, *KEYED))
     async def status(
         self,
-        request_id: FromPath[str],
+        request_id: RequestIdPath,
         get_status: NamedDependency[GetStatus],
         status_cache: NamedDependency[StatusCache],
         caller: NamedDependency[Caller],
@@ -117,10 +134,16 @@ class StatusController(Controller):
 
         return Response(await status_cache.get((tenant, identifier), load), media_type=MediaType.JSON)
 
-    @get("/output.csv", sync_to_thread=True, summary="The output CSV of a finished upload", media_type="text/csv")
+    @get(
+        "/output.csv",
+        sync_to_thread=True,
+        summary="The output CSV of a finished upload",
+        media_type="text/csv",
+        responses=problems(400, 404, 409, *KEYED),
+    )
     def output_csv(
         self,
-        request_id: FromPath[str],
+        request_id: RequestIdPath,
         export_output_csv: NamedDependency[ExportOutputCsv],
         caller: NamedDependency[Caller],
     ) -> Stream:
@@ -136,7 +159,13 @@ class StatusController(Controller):
 class WebhookController(Controller):
     path = "/webhook"
 
-    @post("/register", status_code=201, sync_to_thread=True, summary="Register a webhook for one upload, or for all")
+    @post(
+        "/register",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Register a webhook for one upload, or for all",
+        responses=problems(400, 404, 413, 422, *KEYED),
+    )
     def register(
         self,
         data: JSONBody[schemas.RegisterWebhookBody],
@@ -146,7 +175,7 @@ class WebhookController(Controller):
         """Without `requestId` the webhook announces every upload of the caller's tenant. The response
         holds the signing secret (`whsec_…`, Standard Webhooks); it is shown only here. A host that does
         not resolve right now is accepted, with a `warning`."""
-        request_id = parse_uuid(data.request_id, "requestId") if data.request_id else None
+        request_id = parse_uuid(data.request_id, "requestId") if data.request_id is not None else None
         registration = register_webhook(caller.tenant_id, data.webhook_url, request_id, parse_format(data.format))
         webhook = registration.webhook
         return schemas.WebhookResponse(
@@ -168,7 +197,7 @@ class HealthController(Controller):
     async def health(self) -> schemas.Health:
         return schemas.Health(status="ok")
 
-    @get("/ready", sync_to_thread=True, summary="The database answers")
+    @get("/ready", sync_to_thread=True, summary="The database answers", responses=problems(503))
     def ready(self, engine: NamedDependency[Engine]) -> Response:
         try:
             with engine.connect() as connection:

@@ -1,11 +1,13 @@
 """One error shape for every failure: domain errors and Litestar's own mapped to problem details."""
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
-import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from multipart import ParserLimitReached
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.ports import UnsafeUrl
@@ -14,10 +16,12 @@ from imgopt.domain.limits import RateLimited, TooManyWaitingImages
 from imgopt.domain.product_csv import CsvRejected, CsvTooLarge
 from imgopt.domain.tenancy import InvalidName, KeyNotFound, Unauthenticated
 from imgopt.domain.webhooks import DeliveryNotFound, InvalidWebhook, WebhookNotFound
-from imgopt.entrypoints.http.schemas import Problem
+from imgopt.entrypoints.http.schemas import CsvProblem, Problem
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# A route's `opt` names the setting behind its body limit, so that a 413 can say which limit applied.
+BODY_LIMIT_SETTING = "body_limit_setting"
 
 _DOMAIN_STATUS: dict[type[DomainError], int] = {
     CsvRejected: 422,
@@ -46,6 +50,13 @@ _HTTP_CODES = {
     429: "too_many_requests",
 }
 
+# The multipart parser's limits, in its own words, and what they mean to someone sending a form.
+_FORM_LIMITS = {
+    "Maximum segment count exceeded": "the form has more than {parts} fields; an upload needs 'file' and a few options",
+    "Maximum segment header length exceeded": "a form field's header (its name or filename) is longer than 4 KiB",
+    "Maximum segment header count exceeded": "a form field has more than 8 header lines",
+}
+
 
 class ApiError(HTTPException):
     """An error raised by the HTTP layer itself, with its code."""
@@ -56,7 +67,7 @@ class ApiError(HTTPException):
 
 
 def problem(
-    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: object
+    status: int, code: str, detail: str, headers: Mapping[str, str] | None = None, **extra: object
 ) -> Response[Problem]:
     body = Problem(status=status, code=code, title=HTTPStatus(status).phrase, detail=detail, **extra)
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
@@ -65,7 +76,7 @@ def problem(
 def domain_error(_: Request, exc: DomainError) -> Response[Problem]:
     status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(exc, kind)), 422)
     if isinstance(exc, CsvRejected):
-        errors = [msgspec.structs.asdict(_Line(e.line, e.column, e.message)) for e in exc.errors]
+        errors = [CsvProblem(line=e.line, column=e.column, message=e.message) for e in exc.errors]
         return problem(status, exc.code, exc.message, errors=errors, error_count=exc.error_count)
     if isinstance(exc, Unauthenticated):
         return problem(status, exc.code, exc.message, headers={"WWW-Authenticate": 'Bearer realm="imgopt"'})
@@ -74,27 +85,56 @@ def domain_error(_: Request, exc: DomainError) -> Response[Problem]:
     return problem(status, exc.code, exc.message)
 
 
-def http_error(_: Request, exc: HTTPException) -> Response[Problem]:
+def http_error(request: Request, exc: HTTPException) -> Response[Problem]:
+    if isinstance(exc.__context__, ParserLimitReached):
+        # Litestar answers 400 "Request Entity Too Large" and drops the reason; the parser's exception keeps it.
+        reason = _FORM_LIMITS.get(str(exc.__context__), str(exc.__context__))
+        return problem(413, "form_too_large", reason.format(parts=request.app.multipart_form_part_limit))
     code = getattr(exc, "code", None) or _HTTP_CODES.get(exc.status_code, "http_error")
     detail = exc.detail or HTTPStatus(exc.status_code).phrase
     if isinstance(exc, ValidationException):
         code = "invalid_request"
-        messages = [f"{e.get('key') or e.get('source') or 'body'}: {e.get('message')}" for e in exc.extra or []]
-        detail = "; ".join(messages) or detail
-    if exc.status_code == 413:
-        detail = "the upload is larger than the limit (IMGOPT_MAX_UPLOAD_BYTES)"
-    return problem(exc.status_code, code, detail)
+        detail = "; ".join(_invalid_value(error) for error in exc.extra or []) or detail
+    if isinstance(exc, MethodNotAllowedException) and "allow" in (exc.headers or {}):
+        detail = f"{request.method} is not allowed on {request.url.path}; it takes {exc.headers['allow']}"
+    return problem(exc.status_code, code, detail, headers=exc.headers)
+
+
+def body_too_large(request: Request, _: RequestEntityTooLarge) -> Response[Problem]:
+    limit = request.route_handler.resolve_request_max_body_size()
+    setting = request.route_handler.opt.get(BODY_LIMIT_SETTING)
+    where = f" ({setting})" if setting else "; only /upload takes larger ones"
+    detail = f"the body is larger than {_size(limit)}, the most {request.url.path} accepts{where}"
+    return problem(413, "payload_too_large", detail)
 
 
 def unexpected_error(request: Request, exc: Exception) -> Response[Problem]:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    path_params = request.scope.get("path_params") or {}
+    context = {"request_id": path_params["request_id"]} if "request_id" in path_params else {}
+    log.exception("unexpected error on %s %s", request.method, request.url.path, extra=context)
     return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
-class _Line(msgspec.Struct):
-    line: int
-    column: str | None
-    message: str
+def _invalid_value(error: dict) -> str:
+    key = error.get("key") or error.get("source") or "body"
+    message = error.get("message") or "is invalid"
+    if key == "data":
+        key = "body"
+    if message == f"'{error.get('key')}'":  # the value was absent: Litestar reports the KeyError's text
+        message = "is missing"
+    return f"{key}: {message}"
 
 
-EXCEPTION_HANDLERS = {DomainError: domain_error, HTTPException: http_error, Exception: unexpected_error}
+def _size(limit: int) -> str:
+    for unit, factor in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if limit >= factor and limit % factor == 0:
+            return f"{limit // factor} {unit}"
+    return f"{limit:,} bytes"
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error,
+    RequestEntityTooLarge: body_too_large,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

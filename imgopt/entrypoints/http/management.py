@@ -3,7 +3,7 @@
 from litestar import Controller, delete, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 
 from imgopt.adapters.documents import status_fields
 from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
@@ -24,6 +24,7 @@ from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.controllers import delivery_body, parse_uuid
 from imgopt.entrypoints.http.cursors import decode_cursor, encode_cursor
 from imgopt.entrypoints.http.errors import ApiError
+from imgopt.entrypoints.http.openapi import KEYED, DeliveryIdPath, RequestIdPath, WebhookIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 LIST_SIZE = 20
@@ -42,7 +43,7 @@ def parse_status(value: str | None) -> RequestStatus | None:
 class RequestsController(Controller):
     path = "/requests"
 
-    @get(sync_to_thread=True, summary="The caller's requests, newest first")
+    @get(sync_to_thread=True, summary="The caller's requests, newest first", responses=problems(400, *KEYED))
     def list_requests(
         self,
         list_requests: NamedDependency[ListRequests],
@@ -56,10 +57,15 @@ class RequestsController(Controller):
         page = list_requests(caller.tenant_id, parse_status(status), decode_cursor(cursor), limit)
         return schemas.RequestList(requests=[_listed(s) for s in page.items], next_cursor=encode_cursor(page.next))
 
-    @post("/{request_id:str}/cancel", status_code=200, summary="Cancel a request")
+    @post(
+        "/{request_id:str}/cancel",
+        status_code=200,
+        summary="Cancel a request",
+        responses=problems(400, 404, 409, *KEYED),
+    )
     async def cancel(
         self,
-        request_id: FromPath[str],
+        request_id: RequestIdPath,
         cancel_request: NamedDependency[CancelRequest],
         status_cache: NamedDependency[StatusCache],
         caller: NamedDependency[Caller],
@@ -72,10 +78,15 @@ class RequestsController(Controller):
         finally:
             status_cache.forget(key)
 
-    @post("/{request_id:str}/retry", status_code=200, summary="Retry a request's failed images")
+    @post(
+        "/{request_id:str}/retry",
+        status_code=200,
+        summary="Retry a request's failed images",
+        responses=problems(400, 404, 409, *KEYED),
+    )
     async def retry(
         self,
-        request_id: FromPath[str],
+        request_id: RequestIdPath,
         retry_request: NamedDependency[RetryRequest],
         status_cache: NamedDependency[StatusCache],
         caller: NamedDependency[Caller],
@@ -88,10 +99,15 @@ class RequestsController(Controller):
         finally:
             status_cache.forget(key)
 
-    @delete("/{request_id:str}", status_code=204, summary="Delete a request and its outputs")
+    @delete(
+        "/{request_id:str}",
+        status_code=204,
+        summary="Delete a request and its outputs",
+        responses=problems(400, 404, 409, *KEYED, 503),
+    )
     async def delete_request(
         self,
-        request_id: FromPath[str],
+        request_id: RequestIdPath,
         delete_request: NamedDependency[DeleteRequest],
         status_cache: NamedDependency[StatusCache],
         caller: NamedDependency[Caller],
@@ -108,7 +124,7 @@ class RequestsController(Controller):
 class WebhooksController(Controller):
     path = "/webhooks"
 
-    @get(sync_to_thread=True, summary="The caller's webhooks, newest first")
+    @get(sync_to_thread=True, summary="The caller's webhooks, newest first", responses=problems(400, *KEYED))
     def list_webhooks(
         self,
         list_webhooks: NamedDependency[ListWebhooks],
@@ -120,17 +136,29 @@ class WebhooksController(Controller):
         page = list_webhooks(caller.tenant_id, decode_cursor(cursor), limit)
         return schemas.WebhookList(webhooks=[_webhook(w) for w in page.items], next_cursor=encode_cursor(page.next))
 
-    @delete("/{webhook_id:str}", status_code=204, sync_to_thread=True, summary="Delete a webhook")
+    @delete(
+        "/{webhook_id:str}",
+        status_code=204,
+        sync_to_thread=True,
+        summary="Delete a webhook",
+        responses=problems(400, 404, *KEYED),
+    )
     def delete_webhook(
-        self, webhook_id: FromPath[str], delete_webhook: NamedDependency[DeleteWebhook], caller: NamedDependency[Caller]
+        self, webhook_id: WebhookIdPath, delete_webhook: NamedDependency[DeleteWebhook], caller: NamedDependency[Caller]
     ) -> None:
         """Nothing more is sent to it; its deliveries and their log go with it."""
         delete_webhook(caller.tenant_id, parse_uuid(webhook_id, "webhookId"))
 
-    @post("/{webhook_id:str}/rotate-secret", status_code=200, sync_to_thread=True, summary="Rotate a webhook's secret")
+    @post(
+        "/{webhook_id:str}/rotate-secret",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Rotate a webhook's secret",
+        responses=problems(400, 404, *KEYED),
+    )
     def rotate_secret(
         self,
-        webhook_id: FromPath[str],
+        webhook_id: WebhookIdPath,
         rotate_webhook_secret: NamedDependency[RotateWebhookSecret],
         caller: NamedDependency[Caller],
     ) -> schemas.RotatedSecret:
@@ -141,10 +169,15 @@ class WebhooksController(Controller):
             id=webhook.id, secret=webhook.secret, previous_secret_expires_at=webhook.previous_secret_until
         )
 
-    @get("/{webhook_id:str}/deliveries", sync_to_thread=True, summary="A webhook's deliveries and their attempts")
+    @get(
+        "/{webhook_id:str}/deliveries",
+        sync_to_thread=True,
+        summary="A webhook's deliveries and their attempts",
+        responses=problems(400, 404, *KEYED),
+    )
     def deliveries(
         self,
-        webhook_id: FromPath[str],
+        webhook_id: WebhookIdPath,
         list_deliveries: NamedDependency[ListDeliveries],
         caller: NamedDependency[Caller],
         cursor: FromQuery[str | None] = None,
@@ -160,9 +193,15 @@ class WebhooksController(Controller):
 class DeliveriesController(Controller):
     path = "/deliveries"
 
-    @post("/{delivery_id:str}/redeliver", status_code=202, sync_to_thread=True, summary="Send a delivery again")
+    @post(
+        "/{delivery_id:str}/redeliver",
+        status_code=202,
+        sync_to_thread=True,
+        summary="Send a delivery again",
+        responses=problems(404, 409, *KEYED),
+    )
     def redeliver(
-        self, delivery_id: FromPath[str], redeliver: NamedDependency[Redeliver], caller: NamedDependency[Caller]
+        self, delivery_id: DeliveryIdPath, redeliver: NamedDependency[Redeliver], caller: NamedDependency[Caller]
     ) -> schemas.Redelivered:
         """The same body under the same `webhook-id`, signed afresh, attempted at once. 409 while it is
         still pending."""

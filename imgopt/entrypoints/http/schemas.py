@@ -1,13 +1,16 @@
 """Wire types: what the API reads and writes, camelCase on the wire."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar.datastructures import UploadFile
 
 from imgopt.adapters.documents import ImageCountsDocument, ProductCountsDocument, StatusDocument
+
+# An id the handler parses itself (to answer 400 `invalid_id`), documented as a UUID; Litestar reads `extra`.
+UuidText = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"format": "uuid"}})]
 
 
 class Wire(msgspec.Struct, rename="camel", kw_only=True):
@@ -96,7 +99,7 @@ class StatusResponse(StatusDocument, omit_defaults=True):
 
 class RegisterWebhookBody(Wire):
     webhook_url: str
-    request_id: str | None = None
+    request_id: UuidText | None = None
     format: str = "json"
 
 
@@ -114,6 +117,12 @@ class Health(Wire):
     status: str
 
 
+class CsvProblem(Wire):
+    line: int
+    column: str | None
+    message: str
+
+
 class Problem(Wire, omit_defaults=True):
     """Every error: RFC 9457 problem details, plus a stable `code` and, for CSVs, the offending lines."""
 
@@ -121,7 +130,7 @@ class Problem(Wire, omit_defaults=True):
     code: str
     title: str
     detail: str
-    errors: list[dict[str, Any]] | None = None
+    errors: list[CsvProblem] | None = None
     error_count: int | None = None
 
 

@@ -19,7 +19,9 @@ class BackgroundServer:
     def __init__(self, app, host: str = "127.0.0.1", port: int | None = None, log_level: str = "warning") -> None:
         self.host = host
         self.port = port or free_port(host)
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level=log_level))
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=self.port, log_level=log_level, log_config=None)
+        )
         self._thread = threading.Thread(target=self._server.run, name="imgopt-api", daemon=True)
 
     @property
