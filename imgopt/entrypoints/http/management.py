@@ -198,7 +198,7 @@ class DeliveriesController(Controller):
         status_code=202,
         sync_to_thread=True,
         summary="Send a delivery again",
-        responses=problems(404, 409, *KEYED),
+        responses=problems(400, 404, 409, *KEYED),
     )
     def redeliver(
         self, delivery_id: DeliveryIdPath, redeliver: NamedDependency[Redeliver], caller: NamedDependency[Caller]
