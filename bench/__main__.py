@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import api, ingest, kernel, machine, pipeline, report, sharp
+from bench import api, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp
 from bench.result import FAILED, Result
 from bench.workspace import RESULTS
 
@@ -18,6 +18,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "kernel-original": kernel.kernel_original,
     "kernel-sharp-task": kernel.kernel_sharp_task,
     "pipeline": pipeline.pipeline,
+    "pipeline-s3": pipeline_s3.pipeline_s3,
     "latency": pipeline.latency,
     "ingest": ingest.ingest,
     "api": api.api,

@@ -339,9 +339,16 @@ def _csv(base_url: str, names: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _serve(database_url: str, name: str, **settings: str) -> ServerProcess:
+def _serve(database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str) -> ServerProcess:
     # The origin and the receiver are on loopback, which the service refuses unless told otherwise.
-    return imgopt_serve(database_url, name, worker_concurrency=str(WORKERS), allow_private_networks="true", **settings)
+    return imgopt_serve(
+        database_url,
+        name,
+        environment,
+        worker_concurrency=str(WORKERS),
+        allow_private_networks="true",
+        **settings,
+    )
 
 
 def _fresh_data_dir(name: str) -> Path:

@@ -127,21 +127,29 @@ def imgopt_api(database_url: str, name: str, **settings: str) -> ServerProcess:
     return _imgopt("api", database_url, name, **settings)
 
 
-def imgopt_serve(database_url: str, name: str, **settings: str) -> ServerProcess:
-    """`imgopt serve` (the API and the worker in one process), otherwise as `imgopt_api`."""
-    return _imgopt("serve", database_url, name, **settings)
+def imgopt_serve(
+    database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str
+) -> ServerProcess:
+    """`imgopt serve` (the API and the worker in one process), otherwise as `imgopt_api`; `environment` adds
+    variables other than IMGOPT_* (an S3 endpoint and its credentials, say)."""
+    return _imgopt("serve", database_url, name, environment, **settings)
 
 
-def _imgopt(command: str, database_url: str, name: str, **settings: str) -> ServerProcess:
+def _imgopt(
+    command: str, database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str
+) -> ServerProcess:
     port = free_port()
-    env = imgopt_environment(database_url, name, **settings)
+    env = imgopt_environment(database_url, name, environment, **settings)
     argv = [sys.executable, "-m", "imgopt.entrypoints.cli", command, "--host", "127.0.0.1", "--port", str(port)]
     return ServerProcess(name, argv, env, port)
 
 
-def imgopt_environment(database_url: str, name: str, **settings: str) -> dict[str, str]:
+def imgopt_environment(
+    database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str
+) -> dict[str, str]:
     """The environment of an imgopt command; no key and no rate limit unless a benchmark asks for them."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("IMGOPT_")}
+    env.update(environment or {})
     env.update(
         IMGOPT_DATABASE_URL=database_url,
         IMGOPT_DATA_DIR=str(work_dir("data", name)),

@@ -131,3 +131,20 @@ def corpus():
 
     corpus_bytes("SOURCES.md")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory):
+    """A real S3-compatible server for the whole run (see tests.s3), with an identity allowed to create buckets."""
+    from tests.s3 import s3_for_tests
+
+    with s3_for_tests(lambda: tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint) -> str:
+    """A new, empty bucket of this test's own."""
+    name = f"imgopt-test-{uuid.uuid4().hex[:12]}"
+    s3_endpoint.create_bucket(name)
+    return name

@@ -121,6 +121,14 @@ class ScriptedResolver:
         ]
 
 
+def process_due(use_cases) -> int:
+    """What a worker does, on this thread: claim, process, record, until no image is due; how many were recorded."""
+    recorded = 0
+    while jobs := use_cases.claim_images()(10):
+        recorded += use_cases.record_outcomes()([use_cases.process_image()(job) for job in jobs])
+    return recorded
+
+
 def csv_bytes(*rows: str) -> bytes:
     return (HEADER + "".join(row + "\n" for row in rows)).encode()
 

@@ -7,7 +7,8 @@ each is a singleton. Override any provider to rebind it
 (`container.core.clock.override(providers.Object(clock))`) before the first use case is built.
 """
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -23,7 +24,7 @@ from imgopt.adapters.postgres.keys import PostgresApiKeyReader, RememberingApiKe
 from imgopt.adapters.postgres.signal import IMAGE_WORK, WEBHOOK_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.status import PostgresStatusReader
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
-from imgopt.adapters.storage import FilesystemStorage
+from imgopt.adapters.storage.locations import cloud_variables, open_storage
 from imgopt.adapters.system import RandomIds, SystemClock, new_worker_id
 from imgopt.application import ports
 from imgopt.application.links import Links
@@ -120,7 +121,9 @@ class Imaging(containers.DeclarativeContainer):
         optimizer=providers.Singleton(PillowOptimizer, max_pixels=config.max_pixels),
         slots=config.concurrency,
     )
-    storage = providers.Singleton(FilesystemStorage, root=config.files_dir, public_base_url=config.public_base_url)
+    storage = providers.Singleton(
+        open_storage, url=config.storage_location, public_url=config.files_public_url, environ=config.cloud_environment
+    )
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -241,8 +244,12 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def create_container(settings: Settings) -> Container:
-    """A container configured from `settings`, whose database_url must be set (see bootstrap.database)."""
+def create_container(settings: Settings, environ: Mapping[str, str] | None = None) -> Container:
+    """A container configured from `settings`, whose database_url must be set (see bootstrap.database).
+
+    Object storage credentials and endpoints come from the standard variables (AWS_*, GOOGLE_*) of
+    `environ`, os.environ by default.
+    """
     if not settings.database_url:
         raise ValueError("settings.database_url is not set; call imgopt.bootstrap.database.with_database first")
     container = Container()
@@ -250,7 +257,9 @@ def create_container(settings: Settings) -> Container:
         {
             **settings.as_config(),
             "concurrency": settings.concurrency,
-            "files_dir": settings.data_dir / "files",
+            "storage_location": settings.output_storage_url,
+            "files_public_url": settings.files_public_url,
+            "cloud_environment": cloud_variables(os.environ if environ is None else environ),
             "pool_size": max(settings.concurrency + 4, 10),
             "delivery_lease_seconds": 120,
             "auth_required": settings.auth_required,

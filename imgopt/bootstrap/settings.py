@@ -5,10 +5,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from imgopt.adapters.storage.locations import check_storage_url
 from imgopt.bootstrap.logging import LOG_FORMATS
 from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, RetrySchedule
 
 MiB = 1024 * 1024
+FILES_PATH = "/files"
+"""Where the API serves outputs: `{IMGOPT_PUBLIC_BASE_URL}/files/{key}`."""
 
 
 class SettingsError(ValueError):
@@ -20,6 +23,8 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path("imgopt-data")
     public_base_url: str = "http://127.0.0.1:8000"
+    storage_url: str | None = None
+    storage_public_url: str | None = None
     allow_private_networks: bool = False
     max_upload_bytes: int = 256 * MiB
     max_rows: int = 1_000_000
@@ -58,6 +63,14 @@ class Settings:
             raise SettingsError(f"{env_name('public_base_url')} must be an http(s) URL, got {self.public_base_url!r}")
         if self.log_format not in LOG_FORMATS:
             raise SettingsError(f"{env_name('log_format')} must be {' or '.join(LOG_FORMATS)}, got {self.log_format!r}")
+        public = self.storage_public_url
+        if public is not None and not public.startswith(("http://", "https://")):
+            raise SettingsError(f"{env_name('storage_public_url')} must be an http(s) URL, got {public!r}")
+        try:
+            if self.storage_url is not None:
+                check_storage_url(self.storage_url)
+        except ValueError as exc:
+            raise SettingsError(f"{env_name('storage_url')}: {exc}") from None
         try:
             RetrySchedule.parse(self.webhook_retry_schedule)
         except ValueError as exc:
@@ -82,6 +95,16 @@ class Settings:
     @property
     def concurrency(self) -> int:
         return self.worker_concurrency or os.cpu_count() or 1
+
+    @property
+    def output_storage_url(self) -> str:
+        """IMGOPT_STORAGE_URL, else the folder `files` of the data directory."""
+        return self.storage_url or (self.data_dir / "files").resolve().as_uri()
+
+    @property
+    def files_public_url(self) -> str:
+        """The base of output URLs: a CDN or public bucket when one is set, else the API's /files route."""
+        return (self.storage_public_url or self.public_base_url.rstrip("/") + FILES_PATH).rstrip("/")
 
     def as_config(self) -> dict[str, object]:
         return {field.name: getattr(self, field.name) for field in fields(self)}

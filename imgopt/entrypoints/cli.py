@@ -22,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="the whole job end to end on local samples, no setup needed")
     demo.add_argument("--csv", type=argparse.FileType("rb"), help="run your own CSV instead of the samples")
     demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
+    demo.add_argument(
+        "--storage",
+        choices=("filesystem", "s3"),
+        default="filesystem",
+        help="where outputs go: the data directory (default) or an embedded SeaweedFS, the multi-host path",
+    )
     _client_commands(commands)
     _key_commands(commands)
     args = parser.parse_args(argv)

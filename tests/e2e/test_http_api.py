@@ -447,6 +447,8 @@ def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids
         ("POST", "/webhooks/{webhook_id}/rotate-secret"): sorted([400, 404, *keyed]),
         ("GET", "/webhooks/{webhook_id}/deliveries"): sorted([400, 404, *keyed]),
         ("POST", "/deliveries/{delivery_id}/redeliver"): sorted([400, 404, 409, *keyed]),
+        ("GET", "/files/{key}"): [400, 404, 503],
+        ("HEAD", "/files/{key}"): [400, 404, 503],
         ("GET", "/health"): [],
         ("GET", "/ready"): [503],
     }

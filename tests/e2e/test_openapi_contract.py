@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from imgopt.entrypoints.commands import build_worker
+from imgopt.entrypoints.worker.process import build_worker
 from tests.support import LocalServer, Reply, csv_bytes, wait_for
 
 CHECKS = [

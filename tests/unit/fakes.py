@@ -28,6 +28,8 @@ from imgopt.application.ports import (
     RequestRepository,
     Scope,
     StatusReader,
+    StorageFailed,
+    StoredObject,
     TenantRepository,
     UnitOfWork,
     UnsafeUrl,
@@ -498,19 +500,44 @@ class FakeOptimizer(ImageOptimizer):
 
 
 class FakeStorage(ImageStorage):
+    """Objects in a dict; `failing` makes every call raise StorageFailed, as an unreachable store would."""
+
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
+        self.media_types: dict[str, str] = {}
+        self.failing = False
 
     def put(self, key: str, data: bytes, media_type: str) -> str:
-        self.files[key] = data
+        self._answer()
+        self.files[key], self.media_types[key] = data, media_type
         return self.url_for(key)
 
     def url_for(self, key: str) -> str:
         return f"http://imgopt.test/files/{key}"
 
     def delete(self, keys: Iterable[str]) -> None:
+        self._answer()
         for key in keys:
             self.files.pop(key, None)
+
+    def stat(self, key: str) -> StoredObject | None:
+        self._answer()
+        return StoredObject(key, len(self.files[key]), self.media_types[key]) if key in self.files else None
+
+    def read(self, key: str) -> Iterator[bytes] | None:
+        self._answer()
+        return iter([self.files[key]]) if key in self.files else None
+
+    def signed_url(self, key: str) -> str | None:
+        return None
+
+    def sweep(self, older_than: timedelta) -> int:
+        self._answer()
+        return 0
+
+    def _answer(self) -> None:
+        if self.failing:
+            raise StorageFailed("the fake storage is down")
 
 
 class FakeSender(WebhookSender):

@@ -9,6 +9,7 @@ from imgopt.application.ports import (
     ImageOptimizer,
     ImageStorage,
     OptimizeFailed,
+    StorageFailed,
 )
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
 
@@ -44,7 +45,7 @@ class ProcessImage:
             failure = exc.failure
         except OptimizeFailed as exc:
             failure = ImageFailure(str(exc))
-        except OSError as exc:
+        except StorageFailed as exc:
             failure = ImageFailure(f"could not store the output: {exc}", transient=True)
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
             log.exception("unexpected error processing image %s of request %s", job.id, job.request_id)

@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import logging
 import time
+from contextlib import ExitStack
 
 import httpx
 import standardwebhooks
@@ -16,6 +17,7 @@ from imgopt.domain.lifecycle import RequestStatus
 from imgopt.entrypoints.commands import prepare
 from imgopt.entrypoints.demo.local_http import ImageOrigin, WebhookReceiver
 from imgopt.entrypoints.demo.samples import sample_csv, sample_images
+from imgopt.entrypoints.demo.storage import StorageUnavailable, demo_storage
 from imgopt.entrypoints.http.app import create_app
 from imgopt.entrypoints.http.server import BackgroundServer, free_port
 from imgopt.entrypoints.worker.process import build_worker
@@ -38,27 +40,38 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
         if "host=/" in settings.database_url
         else "IMGOPT_DATABASE_URL"
     )
-    console.print(f"[bold]imgopt demo[/] — database: {where}; outputs in {settings.data_dir / 'files'}")
-    with console.status("Drawing sample photos…"):
-        images = {} if args.csv else sample_images(args.images)
-    worker = build_worker(container, settings)
-    try:
-        with (
-            ImageOrigin(images) as origin,
-            WebhookReceiver() as receiver,
-            BackgroundServer(create_app(container, settings), port=port) as api,
-        ):
-            worker.start()
-            csv_data = args.csv.read() if args.csv else sample_csv(origin.base_url, list(images))
-            # The demo calls the API as any team would: with a key of its own (shown nowhere).
-            key = container.use_cases.create_api_key()("demo", f"imgopt demo {time.strftime('%Y-%m-%d %H:%M:%S')}")
-            return _run(console, api.url, key.plaintext, csv_data, receiver, settings)
-    finally:
-        worker.stop()
-        container.shutdown_resources()
+    with ExitStack() as running:
+        running.callback(container.shutdown_resources)
+        try:
+            with console.status(f"Preparing the {args.storage} storage…"):
+                outputs = running.enter_context(demo_storage(args.storage, settings, container))
+        except StorageUnavailable as exc:
+            console.print(f"[red]{exc}")
+            return 1
+        console.print(f"[bold]imgopt demo[/] — database: {where}; {outputs}")
+        with console.status("Drawing sample photos…"):
+            images = {} if args.csv else sample_images(args.images)
+        worker = build_worker(container, settings)
+        running.callback(worker.stop)
+        origin = running.enter_context(ImageOrigin(images))
+        receiver = running.enter_context(WebhookReceiver())
+        api = running.enter_context(BackgroundServer(create_app(container, settings), port=port))
+        worker.start()
+        csv_data = args.csv.read() if args.csv else sample_csv(origin.base_url, list(images))
+        # The demo calls the API as any team would: with a key of its own (shown nowhere).
+        key = container.use_cases.create_api_key()("demo", f"imgopt demo {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        return _run(console, api.url, key.plaintext, csv_data, receiver, settings, outputs)
 
 
-def _run(console: Console, api: str, key: str, csv_data: bytes, receiver: WebhookReceiver, settings: Settings) -> int:
+def _run(
+    console: Console,
+    api: str,
+    key: str,
+    csv_data: bytes,
+    receiver: WebhookReceiver,
+    settings: Settings,
+    outputs: str,
+) -> int:
     demo_dir = settings.data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
     (demo_dir / "products.csv").write_bytes(csv_data)
@@ -88,7 +101,9 @@ def _run(console: Console, api: str, key: str, csv_data: bytes, receiver: Webhoo
     payload = standardwebhooks.Webhook(receipt["webhook"]["secret"]).verify(body, headers)
     output_csv = demo_dir / f"output-{request_id}.csv"
     output_csv.write_bytes(client.get(f"/status/{request_id}/output.csv").content)
-    _summary(console, status, payload, headers, elapsed, output_csv, settings, _products(client, request_id))
+    products = _products(client, request_id)
+    _summary(console, status, payload, headers, elapsed, output_csv, products, outputs)
+    _fetch_one_output(console, client, products)
     return 0
 
 
@@ -115,7 +130,7 @@ def _follow(console: Console, client: httpx.Client, request_id: str, total: int)
             time.sleep(0.1)
 
 
-def _summary(console, status, payload, headers, elapsed, output_csv, settings, products) -> None:
+def _summary(console, status, payload, headers, elapsed, output_csv, products, outputs) -> None:
     images = status["images"]
     saved = 1 - status["bytesOut"] / status["bytesIn"] if status["bytesIn"] else 0.0
     table = Table(title=f"Request {status['requestId']}: {status['status']}", show_header=False)
@@ -124,10 +139,25 @@ def _summary(console, status, payload, headers, elapsed, output_csv, settings, p
     table.add_row("Time, upload to webhook", f"{elapsed:.2f} s ({images['total'] / elapsed:.1f} images/s)")
     table.add_row("Webhook", f"{payload['type']}, signature verified (webhook-id {headers['webhook-id']})")
     console.print(table)
-    console.print(f"Optimized images: {(settings.data_dir / 'files' / status['requestId']).resolve()}", soft_wrap=True)
+    console.print(f"Optimized images: {outputs}, under {status['requestId']}/", soft_wrap=True)
     console.print(f"Output CSV: {output_csv.resolve()}", soft_wrap=True)
     failed = [(p["line"], i) for p in products for i in p["images"] if i["status"] == "failed"]
     if failed:
         console.print("Failed images (each with its reason; the rest of the request went on):")
     for line, image in failed:
         console.print(f"  line {line}, {image['inputUrl']}: {image['failureReason']}", markup=False, style="yellow")
+
+
+def _fetch_one_output(console: Console, client: httpx.Client, products: list[dict]) -> None:
+    """Fetch an output by the URL the status gave, as a user would: streamed by the API, or redirected to storage."""
+    urls = [i["outputUrl"] for p in products for i in p["images"] if i.get("outputUrl")]
+    if not urls:
+        return
+    response = client.get(urls[0], follow_redirects=True)
+    route = " after a redirect to a presigned URL" if response.history else ""
+    console.print(
+        f"Fetched {urls[0]}{route}: HTTP {response.status_code}, {response.headers.get('content-type')}, "
+        f"{len(response.content):,} bytes",
+        soft_wrap=True,
+        markup=False,
+    )

@@ -1,6 +1,5 @@
 """The application factory: routes, dependencies from the container, one error shape."""
 
-import mimetypes
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
@@ -8,9 +7,7 @@ from dependency_injector import providers
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.static_files import create_static_files_router
 
-from imgopt.adapters.storage import FILES_PATH
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
@@ -22,6 +19,7 @@ from imgopt.entrypoints.http.controllers import (
     WebhookController,
 )
 from imgopt.entrypoints.http.errors import BODY_LIMIT_SETTING, EXCEPTION_HANDLERS
+from imgopt.entrypoints.http.files import FilesController
 from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
 from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
 from imgopt.entrypoints.http.request import GuardedRequest
@@ -52,10 +50,6 @@ def _provide(provider: providers.Provider) -> Provide:
 
 def create_app(container: Container, settings: Settings, on_shutdown: Sequence[Callable[[], object]] = ()) -> Litestar:
     """The API on `container`; `on_shutdown` runs before the container's resources are released."""
-    mimetypes.add_type("image/webp", ".webp")
-    mimetypes.add_type("image/avif", ".avif")
-    files_dir = settings.data_dir / "files"
-    files_dir.mkdir(parents=True, exist_ok=True)
     status_cache = StatusCache(settings.status_cache_seconds)
 
     def shutdown() -> None:
@@ -80,10 +74,8 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             RequestsController,
             WebhooksController,
             DeliveriesController,
-            # Output images stay shareable links: whoever has the URL may fetch it.
-            create_static_files_router(
-                path=FILES_PATH, directories=[files_dir], include_in_schema=False, opt={OPEN: True}
-            ),
+            # Output images stay shareable links: whoever has the URL may fetch them, key or not.
+            Router(path="/", route_handlers=[FilesController], opt={OPEN: True}),
             console_router(auth=settings.auth),
         ],
         middleware=[api_key_middleware(container.use_cases.authenticate, settings.rate_limit_per_minute)],
@@ -91,6 +83,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             "caller": Provide(caller_of, sync_to_thread=False),
             **{name: _provide(getattr(container.use_cases, name)) for name in _USE_CASES},
             "links": _provide(container.core.links),
+            "storage": _provide(container.imaging.storage),
             "status_cache": Provide(lambda: status_cache, sync_to_thread=False),
             "engine": _provide(container.persistence.engine),
         },

@@ -6,6 +6,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from imgopt.adapters.documents import status_fields
+from imgopt.application.ports import StorageFailed
 from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
 from imgopt.application.use_cases.status import ListRequests
 from imgopt.application.use_cases.webhook_management import (
@@ -113,10 +114,13 @@ class RequestsController(Controller):
         caller: NamedDependency[Caller],
     ) -> None:
         """Its optimized images are deleted from storage, then its rows. 409 until it has finished
-        (cancel it first) and no image of it is being processed."""
+        (cancel it first) and no image of it is being processed; 503 when the storage does not answer
+        (nothing is deleted from the database then: call again)."""
         key = (caller.tenant_id, parse_uuid(request_id, "requestId"))
         try:
             await sync_to_thread(delete_request, *key)
+        except StorageFailed:
+            raise ApiError(503, "storage_unavailable", "the output storage is not answering; try again later") from None
         finally:
             status_cache.forget(key)
 

@@ -28,13 +28,15 @@ _MEANINGS = {
 }
 
 
-def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """An operation's error responses, each a problem document: `@get(..., responses=problems(400, 404))`."""
+def problems(*statuses: int, meanings: dict[int, str] | None = None) -> dict[int, ResponseSpec]:
+    """An operation's error responses, each a problem document: `@get(..., responses=problems(400, 404))`;
+    `meanings` words a status for this operation where the usual meaning does not fit."""
+    meanings = {**_MEANINGS, **(meanings or {})}
     return {
         status: ResponseSpec(
             data_container=Problem,
             media_type=PROBLEM_MEDIA_TYPE,
-            description=_MEANINGS.get(status, HTTPStatus(status).phrase),
+            description=meanings.get(status, HTTPStatus(status).phrase),
             generate_examples=False,
         )
         for status in statuses
