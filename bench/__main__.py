@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import api, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp
+from bench import api, fairness, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp
 from bench.result import FAILED, Result
 from bench.workspace import RESULTS
 
@@ -22,6 +22,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "latency": pipeline.latency,
     "ingest": ingest.ingest,
     "api": api.api,
+    "fairness": fairness.fairness,
 }
 
 

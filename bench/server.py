@@ -160,8 +160,8 @@ def imgopt_environment(
     return env
 
 
-def create_key(database_url: str, name: str) -> str:
+def create_key(database_url: str, name: str, tenant: str = "bench") -> str:
     """A new API key on `database_url` (migrated first), made as an operator would: `imgopt keys create`."""
-    argv = [sys.executable, "-m", "imgopt.entrypoints.cli", "keys", "create", "--tenant", "bench", name, "--json"]
+    argv = [sys.executable, "-m", "imgopt.entrypoints.cli", "keys", "create", "--tenant", tenant, name, "--json"]
     done = subprocess.run(argv, env=imgopt_environment(database_url, name), capture_output=True, text=True, check=True)
     return json.loads(done.stdout)["key"]

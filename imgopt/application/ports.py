@@ -42,6 +42,11 @@ class RequestRepository(abc.ABC):
         """The oldest request with products not yet turned into jobs, locked until the unit of work ends."""
 
     @abc.abstractmethod
+    def starving(self, limit: int) -> list[UploadRequest]:
+        """Up to `limit` open requests, oldest first, with products not yet turned into jobs and no image
+        waiting for a worker; locked until the unit of work ends, skipping those another worker holds."""
+
+    @abc.abstractmethod
     def save(self, request: UploadRequest) -> None: ...
 
     @abc.abstractmethod
@@ -94,7 +99,10 @@ class ImageJobRepository(abc.ABC):
 
     @abc.abstractmethod
     def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        """Up to `limit` due jobs, now held by `worker_id`; each claim counts as an attempt."""
+        """Up to `limit` due jobs of open requests, now held by `worker_id`; each claim counts as an attempt.
+
+        Tenants take turns (one job of each in turn), and within a tenant its requests do, each
+        request's oldest due first: a small upload never waits behind another's huge one."""
 
     @abc.abstractmethod
     def reclaim_expired(self, now: datetime) -> int:

@@ -1,5 +1,6 @@
 """Tenancy in PostgreSQL: the upgrade keeps existing rows, keys are found by hash and forgotten when revoked."""
 
+import io
 import uuid
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from imgopt.adapters.postgres.status import PostgresStatusReader
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID, Tenant, hash_key, new_api_key
 from tests.postgres import create_database, drop_database
-from tests.support import wait_for
+from tests.support import csv_bytes, wait_for
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 KEY = "imgopt_" + "k" * 43
@@ -121,3 +122,23 @@ def test_a_tenants_waiting_images_are_those_of_its_unfinished_requests(clean_dat
         nobody = uow.tenants.waiting_images(uuid.uuid4())
 
     assert (waiting, nobody) == (9, 0)
+
+
+def test_claims_take_turns_across_tenants_and_their_requests_and_skip_cancelled_requests(container):
+    use_cases = container.use_cases
+    a = use_cases.create_api_key()("team-a", "tests").key.tenant_id
+    b = use_cases.create_api_key()("team-b", "tests").key.tenant_id
+    ingest = use_cases.ingest_csv()
+    big = ingest(a, io.BytesIO(csv_bytes(*(f"{n},P{n},https://a.example/{n}.jpg" for n in range(1, 301)))))
+    claim = use_cases.claim_images()
+    claim(4)  # A's upload is under way: a slice of it waits as jobs
+    a_second = ingest(a, io.BytesIO(csv_bytes("1,Q,https://a.example/q.jpg")))
+    b_small = ingest(b, io.BytesIO(csv_bytes("1,R,https://b.example/r1.jpg", "2,S,https://b.example/r2.jpg")))
+    cancelled = ingest(b, io.BytesIO(csv_bytes("1,T,https://b.example/t.jpg")))
+    use_cases.cancel_request()(b, cancelled.request_id)
+
+    claimed = [job.request_id for job in claim(4)]
+
+    assert sorted(map(str, claimed)) == sorted(
+        map(str, [big.request_id, a_second.request_id, b_small.request_id, b_small.request_id])
+    )

@@ -3,6 +3,7 @@
 import base64
 import copy
 import threading
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,24 @@ def _owned(tenant_id: Scope, thing: object) -> bool:
     return thing is not None and tenant_id in (None, thing.tenant_id)
 
 
+def _in_turns(jobs: list[dict], requests: dict[UUID, UploadRequest]) -> list[dict]:
+    """Jobs in the order the PostgreSQL claim takes them: tenants in turn, and each tenant's requests in turn."""
+
+    def numbered(ordered: list[dict], group) -> dict[int, int]:
+        seen: Counter = Counter()
+        turns = {}
+        for job in ordered:
+            turns[job["id"]] = seen[group(job)]
+            seen[group(job)] += 1
+        return turns
+
+    oldest = sorted(jobs, key=lambda j: (j["next_attempt_at"], j["id"]))
+    request_turn = numbered(oldest, lambda j: j["request_id"])
+    in_tenant = sorted(oldest, key=lambda j: (request_turn[j["id"]], j["next_attempt_at"], j["id"]))
+    tenant_turn = numbered(in_tenant, lambda j: requests[j["request_id"]].tenant_id)
+    return sorted(in_tenant, key=lambda j: (tenant_turn[j["id"]], j["next_attempt_at"], j["id"]))
+
+
 def _newest_first(items: list, position, after: Position | None, limit: int) -> Page:
     """A page of `items` as the PostgreSQL reader cuts it: newest first, after `after`."""
     ordered = sorted(items, key=lambda item: (position(item).created_at, position(item).id), reverse=True)
@@ -89,6 +108,15 @@ class FakeRequests(RequestRepository):
     def next_to_expand(self) -> UploadRequest | None:
         waiting = [r for r in self.state.requests.values() if r.expanded_line < r.last_line]
         return copy.deepcopy(min(waiting, key=lambda r: r.created_at)) if waiting else None
+
+    def starving(self, limit: int) -> list[UploadRequest]:
+        waiting = {job["request_id"] for job in self.state.jobs.values() if job["status"] is ImageStatus.PENDING}
+        starving = [
+            r
+            for r in self.state.requests.values()
+            if r.has_products_to_expand and not r.status.is_terminal and r.id not in waiting
+        ]
+        return [copy.deepcopy(r) for r in sorted(starving, key=lambda r: r.created_at)[:limit]]
 
     def save(self, request: UploadRequest) -> None:
         self.add(request)
@@ -168,20 +196,25 @@ class FakeJobs(ImageJobRepository):
         return rows[-1].line if rows else request.last_line
 
     def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
+        requests = self.state.requests
         due = [
-            j for j in self.state.jobs.values() if j["status"] is ImageStatus.PENDING and j["next_attempt_at"] <= now
+            j
+            for j in self.state.jobs.values()
+            if j["status"] is ImageStatus.PENDING
+            and j["next_attempt_at"] <= now
+            and not requests[j["request_id"]].status.is_terminal
         ]
         claimed = []
-        for job in sorted(due, key=lambda j: j["id"])[:limit]:
+        for job in _in_turns(due, requests)[:limit]:
             job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
             job["attempts"] += 1
-            options = self.state.requests[job["request_id"]].options
+            options = requests[job["request_id"]].options
             claimed.append(
                 ImageJob(
                     job["id"], job["request_id"], job["line"], job["position"], job["url"], job["attempts"], options
                 )
             )
-        return claimed
+        return sorted(claimed, key=lambda job: job.id)
 
     def reclaim_expired(self, now: datetime) -> int:
         expired = [j for j in self.state.jobs.values() if j["lease_until"] and j["lease_until"] < now]

@@ -188,3 +188,30 @@ def test_retrying_a_request_still_running_is_refused():
 
     with pytest.raises(RequestNotFinished):
         w.retry_request(receipt.request_id)
+
+
+def test_a_small_upload_takes_turns_with_a_big_one_of_another_tenant_instead_of_waiting_for_it():
+    a = World(images={})
+    b = a.acting_as(TENANT_B)
+    a.upload(*(f"{n},P{n},https://o.example/a{n}.jpg" for n in range(1, 201)))
+    a.claim(4)  # tenant A's upload is under way: some of its jobs exist and wait
+
+    small = b.upload("1,Q1,https://o.example/b1.jpg", "2,Q2,https://o.example/b2.jpg")
+    claimed = a.claim(4)
+
+    assert sum(job.request_id == small.request_id for job in claimed) == 2
+
+
+def test_a_tenants_requests_take_turns_too_and_a_cancelled_ones_images_are_never_claimed():
+    w = World(images={})
+    first = w.upload(*(f"{n},P{n},https://o.example/a{n}.jpg" for n in range(1, 41)))
+    w.claim(1)
+    second = w.upload("1,Q,https://o.example/b1.jpg")
+    third = w.upload("1,R,https://o.example/c1.jpg")
+    w.cancel(third.request_id)
+
+    claimed = w.claim(3)
+
+    assert sorted(str(job.request_id) for job in claimed) == sorted(
+        [str(first.request_id), str(first.request_id), str(second.request_id)]
+    )

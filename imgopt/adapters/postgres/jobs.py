@@ -22,12 +22,26 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
+# Turns: each open request offers its oldest due jobs (at most `limit`); a tenant's requests take
+# turns, then tenants do. Only open requests' jobs are claimed: a cancelled request's stay put.
 _CLAIM_DUE = text(
     f"""
-    WITH picked AS (
-        SELECT id FROM images.optimizerjobs
-        WHERE status = 'pending' AND next_attempt_at <= :now
-        ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED)
+    WITH offered AS (
+        SELECT r.tenant_id, d.id, d.next_attempt_at,
+            row_number() OVER (PARTITION BY r.id ORDER BY d.next_attempt_at, d.id) AS request_turn
+        FROM images.requests r CROSS JOIN LATERAL (
+            SELECT id, next_attempt_at FROM images.optimizerjobs
+            WHERE request_id = r.id AND status = 'pending' AND next_attempt_at <= :now
+            ORDER BY next_attempt_at, id LIMIT :limit) d
+        WHERE r.status IN ('pending', 'processing')),
+    turns AS (
+        SELECT id, next_attempt_at,
+            row_number() OVER (PARTITION BY tenant_id ORDER BY request_turn, next_attempt_at, id) AS tenant_turn
+        FROM offered),
+    picked AS (
+        SELECT j.id FROM images.optimizerjobs j JOIN turns t ON t.id = j.id
+        WHERE j.status = 'pending'
+        ORDER BY t.tenant_turn, t.next_attempt_at, j.id LIMIT :limit FOR UPDATE OF j SKIP LOCKED)
     UPDATE images.optimizerjobs j
     SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
         attempts = j.attempts + 1, updated_at = :now

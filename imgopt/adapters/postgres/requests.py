@@ -52,6 +52,16 @@ _NEXT_TO_EXPAND = text(
 )
 
 
+_STARVING = text(
+    f"""
+    SELECT {COLUMNS} FROM images.requests r
+    WHERE expanded_line < last_line AND status IN ('pending', 'processing')
+        AND NOT EXISTS (SELECT 1 FROM images.optimizerjobs j WHERE j.request_id = r.id AND j.status = 'pending')
+    ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
+)
+
+
 class PostgresRequestRepository(RequestRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -84,6 +94,9 @@ class PostgresRequestRepository(RequestRepository):
     def next_to_expand(self) -> UploadRequest | None:
         row = self._connection.execute(_NEXT_TO_EXPAND).first()
         return request_from(row) if row else None
+
+    def starving(self, limit: int) -> list[UploadRequest]:
+        return [request_from(row) for row in self._connection.execute(_STARVING, {"limit": limit})]
 
     def save(self, request: UploadRequest) -> None:
         self._connection.execute(

@@ -1,5 +1,6 @@
 """Tenants and their API keys; every request and webhook belongs to a tenant; cancelled requests and images;
-webhook secrets that rotate. Existing rows move to the anonymous tenant, the one IMGOPT_AUTH=off uses.
+webhook secrets that rotate; an index for claims that take turns across requests. Existing rows move to the
+anonymous tenant, the one IMGOPT_AUTH=off uses.
 
 Revision ID: 0003_tenancy
 Revises: 0001
@@ -62,6 +63,10 @@ def upgrade() -> None:
         ALTER TABLE images.webhookurls ALTER COLUMN tenant_id DROP DEFAULT;
         CREATE INDEX webhookurls_tenant_newest ON images.webhookurls (tenant_id, created_at DESC, id DESC);
         CREATE INDEX webhookdeliveries_webhook ON images.webhookdeliveries (webhook_id, created_at DESC);
+
+        -- Claims take turns across requests: each request's due jobs, oldest first.
+        CREATE INDEX optimizerjobs_request_due ON images.optimizerjobs (request_id, next_attempt_at, id)
+            WHERE status = 'pending';
         """
     )
 
@@ -69,7 +74,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
-        DROP INDEX images.webhookdeliveries_webhook;
+        DROP INDEX images.webhookdeliveries_webhook, images.optimizerjobs_request_due;
         ALTER TABLE images.webhookurls
             DROP COLUMN tenant_id, DROP COLUMN previous_secret, DROP COLUMN previous_secret_until;
         DELETE FROM images.optimizerjobs WHERE status = 'cancelled';
