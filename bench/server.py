@@ -155,8 +155,8 @@ def imgopt_environment(
         IMGOPT_DATA_DIR=str(work_dir("data", name)),
         IMGOPT_AUTH="off",
         IMGOPT_RATE_LIMIT_PER_MINUTE="0",
-        **{f"IMGOPT_{key.upper()}": value for key, value in settings.items()},
     )
+    env.update({f"IMGOPT_{key.upper()}": value for key, value in settings.items()})
     return env
 
 
