@@ -38,10 +38,6 @@ class Caller:
     tenant_id: UUID
     key_id: UUID | None = None
 
-    @property
-    def rate_key(self) -> str:
-        return str(self.key_id or self.tenant_id)
-
 
 ANONYMOUS = Caller(ANONYMOUS_TENANT_ID)
 
@@ -70,9 +66,9 @@ class ApiKey:
     def revoked(self) -> bool:
         return self.revoked_at is not None
 
-    def admits(self, presented: str) -> bool:
-        """Whether `presented` is this key and the key is live; the hashes are compared in constant time."""
-        return not self.revoked and hmac.compare_digest(self.key_hash, hash_key(presented))
+    def admits(self, key_hash: str) -> bool:
+        """Whether the key whose hash is `key_hash` is this one and is live; hashes are compared in constant time."""
+        return not self.revoked and hmac.compare_digest(self.key_hash, key_hash)
 
 
 def hash_key(presented: str) -> str:

@@ -98,19 +98,18 @@ class Authenticate:
     def at_once(self, presented: str | None) -> Caller | None:
         if not self._required:
             return ANONYMOUS
-        key = self._keys.remembered(hash_key(check_key_format(presented)))
-        return self._caller(key, presented) if key is not None else None
+        key_hash = hash_key(check_key_format(presented))
+        key = self._keys.remembered(key_hash)
+        return self._caller(key, key_hash) if key is not None else None
 
     def __call__(self, presented: str | None) -> Caller:
         if not self._required:
             return ANONYMOUS
-        key = self._keys.find(hash_key(check_key_format(presented)))
-        if key is None:
-            raise Unauthenticated("the API key is unknown or has been revoked")
-        return self._caller(key, presented)
+        key_hash = hash_key(check_key_format(presented))
+        return self._caller(self._keys.find(key_hash), key_hash)
 
     @staticmethod
-    def _caller(key: ApiKey, presented: str) -> Caller:
-        if not key.admits(presented):
+    def _caller(key: ApiKey | None, key_hash: str) -> Caller:
+        if key is None or not key.admits(key_hash):
             raise Unauthenticated("the API key is unknown or has been revoked")
         return Caller(key.tenant_id, key.id)

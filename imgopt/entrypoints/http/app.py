@@ -11,7 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
-from imgopt.entrypoints.http.auth import OPEN, api_key_middleware, caller_of, security_scheme
+from imgopt.entrypoints.http.auth import OPEN, api_key_middleware, security_scheme
 from imgopt.entrypoints.http.controllers import (
     HealthController,
     StatusController,
@@ -80,7 +80,6 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         ],
         middleware=[api_key_middleware(container.use_cases.authenticate, settings.rate_limit_per_minute)],
         dependencies={
-            "caller": Provide(caller_of, sync_to_thread=False),
             **{name: _provide(getattr(container.use_cases, name)) for name in _USE_CASES},
             "links": _provide(container.core.links),
             "storage": _provide(container.imaging.storage),

@@ -17,10 +17,9 @@ from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.application.use_cases.status import PAGE_SIZE, ExportOutputCsv, GetStatus, StatusReport
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.tenancy import Caller
 from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
-from imgopt.entrypoints.http.auth import OPEN
+from imgopt.entrypoints.http.auth import OPEN, tenant_of
 from imgopt.entrypoints.http.errors import ApiError, problem
 from imgopt.entrypoints.http.openapi import KEYED, RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
@@ -69,7 +68,7 @@ class UploadController(Controller):
         data: MultipartBody[schemas.UploadForm],
         ingest_csv: NamedDependency[IngestCsv],
         links: NamedDependency[Links],
-        caller: NamedDependency[Caller],
+        request: Request,
     ) -> schemas.UploadResponse:
         """Multipart form: `file` (the CSV), and optionally `webhookUrl`, `webhookFormat`, `quality`,
         `maxWidth`, `maxHeight`, `format`. Every row is checked; one bad row refuses the whole file."""
@@ -78,7 +77,7 @@ class UploadController(Controller):
         options = OptimizationOptions.parse(data.quality, data.max_width, data.max_height, data.format)
         with data.file.file as csv_file:
             receipt = ingest_csv(
-                caller.tenant_id, csv_file, options, data.webhook_url, parse_format(data.webhook_format)
+                tenant_of(request), csv_file, options, data.webhook_url, parse_format(data.webhook_format)
             )
         webhook = receipt.webhook
         log.info(
@@ -114,7 +113,7 @@ class StatusController(Controller):
         request_id: RequestIdPath,
         get_status: NamedDependency[GetStatus],
         status_cache: NamedDependency[StatusCache],
-        caller: NamedDependency[Caller],
+        request: Request,
         details: FromQuery[bool] = False,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int] = PAGE_SIZE,
@@ -123,7 +122,7 @@ class StatusController(Controller):
         `?details=true` adds a page of products with their images (`limit`, at most 1000; follow
         `details.nextCursor` with `&cursor=` until it is null) and every webhook delivery attempt.
         Without details the answer may be up to IMGOPT_STATUS_CACHE_SECONDS old."""
-        identifier, tenant = parse_uuid(request_id, "requestId"), caller.tenant_id
+        identifier, tenant = parse_uuid(request_id, "requestId"), tenant_of(request)
         if details:
             after_line = parse_cursor(cursor)
             report = await sync_to_thread(get_status, tenant, identifier, True, after_line, limit)
@@ -145,10 +144,10 @@ class StatusController(Controller):
         self,
         request_id: RequestIdPath,
         export_output_csv: NamedDependency[ExportOutputCsv],
-        caller: NamedDependency[Caller],
+        request: Request,
     ) -> Stream:
         identifier = parse_uuid(request_id, "requestId")
-        chunks = export_output_csv(caller.tenant_id, identifier)
+        chunks = export_output_csv(tenant_of(request), identifier)
         return Stream(
             chunks,
             media_type="text/csv; charset=utf-8",
@@ -170,13 +169,13 @@ class WebhookController(Controller):
         self,
         data: JSONBody[schemas.RegisterWebhookBody],
         register_webhook: NamedDependency[RegisterWebhook],
-        caller: NamedDependency[Caller],
+        request: Request,
     ) -> schemas.WebhookResponse:
         """Without `requestId` the webhook announces every upload of the caller's tenant. The response
         holds the signing secret (`whsec_…`, Standard Webhooks); it is shown only here. A host that does
         not resolve right now is accepted, with a `warning`."""
         request_id = parse_uuid(data.request_id, "requestId") if data.request_id is not None else None
-        registration = register_webhook(caller.tenant_id, data.webhook_url, request_id, parse_format(data.format))
+        registration = register_webhook(tenant_of(request), data.webhook_url, request_id, parse_format(data.format))
         webhook = registration.webhook
         return schemas.WebhookResponse(
             id=webhook.id,

@@ -1,6 +1,6 @@
 """The management API: a tenant lists, cancels, retries and deletes its requests, and manages its webhooks."""
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
@@ -19,9 +19,9 @@ from imgopt.application.use_cases.webhook_management import (
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.status import StatusSummary
-from imgopt.domain.tenancy import Caller
 from imgopt.domain.webhooks import Webhook
 from imgopt.entrypoints.http import schemas
+from imgopt.entrypoints.http.auth import tenant_of
 from imgopt.entrypoints.http.controllers import delivery_body, parse_uuid
 from imgopt.entrypoints.http.cursors import decode_cursor, encode_cursor
 from imgopt.entrypoints.http.errors import ApiError
@@ -48,14 +48,14 @@ class RequestsController(Controller):
     def list_requests(
         self,
         list_requests: NamedDependency[ListRequests],
-        caller: NamedDependency[Caller],
+        request: Request,
         status: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int] = LIST_SIZE,
     ) -> schemas.RequestList:
         """One page (`limit`, at most 1000); follow `nextCursor` with `&cursor=` until it is null.
         `status` keeps only the requests in that state."""
-        page = list_requests(caller.tenant_id, parse_status(status), decode_cursor(cursor), limit)
+        page = list_requests(tenant_of(request), parse_status(status), decode_cursor(cursor), limit)
         return schemas.RequestList(requests=[_listed(s) for s in page.items], next_cursor=encode_cursor(page.next))
 
     @post(
@@ -69,11 +69,11 @@ class RequestsController(Controller):
         request_id: RequestIdPath,
         cancel_request: NamedDependency[CancelRequest],
         status_cache: NamedDependency[StatusCache],
-        caller: NamedDependency[Caller],
+        request: Request,
     ) -> schemas.RequestChange:
         """Images not yet started are cancelled; those being processed may still finish. The request
         ends as `cancelled` at once and its webhooks are told. A finished request answers 409."""
-        key = (caller.tenant_id, parse_uuid(request_id, "requestId"))
+        key = (tenant_of(request), parse_uuid(request_id, "requestId"))
         try:
             return _changed(await sync_to_thread(cancel_request, *key))
         finally:
@@ -90,11 +90,11 @@ class RequestsController(Controller):
         request_id: RequestIdPath,
         retry_request: NamedDependency[RetryRequest],
         status_cache: NamedDependency[StatusCache],
-        caller: NamedDependency[Caller],
+        request: Request,
     ) -> schemas.RequestChange:
         """Failed images are queued again with fresh attempts; the request is `processing` again and is
         announced again when it finishes. 409 while it runs, or when nothing failed."""
-        key = (caller.tenant_id, parse_uuid(request_id, "requestId"))
+        key = (tenant_of(request), parse_uuid(request_id, "requestId"))
         try:
             return _changed(await sync_to_thread(retry_request, *key))
         finally:
@@ -111,12 +111,12 @@ class RequestsController(Controller):
         request_id: RequestIdPath,
         delete_request: NamedDependency[DeleteRequest],
         status_cache: NamedDependency[StatusCache],
-        caller: NamedDependency[Caller],
+        request: Request,
     ) -> None:
         """Its optimized images are deleted from storage, then its rows. 409 until it has finished
         (cancel it first) and no image of it is being processed; 503 when the storage does not answer
         (nothing is deleted from the database then: call again)."""
-        key = (caller.tenant_id, parse_uuid(request_id, "requestId"))
+        key = (tenant_of(request), parse_uuid(request_id, "requestId"))
         try:
             await sync_to_thread(delete_request, *key)
         except StorageFailed:
@@ -132,12 +132,12 @@ class WebhooksController(Controller):
     def list_webhooks(
         self,
         list_webhooks: NamedDependency[ListWebhooks],
-        caller: NamedDependency[Caller],
+        request: Request,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int] = LIST_SIZE,
     ) -> schemas.WebhookList:
         """Secrets are never listed: they are shown once, at registration and rotation."""
-        page = list_webhooks(caller.tenant_id, decode_cursor(cursor), limit)
+        page = list_webhooks(tenant_of(request), decode_cursor(cursor), limit)
         return schemas.WebhookList(webhooks=[_webhook(w) for w in page.items], next_cursor=encode_cursor(page.next))
 
     @delete(
@@ -148,10 +148,10 @@ class WebhooksController(Controller):
         responses=problems(400, 404, *KEYED),
     )
     def delete_webhook(
-        self, webhook_id: WebhookIdPath, delete_webhook: NamedDependency[DeleteWebhook], caller: NamedDependency[Caller]
+        self, webhook_id: WebhookIdPath, delete_webhook: NamedDependency[DeleteWebhook], request: Request
     ) -> None:
         """Nothing more is sent to it; its deliveries and their log go with it."""
-        delete_webhook(caller.tenant_id, parse_uuid(webhook_id, "webhookId"))
+        delete_webhook(tenant_of(request), parse_uuid(webhook_id, "webhookId"))
 
     @post(
         "/{webhook_id:str}/rotate-secret",
@@ -164,11 +164,11 @@ class WebhooksController(Controller):
         self,
         webhook_id: WebhookIdPath,
         rotate_webhook_secret: NamedDependency[RotateWebhookSecret],
-        caller: NamedDependency[Caller],
+        request: Request,
     ) -> schemas.RotatedSecret:
         """A new `whsec_` secret, shown only here. Until `previousSecretExpiresAt` (24 h) every message
         carries two signatures in `webhook-signature`, one per secret, so either verifies."""
-        webhook = rotate_webhook_secret(caller.tenant_id, parse_uuid(webhook_id, "webhookId"))
+        webhook = rotate_webhook_secret(tenant_of(request), parse_uuid(webhook_id, "webhookId"))
         return schemas.RotatedSecret(
             id=webhook.id, secret=webhook.secret, previous_secret_expires_at=webhook.previous_secret_until
         )
@@ -183,12 +183,12 @@ class WebhooksController(Controller):
         self,
         webhook_id: WebhookIdPath,
         list_deliveries: NamedDependency[ListDeliveries],
-        caller: NamedDependency[Caller],
+        request: Request,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int] = LIST_SIZE,
     ) -> schemas.DeliveryList:
         """Newest first; each with every attempt: when, the receiver's status code or the error, how long."""
-        page = list_deliveries(caller.tenant_id, parse_uuid(webhook_id, "webhookId"), decode_cursor(cursor), limit)
+        page = list_deliveries(tenant_of(request), parse_uuid(webhook_id, "webhookId"), decode_cursor(cursor), limit)
         return schemas.DeliveryList(
             deliveries=[delivery_body(d, attempts) for d, attempts in page.items], next_cursor=encode_cursor(page.next)
         )
@@ -205,11 +205,11 @@ class DeliveriesController(Controller):
         responses=problems(400, 404, 409, *KEYED),
     )
     def redeliver(
-        self, delivery_id: DeliveryIdPath, redeliver: NamedDependency[Redeliver], caller: NamedDependency[Caller]
+        self, delivery_id: DeliveryIdPath, redeliver: NamedDependency[Redeliver], request: Request
     ) -> schemas.Redelivered:
         """The same body under the same `webhook-id`, signed afresh, attempted at once. 409 while it is
         still pending."""
-        delivery = redeliver(caller.tenant_id, delivery_id.strip()[:100])
+        delivery = redeliver(tenant_of(request), delivery_id.strip()[:100])
         return schemas.Redelivered(
             id=delivery.id, webhook_id=delivery.webhook_id, status=delivery.status.value,
             next_attempt_at=delivery.next_attempt_at,
