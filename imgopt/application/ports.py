@@ -101,8 +101,9 @@ class ImageJobRepository(abc.ABC):
     def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
         """Up to `limit` due jobs of open requests, now held by `worker_id`; each claim counts as an attempt.
 
-        Tenants take turns (one job of each in turn), and within a tenant its requests do, each
-        request's oldest due first: a small upload never waits behind another's huge one."""
+        Tenants take turns for the workers — the one with the fewest images in flight goes first,
+        then one job of each in turn — and within a tenant its requests do, each request's oldest
+        due first: a small upload never waits behind another's huge one."""
 
     @abc.abstractmethod
     def reclaim_expired(self, now: datetime) -> int:

@@ -53,8 +53,9 @@ def _owned(tenant_id: Scope, thing: object) -> bool:
     return thing is not None and tenant_id in (None, thing.tenant_id)
 
 
-def _in_turns(jobs: list[dict], requests: dict[UUID, UploadRequest]) -> list[dict]:
-    """Jobs in the order the PostgreSQL claim takes them: tenants in turn, and each tenant's requests in turn."""
+def _in_turns(jobs: list[dict], requests: dict[UUID, UploadRequest], in_flight: list[dict]) -> list[dict]:
+    """Jobs in the order the PostgreSQL claim takes them: tenants in turn (each behind by the images it has
+    `in_flight`), and each tenant's requests in turn."""
 
     def numbered(ordered: list[dict], group) -> dict[int, int]:
         seen: Counter = Counter()
@@ -68,7 +69,9 @@ def _in_turns(jobs: list[dict], requests: dict[UUID, UploadRequest]) -> list[dic
     request_turn = numbered(oldest, lambda j: j["request_id"])
     in_tenant = sorted(oldest, key=lambda j: (request_turn[j["id"]], j["next_attempt_at"], j["id"]))
     tenant_turn = numbered(in_tenant, lambda j: requests[j["request_id"]].tenant_id)
-    return sorted(in_tenant, key=lambda j: (tenant_turn[j["id"]], j["next_attempt_at"], j["id"]))
+    busy = Counter(requests[j["request_id"]].tenant_id for j in in_flight)
+    turn = {j["id"]: tenant_turn[j["id"]] + busy[requests[j["request_id"]].tenant_id] for j in in_tenant}
+    return sorted(in_tenant, key=lambda j: (turn[j["id"]], j["next_attempt_at"], j["id"]))
 
 
 def _newest_first(items: list, position, after: Position | None, limit: int) -> Page:
@@ -205,7 +208,8 @@ class FakeJobs(ImageJobRepository):
             and not requests[j["request_id"]].status.is_terminal
         ]
         claimed = []
-        for job in _in_turns(due, requests)[:limit]:
+        in_flight = [j for j in self.state.jobs.values() if j["status"] is ImageStatus.PROCESSING]
+        for job in _in_turns(due, requests, in_flight)[:limit]:
             job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
             job["attempts"] += 1
             options = requests[job["request_id"]].options

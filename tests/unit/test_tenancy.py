@@ -215,3 +215,15 @@ def test_a_tenants_requests_take_turns_too_and_a_cancelled_ones_images_are_never
     assert sorted(str(job.request_id) for job in claimed) == sorted(
         [str(first.request_id), str(first.request_id), str(second.request_id)]
     )
+
+
+def test_a_tenant_with_fewer_images_in_flight_goes_first_until_the_shares_are_even():
+    a = World(images={})
+    b = a.acting_as(TENANT_B)
+    a.upload(*(f"{n},P{n},https://o.example/a{n}.jpg" for n in range(1, 201)))
+    a.claim(4)
+    small = b.upload(*(f"{n},Q{n},https://o.example/b{n}.jpg" for n in range(1, 11)))
+
+    claimed = [job.request_id == small.request_id for job in a.claim(6)]
+
+    assert claimed.count(True) == 5  # B catches up with A's 4 in flight, then they alternate

@@ -22,8 +22,10 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
-# Turns: each open request offers its oldest due jobs (at most `limit`); a tenant's requests take
-# turns, then tenants do. Only open requests' jobs are claimed: a cancelled request's stay put.
+# Turns: each open request offers its oldest due jobs that no other claim holds (at most `limit`,
+# locked until this claim commits, so concurrent claims never offer the same); a tenant's requests take
+# turns, then tenants do, counting the images each already has in flight, so every tenant converges
+# on an equal share of the workers. Only open requests' jobs are claimed: a cancelled request's stay put.
 _CLAIM_DUE = text(
     f"""
     WITH offered AS (
@@ -32,16 +34,17 @@ _CLAIM_DUE = text(
         FROM images.requests r CROSS JOIN LATERAL (
             SELECT id, next_attempt_at FROM images.optimizerjobs
             WHERE request_id = r.id AND status = 'pending' AND next_attempt_at <= :now
-            ORDER BY next_attempt_at, id LIMIT :limit) d
+            ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED) d
         WHERE r.status IN ('pending', 'processing')),
+    busy AS (
+        SELECT r.tenant_id, count(*) AS in_flight
+        FROM images.optimizerjobs j JOIN images.requests r ON r.id = j.request_id
+        WHERE j.status = 'processing' GROUP BY r.tenant_id),
     turns AS (
-        SELECT id, next_attempt_at,
-            row_number() OVER (PARTITION BY tenant_id ORDER BY request_turn, next_attempt_at, id) AS tenant_turn
-        FROM offered),
-    picked AS (
-        SELECT j.id FROM images.optimizerjobs j JOIN turns t ON t.id = j.id
-        WHERE j.status = 'pending'
-        ORDER BY t.tenant_turn, t.next_attempt_at, j.id LIMIT :limit FOR UPDATE OF j SKIP LOCKED)
+        SELECT o.id, o.next_attempt_at, coalesce(b.in_flight, 0) + row_number() OVER (
+            PARTITION BY o.tenant_id ORDER BY o.request_turn, o.next_attempt_at, o.id) AS tenant_turn
+        FROM offered o LEFT JOIN busy b ON b.tenant_id = o.tenant_id),
+    picked AS (SELECT id FROM turns ORDER BY tenant_turn, next_attempt_at, id LIMIT :limit)
     UPDATE images.optimizerjobs j
     SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
         attempts = j.attempts + 1, updated_at = :now
