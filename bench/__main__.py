@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import api, fairness, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp
+from bench import api, details, fairness, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp, soak
 from bench.result import FAILED, Result
 from bench.workspace import RESULTS
 
@@ -23,6 +23,8 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "ingest": ingest.ingest,
     "api": api.api,
     "fairness": fairness.fairness,
+    "details": details.details,
+    "soak": soak.soak,
 }
 
 

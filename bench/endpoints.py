@@ -2,6 +2,7 @@
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from imgopt.entrypoints.demo.local_http import LoopbackServer, QuietHandler
@@ -17,11 +18,15 @@ class Origin(LoopbackServer):
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.requests = 0
+        self.paths: Counter[str] = Counter()  # how often each path was asked for
+        self._lock = threading.Lock()
         origin = self
 
         class Handler(QuietHandler):
             def do_GET(self) -> None:
-                origin.requests += 1
+                with origin._lock:
+                    origin.requests += 1
+                    origin.paths[self.path] += 1
                 data = files.get(self.path.rsplit("/", 1)[-1])
                 self.reply(*(200, data, "image/jpeg") if data is not None else (404, b"not found"))
 

@@ -7,12 +7,14 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import httpx
 
 from imgopt.adapters.net.guard import address_problem
+from imgopt.application.ports import Clock
 from imgopt.entrypoints.demo.local_http import QuietHTTPServer
 from imgopt.entrypoints.http.server import free_port
 
@@ -125,8 +127,18 @@ def process_due(use_cases) -> int:
     """What a worker does, on this thread: claim, process, record, until no image is due; how many were recorded."""
     recorded = 0
     while jobs := use_cases.claim_images()(10):
-        recorded += use_cases.record_outcomes()([use_cases.process_image()(job) for job in jobs])
+        recorded += len(use_cases.record_outcomes()([use_cases.process_image()(job) for job in jobs]))
     return recorded
+
+
+class ShiftedClock(Clock):
+    """The system's time plus however far a test has moved it on (`offset`): retries fall due without waiting."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 def csv_bytes(*rows: str) -> bytes:
@@ -134,7 +146,7 @@ def csv_bytes(*rows: str) -> bytes:
 
 
 class Reply:
-    """One canned HTTP response."""
+    """One canned HTTP response; with `gate`, it waits (up to a minute) until the gate is opened."""
 
     def __init__(
         self,
@@ -143,12 +155,14 @@ class Reply:
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
         chunk_delay: float = 0.0,
+        gate: threading.Event | None = None,
     ) -> None:
         self.body = body
         self.status = status
         self.headers = headers or {}
         self.delay = delay
         self.chunk_delay = chunk_delay
+        self.gate = gate
 
 
 class Recorded:
@@ -187,6 +201,8 @@ class LocalServer:
                 reply = server._take(self.command, self.path, httpx.Headers(list(self.headers.items())), body)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.gate is not None:
+                    reply.gate.wait(60)
                 self.send_response(reply.status)
                 headers = {"Content-Length": str(len(reply.body)), **reply.headers}
                 for name, value in headers.items():

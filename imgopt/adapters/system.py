@@ -1,13 +1,14 @@
-"""The system clock and random ids."""
+"""The system clock, random ids and random numbers."""
 
 import base64
 import os
+import random
 import secrets
 import socket
 import uuid
 from datetime import UTC, datetime
 
-from imgopt.application.ports import Clock, IdGenerator
+from imgopt.application.ports import Clock, IdGenerator, RandomSource
 from imgopt.domain.tenancy import KEY_PREFIX
 from imgopt.domain.webhooks import SECRET_PREFIX
 
@@ -15,6 +16,11 @@ from imgopt.domain.webhooks import SECRET_PREFIX
 class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class SystemRandomSource(RandomSource):
+    def fraction(self) -> float:
+        return random.random()
 
 
 class RandomIds(IdGenerator):

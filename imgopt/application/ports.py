@@ -14,6 +14,7 @@ from uuid import UUID
 from imgopt.domain.errors import DomainError
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
@@ -26,6 +27,12 @@ EVERY_TENANT = None
 """The scope of the worker, which acts for every tenant; a caller's scope is always its own tenant's id."""
 
 Scope = UUID | None
+
+
+class Unavailable(Exception):
+    """The database cannot be reached for now (down, restarting, out of connections); the same call may
+    succeed later. Adapters raise it in place of their drivers' connection errors: the API answers 503
+    and the worker backs off, keeping what it has done."""
 
 
 class RequestRepository(abc.ABC):
@@ -84,6 +91,15 @@ class ProductRepository(abc.ABC):
     @abc.abstractmethod
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         """Store every row the iterable yields, in bulk, consuming it as it goes."""
+
+    @abc.abstractmethod
+    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
+        """Store every row of a plain CSV, in bulk; or store nothing and return False.
+
+        False when the file turns out not to be plain (`csv` raises NotPlain) or its serials
+        repeat (checked here when `csv.serials_increasing` is false): then only the row-by-row
+        rules can tell what is wrong, or that nothing is. CsvTooLarge passes through.
+        """
 
     @abc.abstractmethod
     def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
@@ -400,6 +416,31 @@ class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
+
+
+class RandomSource(abc.ABC):
+    @abc.abstractmethod
+    def fraction(self) -> float:
+        """A number drawn uniformly from [0, 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """How much work is waiting, as committed at `at`."""
+
+    at: datetime
+    images_pending: int
+    images_processing: int
+    oldest_pending_since: datetime | None
+    deliveries_due: int
+    deliveries_pending: int
+    oldest_delivery_due_since: datetime | None
+
+
+class QueueReader(abc.ABC):
+    @abc.abstractmethod
+    def snapshot(self) -> QueueSnapshot:
+        """The queues of images and webhook deliveries, in a few cheap statements."""
 
 
 class IdGenerator(abc.ABC):

@@ -1,6 +1,6 @@
 """The wiring table: every port bound to its adapter, in the manner of Inversify modules.
 
-`Core`, `Persistence`, `Network` and `Imaging` are modules of adapters; `UseCases` declares the
+`Core`, `Persistence`, `Telemetry`, `Network` and `Imaging` are modules of adapters; `UseCases` declares the
 ports it needs as typed dependencies; `Container` binds the one to the other. Use cases hold no
 state of their own (each transaction gets a new unit of work from the factory they are given), so
 each is a singleton. Override any provider to rebind it
@@ -16,16 +16,22 @@ from dependency_injector import containers, providers
 from imgopt.adapters.documents import JsonEventDocuments
 from imgopt.adapters.imaging.bounded import CpuBoundOptimizer
 from imgopt.adapters.imaging.pillow import PillowOptimizer
+from imgopt.adapters.metrics.http import HttpMetrics
+from imgopt.adapters.metrics.queue import QueueGauges
+from imgopt.adapters.metrics.registry import new_registry
+from imgopt.adapters.metrics.timing import CountedSender, TimedFetcher, TimedOptimizer
+from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard, GuardedUrlPolicy
 from imgopt.adapters.net.sender import HttpxWebhookSender
 from imgopt.adapters.postgres.engine import make_engine
 from imgopt.adapters.postgres.keys import PostgresApiKeyReader, RememberingApiKeyReader
+from imgopt.adapters.postgres.queue import PostgresQueueReader
 from imgopt.adapters.postgres.signal import IMAGE_WORK, WEBHOOK_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.status import PostgresStatusReader
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.adapters.storage.locations import cloud_variables, open_storage
-from imgopt.adapters.system import RandomIds, SystemClock, new_worker_id
+from imgopt.adapters.system import RandomIds, SystemClock, SystemRandomSource, new_worker_id
 from imgopt.application import ports
 from imgopt.application.links import Links
 from imgopt.application.use_cases.announcement import Announcer
@@ -74,6 +80,7 @@ class Core(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
+    random = providers.Singleton(SystemRandomSource)
     links = providers.Singleton(Links, base_url=config.public_base_url)
     documents = providers.Singleton(JsonEventDocuments)
     worker_id = providers.Singleton(new_worker_id)
@@ -91,17 +98,29 @@ class Persistence(containers.DeclarativeContainer):
         reader=providers.Singleton(PostgresApiKeyReader, engine=engine),
         engine=engine,
     )
+    queue_reader = providers.Singleton(PostgresQueueReader, engine=engine)
     image_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=IMAGE_WORK)
     webhook_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=WEBHOOK_WORK)
+
+
+class Telemetry(containers.DeclarativeContainer):
+    """Prometheus metrics in a registry of the container's own; the queue gauges read through a port."""
+
+    queue_reader = providers.Dependency(instance_of=ports.QueueReader)
+
+    registry = providers.Singleton(new_registry, providers.Singleton(QueueGauges, reader=queue_reader))
+    worker = providers.Singleton(WorkerMetrics, registry=registry)
+    http = providers.Singleton(HttpMetrics, registry=registry)
 
 
 class Network(containers.DeclarativeContainer):
     config = providers.Configuration()
     clock = providers.Dependency(instance_of=ports.Clock)
+    registry = providers.Dependency()
 
     guard = providers.Singleton(AddressGuard, allow_private_networks=config.allow_private_networks)
     url_policy = providers.Singleton(GuardedUrlPolicy, guard=guard)
-    fetcher = providers.Resource(
+    http_fetcher = providers.Resource(
         _closing,
         HttpxImageFetcher,
         guard=guard,
@@ -110,15 +129,22 @@ class Network(containers.DeclarativeContainer):
         read_timeout=config.fetch_read_timeout,
         total_timeout=config.fetch_total_timeout,
     )
-    sender = providers.Resource(_closing, HttpxWebhookSender, guard=guard, clock=clock, timeout=config.webhook_timeout)
+    http_sender = providers.Resource(
+        _closing, HttpxWebhookSender, guard=guard, clock=clock, timeout=config.webhook_timeout
+    )
+    fetcher = providers.Singleton(TimedFetcher, fetcher=http_fetcher, registry=registry)
+    sender = providers.Singleton(CountedSender, sender=http_sender, registry=registry)
 
 
 class Imaging(containers.DeclarativeContainer):
     config = providers.Configuration()
+    registry = providers.Dependency()
 
+    pillow = providers.Singleton(PillowOptimizer, max_pixels=config.max_pixels)
+    # Timed inside the CPU slots: the histogram shows the work, not the wait for a core.
     optimizer = providers.Singleton(
         CpuBoundOptimizer,
-        optimizer=providers.Singleton(PillowOptimizer, max_pixels=config.max_pixels),
+        optimizer=providers.Singleton(TimedOptimizer, optimizer=pillow, registry=registry),
         slots=config.concurrency,
     )
     storage = providers.Singleton(
@@ -138,6 +164,7 @@ class UseCases(containers.DeclarativeContainer):
     webhook_work = providers.Dependency(instance_of=ports.WorkSignal)
     clock = providers.Dependency(instance_of=ports.Clock)
     ids = providers.Dependency(instance_of=ports.IdGenerator)
+    random = providers.Dependency(instance_of=ports.RandomSource)
     links = providers.Dependency(instance_of=Links)
     documents = providers.Dependency(instance_of=ports.EventDocuments)
     worker_id = providers.Dependency(instance_of=str)
@@ -197,6 +224,7 @@ class UseCases(containers.DeclarativeContainer):
         storage=storage,
         clock=clock,
         retry=providers.Singleton(RetryPolicy, max_attempts=config.max_attempts),
+        random=random,
     )
     record_outcomes = providers.Singleton(
         RecordOutcomes, uow=uow, clock=clock, worker_id=worker_id, announcer=announcer, webhook_work=webhook_work
@@ -221,8 +249,9 @@ class Container(containers.DeclarativeContainer):
 
     core = providers.Container(Core, config=config)
     persistence = providers.Container(Persistence, config=config)
-    network = providers.Container(Network, config=config, clock=core.clock)
-    imaging = providers.Container(Imaging, config=config)
+    telemetry = providers.Container(Telemetry, queue_reader=persistence.queue_reader)
+    network = providers.Container(Network, config=config, clock=core.clock, registry=telemetry.registry)
+    imaging = providers.Container(Imaging, config=config, registry=telemetry.registry)
     use_cases = providers.Container(
         UseCases,
         config=config,
@@ -233,6 +262,7 @@ class Container(containers.DeclarativeContainer):
         webhook_work=persistence.webhook_work,
         clock=core.clock,
         ids=core.ids,
+        random=core.random,
         links=core.links,
         documents=core.documents,
         worker_id=core.worker_id,

@@ -41,6 +41,7 @@ class Settings:
     webhook_timeout: float = 10.0
     webhook_retry_schedule: str = DEFAULT_RETRY_DELAYS
     status_cache_seconds: float = 0.25
+    metrics_port: int | None = None
     log_format: str = "text"
     auth: str = "required"
     rate_limit_per_minute: int = 600
@@ -57,6 +58,8 @@ class Settings:
         for name in ("rate_limit_per_minute", "max_waiting_images"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be 0 (no limit) or more, got {getattr(self, name)}")
+        if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
+            raise SettingsError(f"{env_name('metrics_port')} must be a port number, got {self.metrics_port}")
         if self.worker_concurrency < 0:
             raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (one per core) or more")
         if not self.public_base_url.startswith(("http://", "https://")):
@@ -121,7 +124,7 @@ def _parse(name: str, kind: object, raw: str) -> object:
             if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
                 raise ValueError("expected true or false")
             return lowered in ("1", "true", "yes", "on")
-        if kind in (int, "int"):
+        if kind in (int, "int", int | None):
             return int(raw.replace("_", ""))
         if kind in (float, "float"):
             return float(raw)

@@ -2,24 +2,49 @@
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
+from imgopt.domain.formats import ImageFormat
 from imgopt.domain.lifecycle import ImageStatus, check_image_transition
 from imgopt.domain.options import OptimizationOptions
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Transient failures are retried with exponential backoff, up to `max_attempts` in all."""
+    """Transient failures are retried with exponential backoff and jitter, up to `max_attempts` in all.
+
+    The delays grow from `first_delay` by `factor` up to `max_delay` (by default 30 s, 2 min,
+    8 min: about ten minutes in all), so an origin or a storage away for a few minutes costs
+    retries, not images. Each delay is spread by ±`jitter` of itself, so images that failed
+    together are not all tried again at the same moment.
+    """
 
     max_attempts: int = 4
-    first_delay: timedelta = timedelta(seconds=2)
-    max_delay: timedelta = timedelta(minutes=5)
+    first_delay: timedelta = timedelta(seconds=30)
+    factor: float = 4.0
+    max_delay: timedelta = timedelta(minutes=30)
+    jitter: float = 0.25
 
-    def next_attempt_at(self, attempts: int, now: datetime) -> datetime | None:
+    def next_attempt_at(self, attempts: int, now: datetime, spread: float = 0.5) -> datetime | None:
+        """When to try again after `attempts` attempts, or None when they are used up.
+
+        `spread`, drawn uniformly from [0, 1), places the delay in its jitter band (0.5: the middle).
+        """
         if attempts >= self.max_attempts:
             return None
-        return now + min(self.first_delay * 2 ** max(attempts - 1, 0), self.max_delay)
+        delay = min(self.first_delay * self.factor ** max(attempts - 1, 0), self.max_delay)
+        return now + delay * (1 + self.jitter * (2 * spread - 1))
+
+
+class FailureClass(StrEnum):
+    """Where an attempt failed: few enough kinds to count by."""
+
+    FETCH = "fetch"  # the origin or the network on the way to it
+    IMAGE = "image"  # the bytes: not an image, not an allowed format, corrupt, too many pixels
+    STORAGE = "storage"
+    ABANDONED = "abandoned"  # the workers holding it kept dying
+    INTERNAL = "internal"  # a bug
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +53,7 @@ class ImageFailure:
 
     reason: str
     transient: bool = False
+    kind: FailureClass = FailureClass.FETCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +79,7 @@ class ImageOutcome:
     output: StoredImage | None = None
     reason: str | None = None
     next_attempt_at: datetime | None = None
+    failure: FailureClass | None = None
 
     def cancelled(self) -> "ImageOutcome":
         """A retry that will not happen: its request was cancelled meanwhile."""
@@ -73,12 +100,20 @@ class ImageJob:
     options: OptimizationOptions = field(default_factory=OptimizationOptions)
     status: ImageStatus = ImageStatus.PROCESSING
 
+    def output_key(self, extension: str) -> str:
+        """Where this image's output is stored: the same key on every attempt, so a repeat replaces it."""
+        return f"{self.request_id}/{self.id}.{extension}"
+
+    def output_keys(self) -> list[str]:
+        """Every key an attempt on this image may have stored an output under."""
+        return [self.output_key(extension) for extension in dict.fromkeys(f.extension for f in ImageFormat)]
+
     def succeeded(self, output: StoredImage) -> ImageOutcome:
         status = check_image_transition(self.status, ImageStatus.OPTIMIZED)
         return ImageOutcome(self.id, self.request_id, self.line, status, self.attempts, output=output)
 
-    def failed(self, failure: ImageFailure, policy: RetryPolicy, now: datetime) -> ImageOutcome:
-        retry_at = policy.next_attempt_at(self.attempts, now) if failure.transient else None
+    def failed(self, failure: ImageFailure, policy: RetryPolicy, now: datetime, spread: float = 0.5) -> ImageOutcome:
+        retry_at = policy.next_attempt_at(self.attempts, now, spread) if failure.transient else None
         if retry_at is None:
             status = check_image_transition(self.status, ImageStatus.FAILED)
             reason = failure.reason
@@ -88,7 +123,14 @@ class ImageJob:
             status = check_image_transition(self.status, ImageStatus.PENDING)
             reason = failure.reason
         return ImageOutcome(
-            self.id, self.request_id, self.line, status, self.attempts, reason=reason, next_attempt_at=retry_at
+            self.id,
+            self.request_id,
+            self.line,
+            status,
+            self.attempts,
+            reason=reason,
+            next_attempt_at=retry_at,
+            failure=failure.kind,
         )
 
     def released(self) -> "ImageJob":

@@ -19,15 +19,18 @@ MAX_REPORTED_ERRORS = 100
 _SERIAL = re.compile(r"[0-9]{1,18}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # URLs may contain commas (image CDNs use them): a comma separates two URLs only when a scheme follows.
-_URL_SEPARATOR = re.compile(r"\s*,\s*(?=[A-Za-z][A-Za-z0-9+.\-]*://)")
+URL_SCHEME_PATTERN = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+_URL_SEPARATOR = re.compile(rf"\s*,\s*(?={URL_SCHEME_PATTERN})")
 # The common case in one step: http(s), an ASCII host, an optional valid port, printable ASCII after.
-_PLAIN_URL = re.compile(
+PLAIN_URL_PATTERN = (
     r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?"
     r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
     r"(?:[/?#][\x21-\x7e]*)?"
 )
+PLAIN_URL_CHARACTERS = r"\x21-\x7e"
+_PLAIN_URL = re.compile(PLAIN_URL_PATTERN)
 # The commonest cell, one or more plain URLs without commas of their own, in one unambiguous match.
-_PLAIN_URL_NO_COMMA = _PLAIN_URL.pattern.replace(r"\x21-\x7e", r"\x21-\x2b\x2d-\x7e")
+_PLAIN_URL_NO_COMMA = PLAIN_URL_PATTERN.replace(PLAIN_URL_CHARACTERS, r"\x21-\x2b\x2d-\x7e")
 _PLAIN_URL_LIST = re.compile(rf"{_PLAIN_URL_NO_COMMA}(?:[ \t]*,[ \t]*{_PLAIN_URL_NO_COMMA})*")
 _LIST_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
 
@@ -73,6 +76,10 @@ class CsvRejected(DomainError):
 
 class CsvTooLarge(DomainError):
     code = "too_many_rows"
+
+    @classmethod
+    def beyond(cls, max_rows: int) -> "CsvTooLarge":
+        return cls(f"the file has more than {max_rows} product rows")
 
 
 class ProductCsvReader:
@@ -148,7 +155,7 @@ class ProductCsvReader:
                 row = self._checked_row(line, cells)
             self.product_count += 1
             if self.product_count > max_rows:
-                raise CsvTooLarge(f"the file has more than {max_rows} product rows")
+                raise CsvTooLarge.beyond(max_rows)
             if row is not None:
                 self.image_count += len(row.urls)
                 self.last_line = line

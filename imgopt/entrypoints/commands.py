@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from imgopt.adapters.metrics.registry import MetricsServer
 from imgopt.adapters.postgres.engine import migrate as apply_migrations
 from imgopt.bootstrap.containers import Container, create_container
 from imgopt.bootstrap.database import with_database
@@ -64,9 +65,15 @@ def work(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
     keep_freed_memory()
     worker = build_worker(container, settings)
+    # `serve` has the API's /metrics; a worker alone serves its own, when asked to.
+    metrics = MetricsServer(container.telemetry.registry(), settings.metrics_port) if settings.metrics_port else None
     _on_stop_signals(worker.request_stop)
     worker.start()
+    if metrics:
+        log.info("metrics at http://0.0.0.0:%d/metrics", metrics.port)
     worker.wait()
+    if metrics:
+        metrics.close()
     container.shutdown_resources()
     return 0
 

@@ -1,74 +1,13 @@
 """The API and the worker together: uploads are processed, webhooks arrive signed, retries happen."""
 
 import csv
-import dataclasses
 import io
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 import standardwebhooks
 
-from imgopt.bootstrap.containers import create_container
-from imgopt.entrypoints.http.app import create_app
-from imgopt.entrypoints.http.server import BackgroundServer, free_port
-from imgopt.entrypoints.worker.process import build_worker
 from tests.support import LocalServer, Reply, csv_bytes, wait_for
-
-
-@dataclasses.dataclass
-class Service:
-    url: str
-    origin: LocalServer
-    receiver: LocalServer
-    files: object
-
-    def upload(self, data: bytes, **fields: str) -> dict:
-        response = httpx.post(
-            f"{self.url}/upload", files={"file": ("p.csv", data, "text/csv")}, data=fields, timeout=30
-        )
-        assert response.status_code == 202, response.text
-        return response.json()
-
-    def status(self, request_id: str, details: bool = False) -> dict:
-        return httpx.get(f"{self.url}/status/{request_id}", params={"details": str(details).lower()}).json()
-
-    def finished(self, request_id: str) -> dict:
-        return wait_for(
-            lambda: (s := self.status(request_id))["status"] in ("completed", "completed_with_errors", "failed") and s,
-            timeout=60,
-            message=f"request {request_id} to finish",
-        )
-
-
-@pytest.fixture
-def service(api_settings, clean_database, corpus):
-    port = free_port()
-    settings = dataclasses.replace(
-        api_settings,
-        public_base_url=f"http://127.0.0.1:{port}",
-        worker_poll_seconds=0.5,
-        webhook_retry_schedule="0,1s,1s,1s",
-    )
-    container = create_container(settings)
-    container.persistence.engine.override(clean_database)
-    worker = build_worker(container, settings)
-    with LocalServer() as origin, LocalServer() as receiver:
-        for name in ("small-320x240.jpg", "flowers.jpeg", "photo.webp", "grey16-alpha.png", "exif-orientation-6.jpg"):
-            origin.route(f"/{name}", Reply((corpus / name).read_bytes(), headers={"Content-Type": "image/jpeg"}))
-        origin.route(
-            "/page.jpg", Reply(b"<!doctype html><html>not an image</html>", headers={"Content-Type": "image/jpeg"})
-        )
-        for path in ("/hook", "/late", "/all"):
-            receiver.route(path, Reply(b"", 204))
-        worker.start()
-        try:
-            with BackgroundServer(create_app(container, settings), port=port) as api:
-                yield Service(api.url, origin, receiver, settings.data_dir / "files")
-        finally:
-            worker.stop()
-            container.persistence.engine.reset_override()
-            container.shutdown_resources()
 
 
 def deliveries(receiver: LocalServer, path: str = "/hook") -> list:

@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
-from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, wait_for
+from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, free_port, wait_for
 
 
 class WorkerProcess:
@@ -108,10 +110,16 @@ def output_files(data_dir: Path, request_id) -> list[Path]:
 def test_two_workers_share_a_200_image_request_and_process_every_image_exactly_once(
     container, clean_database, origin, workers, tmp_path
 ):
-    first, second = workers("first"), workers("second")
+    ports = [free_port(), free_port()]
+    first, second = (workers(name, IMGOPT_METRICS_PORT=str(port)) for name, port in zip(("a", "b"), ports, strict=True))
 
     receipt = upload_images(container, origin, 200, delay=0.02)
     done = finished(container, receipt.request_id)
+    # Each worker counts its images right after recording them: the last may be counted a moment after.
+    counted = wait_for(
+        lambda: sum(c := [optimized_count(f"http://127.0.0.1:{port}/metrics") for port in ports]) == 200 and c,
+        message="both workers' metrics to count every image",
+    )
     for worker in (first, second):
         worker.signal(signal.SIGTERM)
         assert worker.wait(30) == 0
@@ -123,6 +131,17 @@ def test_two_workers_share_a_200_image_request_and_process_every_image_exactly_o
     assert len({row.claimed_by for row in rows}) == 2
     files = output_files(tmp_path / "data", receipt.request_id)
     assert [path.name for path in files] == sorted(f"{row.id}.jpg" for row in rows)
+    assert all(counted), "each worker's /metrics counts the images it finished"
+
+
+def optimized_count(metrics_url: str) -> float:
+    families = text_string_to_metric_families(httpx.get(metrics_url).text)
+    return next(
+        sample.value
+        for family in families
+        for sample in family.samples
+        if sample.name == "imgopt_images_finished_total" and sample.labels == {"outcome": "optimized"}
+    )
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_no_output(

@@ -26,6 +26,7 @@ from imgopt.application.ports import (
     Page,
     Position,
     ProductRepository,
+    RandomSource,
     RequestRepository,
     Scope,
     StatusReader,
@@ -42,6 +43,7 @@ from imgopt.application.ports import (
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.plain_csv import NotPlain, PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
@@ -173,6 +175,16 @@ class FakeProducts(ProductRepository):
 
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         self.state.products.setdefault(request_id, []).extend(rows)
+
+    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
+        try:
+            rows = [row for block in csv for row in block.product_rows()]
+        except NotPlain:
+            return False
+        if len({row.serial for row in rows}) < len(rows):
+            return False
+        self.add_many(request_id, rows)
+        return True
 
     def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
         jobs = self.state.jobs_of(request_id)
@@ -464,6 +476,14 @@ class FixedClock(Clock):
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+
+class FixedRandom(RandomSource):
+    def __init__(self, value: float = 0.5) -> None:
+        self.value = value
+
+    def fraction(self) -> float:
+        return self.value
 
 
 class SequentialIds(IdGenerator):

@@ -40,15 +40,27 @@ def job(attempts: int) -> ImageJob:
     return ImageJob(7, UUID(int=1), 2, 0, "https://x.example/a.jpg", attempts)
 
 
-def test_a_transient_failure_is_retried_with_growing_delays():
-    policy = RetryPolicy(max_attempts=4, first_delay=timedelta(seconds=2))
+def test_a_transient_failure_is_retried_after_minutes_growing_delays_by_default():
+    policy = RetryPolicy()
 
     delays = [
         job(n).failed(ImageFailure("timeout", transient=True), policy, NOW).next_attempt_at - NOW for n in (1, 2, 3)
     ]
 
-    assert delays == [timedelta(seconds=2), timedelta(seconds=4), timedelta(seconds=8)]
+    assert delays == [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=8)]
     assert job(1).failed(ImageFailure("timeout", transient=True), policy, NOW).status is ImageStatus.PENDING
+
+
+def test_retry_delays_are_spread_by_a_quarter_either_way_and_capped():
+    policy = RetryPolicy(max_attempts=10)
+
+    earliest = policy.next_attempt_at(2, NOW, spread=0.0) - NOW
+    latest = policy.next_attempt_at(2, NOW, spread=0.999) - NOW
+    capped = policy.next_attempt_at(9, NOW, spread=0.5) - NOW
+
+    assert earliest == timedelta(seconds=90)
+    assert timedelta(seconds=149) < latest < timedelta(seconds=150)
+    assert capped == timedelta(minutes=30)
 
 
 def test_a_transient_failure_gives_up_after_the_last_attempt():

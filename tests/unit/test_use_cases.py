@@ -64,6 +64,39 @@ def test_a_bad_row_anywhere_stores_nothing(app):
     assert app.db.state.requests == {} and app.db.state.products == {}
 
 
+def test_a_file_not_plain_is_read_again_by_the_row_rules_from_where_it_started(app):
+    data = csv_bytes(" 1 , Shirt , https://a.example/1.jpg", '2,"Two\nlines",https://a.example/2.jpg')
+    stream = io.BytesIO(b"preamble" + data)
+    stream.seek(len(b"preamble"))
+
+    receipt = app.ingest(stream)
+
+    rows = app.db.state.products[receipt.request_id]
+    assert [(row.line, row.serial, row.name) for row in rows] == [(2, 1, "Shirt"), (3, 2, "Two\nlines")]
+
+
+class OneWayStream(io.RawIOBase):
+    """A pipe, say: read once, never rewound."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._data.readinto(buffer)
+
+
+def test_a_stream_that_cannot_be_rewound_is_read_once_by_the_row_rules(app):
+    stream = io.BufferedReader(OneWayStream(csv_bytes("1,A,https://a.example/1.jpg", "2,B,https://a.example/2.jpg")))
+    assert not stream.seekable()
+
+    receipt = app.ingest(stream)
+
+    assert [row.serial for row in app.db.state.products[receipt.request_id]] == [1, 2]
+
+
 def test_an_upload_may_register_its_webhook(app):
     receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")), webhook_url="https://hooks.example/in")
 

@@ -7,7 +7,7 @@ import standardwebhooks
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageFailure, StoredImage
+from imgopt.domain.model import FailureClass, ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.webhooks import DeliveryStatus, WebhookFormat
 from tests.unit.fakes import FixedClock
 from tests.unit.world import World
@@ -197,7 +197,7 @@ def test_an_expired_lease_goes_back_to_the_queue_and_its_old_holder_cannot_recor
     w.process()
     late = RecordOutcomes(w.uow, w.clock, "dead-worker", w.announcer, w.webhook_work)([abandoned.succeeded(STORED)])
 
-    assert (before, after, late) == (0, 1, 0)
+    assert (before, after, late) == (0, 1, [])
     assert w.image_work.notified == 2  # the upload, then the reclaim
     summary = w.status(receipt.request_id).summary
     assert (summary.status, summary.images.optimized) == (RequestStatus.COMPLETED, 1)
@@ -212,3 +212,56 @@ def test_released_images_are_due_at_once_without_losing_an_attempt(world):
     [again] = w.claim(1)
 
     assert (job.attempts, again.attempts, again.id) == (1, 1, job.id)
+
+
+def test_a_storage_outage_of_a_minute_costs_retries_not_images():
+    urls = [f"https://o.example/{n}.jpg" for n in range(5)]
+    w = World(FixedClock(datetime.now(UTC)), dict.fromkeys(urls, JPEG), retry=RetryPolicy())
+    receipt = w.upload(*(f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)))
+
+    w.storage.failing = True
+    for _ in range(6):  # a minute without a writable disk; the worker tries whatever falls due
+        w.process()
+        w.clock.advance(seconds=10)
+    during = w.status(receipt.request_id).summary
+    w.storage.failing = False
+    for _ in range(10):
+        w.process()
+        w.clock.advance(minutes=1)
+
+    assert (during.images.failed, during.images.pending) == (0, 5)
+    report = w.status(receipt.request_id, details=True)
+    assert (report.summary.status, report.summary.images.optimized) == (RequestStatus.COMPLETED, 5)
+    assert {image.attempts for product in report.details.products for image in product.images} == {3}
+
+
+def test_an_image_that_fails_for_good_leaves_no_output_an_earlier_attempt_stored(world):
+    url = "https://o.example/1.jpg"
+    w = world({url: [JPEG, ImageFailure("HTTP 404 from o.example")]})
+    receipt = w.upload(f"1,P,{url}")
+    [job] = ClaimImages(w.uow, w.clock, "dying-worker", timedelta(seconds=5))(1)
+    w.process_image(job)  # stored; then the worker died before recording it
+    stored_by_the_dead = sorted(w.storage.files)
+
+    w.clock.advance(seconds=6)
+    w.reclaim()
+    w.process()
+
+    assert stored_by_the_dead == [f"{receipt.request_id}/{job.id}.jpg"]
+    assert w.storage.files == {}
+    [product] = w.status(receipt.request_id, details=True).details.products
+    assert (product.images[0].status, product.images[0].output_url) == (ImageStatus.FAILED, None)
+
+
+def test_a_failed_attempt_is_counted_by_where_it_failed():
+    w = World(images={"https://o.example/a.jpg": JPEG, "https://o.example/b.jpg": b"<html>"})
+    w.upload('1,P,"https://o.example/a.jpg,https://o.example/b.jpg,https://o.example/c.jpg"')
+    w.storage.failing = True
+
+    outcomes = [w.process_image(job) for job in w.claim(3)]
+
+    assert [(o.status, o.failure) for o in outcomes] == [
+        (ImageStatus.PENDING, FailureClass.STORAGE),
+        (ImageStatus.FAILED, FailureClass.IMAGE),
+        (ImageStatus.FAILED, FailureClass.FETCH),
+    ]

@@ -41,6 +41,7 @@ from tests.unit.fakes import (
     FakeStorage,
     FakeWorkSignal,
     FixedClock,
+    FixedRandom,
     SequentialIds,
 )
 
@@ -72,6 +73,7 @@ class World:
         clock: FixedClock | None = None,
         images: dict | None = None,
         statuses: list | None = None,
+        retry: RetryPolicy | None = None,
         waiting_limit: int = 0,
     ):
         self.db = FakeDatabase()
@@ -112,8 +114,11 @@ class World:
         self.revoke_key = RevokeApiKey(self.uow, self.clock)
         self.authenticate = Authenticate(FakeApiKeyReader(self.db), required=True)
         self.claim = ClaimImages(self.uow, self.clock, "w1", LEASE)
-        self.retry = RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
-        self.process_image = ProcessImage(self.fetcher, FakeOptimizer(), self.storage, self.clock, self.retry)
+        self.retry = retry or RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
+        self.random = FixedRandom()
+        self.process_image = ProcessImage(
+            self.fetcher, FakeOptimizer(), self.storage, self.clock, self.retry, self.random
+        )
         self.record = RecordOutcomes(self.uow, self.clock, "w1", announcer, self.webhook_work)
         self.release = ReleaseImages(self.uow, "w1", self.image_work)
         self.reclaim = ReclaimExpiredLeases(self.uow, self.clock, self.image_work)
@@ -142,7 +147,7 @@ class World:
         """What a worker's runner does, on one thread: claim, process, record, until nothing is due."""
         recorded = 0
         while jobs := self.claim(batch):
-            recorded += self.record([self.process_image(job) for job in jobs])
+            recorded += len(self.record([self.process_image(job) for job in jobs]))
         return recorded
 
     def deliver(self) -> int:

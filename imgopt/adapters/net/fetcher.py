@@ -10,7 +10,7 @@ from imgopt.adapters.net.guard import AddressGuard, UnresolvedHost
 from imgopt.adapters.net.transport import GuardedTransport
 from imgopt.application.ports import FetchedImage, FetchFailed, ImageFetcher, UnsafeUrl
 from imgopt.domain.formats import SNIFF_BYTES, describe_unknown, sniff
-from imgopt.domain.model import ImageFailure
+from imgopt.domain.model import FailureClass, ImageFailure
 
 MiB = 1024 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -76,7 +76,8 @@ class HttpxImageFetcher(ImageFetcher):
             raise _failed(reason, transient) from None
         image_format = sniff(data[:SNIFF_BYTES])
         if image_format is None:
-            raise _failed(f"{place(target)} did not send an allowed image: {describe_unknown(data[:SNIFF_BYTES])}")
+            problem = f"{place(target)} did not send an allowed image: {describe_unknown(data[:SNIFF_BYTES])}"
+            raise _failed(problem, kind=FailureClass.IMAGE)
         return FetchedImage(data, image_format.media_type, str(target))
 
     def _body(self, response: httpx.Response, target: httpx.URL) -> bytes:
@@ -132,5 +133,5 @@ def _size(count: int) -> str:
     return f"{round(count / MiB, 1):g} MiB" if count >= MiB else f"{count} bytes"
 
 
-def _failed(reason: str, transient: bool = False) -> FetchFailed:
-    return FetchFailed(ImageFailure(printable(reason), transient))
+def _failed(reason: str, transient: bool = False, kind: FailureClass = FailureClass.FETCH) -> FetchFailed:
+    return FetchFailed(ImageFailure(printable(reason), transient, kind))

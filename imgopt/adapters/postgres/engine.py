@@ -6,8 +6,11 @@ from importlib.resources import files
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from psycopg import errors
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
+
+from imgopt.adapters.postgres.outages import describe, is_outage
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -28,12 +31,23 @@ def libpq_url(url: str) -> str:
 STALE_AFTER_SECONDS = 10.0
 
 
+# While the database is away a caller learns it within seconds, never hangs: connecting gives up
+# after this long, and waiting for a pooled connection after POOL_TIMEOUT_SECONDS.
+CONNECT_TIMEOUT_SECONDS = 3
+POOL_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     engine = create_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args={"options": "-c timezone=UTC", "application_name": "imgopt"},
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={
+            "options": "-c timezone=UTC",
+            "application_name": "imgopt",
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        },
     )
     event.listen(engine, "checkout", _ping_if_stale)
     event.listen(engine, "checkin", _note_last_use)
@@ -62,3 +76,17 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def readiness_problem(engine: Engine) -> str | None:
+    """Why the service cannot work on this database now (unreachable, not migrated), or None."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1 FROM images.requests LIMIT 1"))
+    except Exception as error:  # whatever it is, the service is not ready; the reason is reported
+        if isinstance(getattr(error, "orig", None), errors.UndefinedTable | errors.InvalidSchemaName):
+            return "the database is not migrated: run imgopt migrate"
+        if is_outage(error):
+            return f"the database cannot be reached: {describe(error)}"
+        return f"the database check failed: {describe(error)}"
+    return None

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, Row, text
 
+from imgopt.adapters.postgres.outages import unavailable_on_outage
 from imgopt.adapters.postgres.requests import COLUMNS, request_from
 from imgopt.adapters.postgres.webhooks import DELIVERY_COLUMNS, WEBHOOK_COLUMNS, delivery_from, webhook_from
 from imgopt.application.ports import Page, Position, Scope, StatusReader
@@ -83,13 +84,14 @@ _ATTEMPTS = text(
 
 class PostgresStatusReader(StatusReader):
     """Single reads run without a transaction (no BEGIN and ROLLBACK round trips: a status poll is one
-    statement); a whole request's products stream through a server-side cursor, which needs one."""
+    statement); a whole request's products stream through a server-side cursor, which needs one.
+    The database being away is raised as Unavailable."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def summary(self, request_id: UUID, tenant_id: Scope) -> StatusSummary | None:
-        with self._autocommit() as connection:
+        with unavailable_on_outage(), self._autocommit() as connection:
             row = connection.execute(_SUMMARY, {"id": request_id, "tenant": tenant_id}).first()
         return StatusSummary.of(request_from(row), row.processing) if row else None
 
@@ -98,34 +100,34 @@ class PostgresStatusReader(StatusReader):
     ) -> Iterator[ProductDetail]:
         params = {"id": request_id, "tenant": tenant_id, "after": after_line, "limit": limit}
         if limit is not None:
-            with self._autocommit() as connection:
+            with unavailable_on_outage(), self._autocommit() as connection:
                 rows = connection.execute(_PRODUCTS, params).all()
             yield from _products(rows)
             return
-        with self._engine.connect() as connection, connection.begin():
+        with unavailable_on_outage(), self._engine.connect() as connection, connection.begin():
             yield from _products(connection.execution_options(yield_per=2_000).execute(_PRODUCTS, params))
 
     def deliveries(self, request_id: UUID, tenant_id: Scope) -> list[tuple[Delivery, list[AttemptResult]]]:
-        with self._autocommit() as connection:
+        with unavailable_on_outage(), self._autocommit() as connection:
             rows = connection.execute(_DELIVERIES, {"id": request_id, "tenant": tenant_id})
             return _with_attempts(connection, [delivery_from(row) for row in rows])
 
     def requests(self, tenant_id: UUID, status: str | None, after: Position | None, limit: int) -> Page[StatusSummary]:
         params = {"tenant": tenant_id, "status": status, **_after(after), "limit": limit + 1}
-        with self._autocommit() as connection:
+        with unavailable_on_outage(), self._autocommit() as connection:
             rows = connection.execute(_REQUESTS, params).all()
         summaries = [StatusSummary.of(request_from(row), row.processing) for row in rows]
         return _page(summaries, limit, lambda s: Position(s.created_at, str(s.request_id)))
 
     def webhooks(self, tenant_id: UUID, after: Position | None, limit: int) -> Page[Webhook]:
-        with self._autocommit() as connection:
+        with unavailable_on_outage(), self._autocommit() as connection:
             rows = connection.execute(_WEBHOOKS, {"tenant": tenant_id, **_after(after), "limit": limit + 1}).all()
         return _page([webhook_from(row) for row in rows], limit, lambda w: Position(w.created_at, str(w.id)))
 
     def webhook_deliveries(
         self, webhook_id: UUID, tenant_id: UUID, after: Position | None, limit: int
     ) -> Page[tuple[Delivery, list[AttemptResult]]] | None:
-        with self._autocommit() as connection:
+        with unavailable_on_outage(), self._autocommit() as connection:
             if connection.execute(_WEBHOOK_OWNED, {"webhook": webhook_id, "tenant": tenant_id}).first() is None:
                 return None
             params = {"webhook": webhook_id, **_after(after), "limit": limit + 1}

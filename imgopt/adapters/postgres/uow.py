@@ -3,6 +3,7 @@
 from sqlalchemy import Connection, Engine
 
 from imgopt.adapters.postgres.jobs import PostgresImageJobRepository
+from imgopt.adapters.postgres.outages import is_outage, unavailable, unavailable_on_outage
 from imgopt.adapters.postgres.products import PostgresProductRepository
 from imgopt.adapters.postgres.requests import PostgresRequestRepository
 from imgopt.adapters.postgres.tenants import PostgresApiKeyRepository, PostgresTenantRepository
@@ -11,13 +12,16 @@ from imgopt.application.ports import UnitOfWork
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
+    """Connection errors anywhere in the block, the use case's own statements included, leave it as Unavailable."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
 
     def __enter__(self) -> "SqlAlchemyUnitOfWork":
-        connection = self._connection = self._engine.connect()
-        connection.begin()
+        with unavailable_on_outage():
+            connection = self._connection = self._engine.connect()
+            connection.begin()
         self.tenants = PostgresTenantRepository(connection)
         self.keys = PostgresApiKeyRepository(connection)
         self.requests = PostgresRequestRepository(connection)
@@ -27,15 +31,19 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.deliveries = PostgresDeliveryRepository(connection)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        try:
-            super().__exit__(*exc_info)
-        finally:
-            self._connection.close()
-            self._connection = None
+    def __exit__(self, exc_type: object, error: BaseException | None, traceback: object) -> None:
+        with unavailable_on_outage():
+            try:
+                self.rollback()
+            finally:
+                self._connection.close()
+                self._connection = None
+        if error is not None and is_outage(error):
+            raise unavailable(error) from error
 
     def commit(self) -> None:
-        self._connection.commit()
+        with unavailable_on_outage():
+            self._connection.commit()
 
     def rollback(self) -> None:
         self._connection.rollback()

@@ -85,7 +85,12 @@ class DeliverWebhook:
             if disable is not None:
                 uow.webhooks.disable(disable)
             uow.commit()
-        log.info("webhook %s attempt %d: %s", delivery.id, delivery.attempts, result.status_code or result.error)
+        log.info(
+            "webhook attempt %d: %s",
+            delivery.attempts,
+            result.status_code or result.error,
+            extra={"delivery_id": delivery.id, "request_id": str(delivery.request_id)},
+        )
 
     def _body(self, delivery: Delivery, webhook: Webhook) -> tuple[bytes, str]:
         if webhook.format is WebhookFormat.JSON:

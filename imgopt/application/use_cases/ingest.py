@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from uuid import UUID
 
-from imgopt.application.ports import Clock, IdGenerator, UnitOfWorkFactory, WorkSignal
+from imgopt.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.domain.limits import WaitingImagesLimit
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.webhooks import Webhook, WebhookFormat
@@ -23,12 +24,14 @@ class IngestReceipt:
 
 
 class IngestCsv:
-    """Stream the CSV through the row rules straight into bulk storage, in one transaction.
+    """Stream the CSV into bulk storage, in one transaction: every row valid and stored, or none.
 
-    The file is read once, row by row, so memory stays flat whatever its size. Rows are
-    written while later ones are still being checked; a single bad row anywhere rolls the
-    whole transaction back and raises CsvRejected listing the problems. So does an upload that
-    would take the tenant past its limit of images waiting at once.
+    A file of the usual, plain shape (PlainCsv) is recognised a block at a time and stored as
+    it is read. Any other file, or a plain one whose serials repeat, is read again from where
+    it started through the row-by-row rules, which store it or explain what is wrong: a single
+    bad row anywhere rolls the transaction back and raises CsvRejected listing the problems.
+    Memory stays flat whatever the size of the file. An upload that would take the tenant past its
+    limit of images waiting at once is rolled back too (TooManyWaitingImages).
     """
 
     def __init__(
@@ -61,10 +64,8 @@ class IngestCsv:
         registration = (
             self._register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
         )
-        reader = ProductCsvReader(csv_file, self._limits)
         with self._uow() as uow:
-            uow.products.add_many(request_id, reader)
-            reader.raise_if_invalid()
+            reader = self._add_products(uow, request_id, csv_file)
             self._waiting_limit.check(uow.tenants.waiting_images(tenant_id), reader.image_count)
             request = UploadRequest(
                 id=request_id,
@@ -85,3 +86,15 @@ class IngestCsv:
         return IngestReceipt(
             request_id, reader.product_count, reader.image_count, registration.webhook, registration.warning
         )
+
+    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> PlainCsv | ProductCsvReader:
+        """The reader that stored the products: in bulk if the file is plain, else row by row (or CsvRejected)."""
+        if csv_file.seekable():
+            start, plain = csv_file.tell(), PlainCsv(csv_file, self._limits)
+            if uow.products.add_plain(request_id, plain):
+                return plain
+            csv_file.seek(start)
+        reader = ProductCsvReader(csv_file, self._limits)
+        uow.products.add_many(request_id, reader)
+        reader.raise_if_invalid()
+        return reader

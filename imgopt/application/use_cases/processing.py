@@ -9,9 +9,11 @@ from imgopt.application.ports import (
     ImageOptimizer,
     ImageStorage,
     OptimizeFailed,
+    RandomSource,
     StorageFailed,
 )
-from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
+from imgopt.domain.lifecycle import ImageStatus
+from imgopt.domain.model import FailureClass, ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
 
 log = logging.getLogger(__name__)
 
@@ -20,39 +22,62 @@ class ProcessImage:
     """What one attempt at one image came to; a failure is an outcome, never an exception.
 
     An image whose workers kept dying while holding it is failed without being fetched again:
-    it may be what killed them.
+    it may be what killed them. An image that fails for good leaves no output behind, even one
+    an earlier attempt stored before its worker died. Transient failures are tried again later,
+    at a moment the retry policy spreads at random.
     """
 
     def __init__(
-        self, fetcher: ImageFetcher, optimizer: ImageOptimizer, storage: ImageStorage, clock: Clock, retry: RetryPolicy
+        self,
+        fetcher: ImageFetcher,
+        optimizer: ImageOptimizer,
+        storage: ImageStorage,
+        clock: Clock,
+        retry: RetryPolicy,
+        random: RandomSource,
     ) -> None:
         self._fetcher = fetcher
         self._optimizer = optimizer
         self._storage = storage
         self._clock = clock
         self._retry = retry
+        self._random = random
 
     def __call__(self, job: ImageJob) -> ImageOutcome:
         if job.attempts > self._retry.max_attempts:
-            failure = ImageFailure(f"abandoned: the worker holding it stopped {job.attempts - 1} times")
-            return job.failed(failure, self._retry, self._clock.now())
+            reason = f"abandoned: the worker holding it stopped {job.attempts - 1} times"
+            return self._failed(job, ImageFailure(reason, kind=FailureClass.ABANDONED))
         try:
             fetched = self._fetcher.fetch(job.url)
             image = self._optimizer.optimize(fetched.data, job.options)
-            key = f"{job.request_id}/{job.id}.{image.extension}"
+            key = job.output_key(image.extension)
             url = self._storage.put(key, image.data, image.media_type)
         except FetchFailed as exc:
             failure = exc.failure
         except OptimizeFailed as exc:
-            failure = ImageFailure(str(exc))
+            failure = ImageFailure(str(exc), kind=FailureClass.IMAGE)
         except StorageFailed as exc:
-            failure = ImageFailure(f"could not store the output: {exc}", transient=True)
+            failure = ImageFailure(f"could not store the output: {exc}", transient=True, kind=FailureClass.STORAGE)
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
-            log.exception("unexpected error processing image %s of request %s", job.id, job.request_id)
-            failure = ImageFailure(f"unexpected error: {type(exc).__name__}", transient=True)
+            log.exception("unexpected error processing an image", extra=_ids(job))
+            reason = f"unexpected error: {type(exc).__name__}"
+            failure = ImageFailure(reason, transient=True, kind=FailureClass.INTERNAL)
         else:
             output = StoredImage(
                 key, url, image.media_type, len(fetched.data), len(image.data), image.width, image.height
             )
             return job.succeeded(output)
-        return job.failed(failure, self._retry, self._clock.now())
+        return self._failed(job, failure)
+
+    def _failed(self, job: ImageJob, failure: ImageFailure) -> ImageOutcome:
+        outcome = job.failed(failure, self._retry, self._clock.now(), self._random.fraction())
+        if outcome.status is ImageStatus.FAILED:
+            try:
+                self._storage.delete(job.output_keys())
+            except StorageFailed as exc:  # the storage is away: the failure still stands, the stray file is logged
+                log.warning("could not remove the earlier outputs of a failed image: %s", exc, extra=_ids(job))
+        return outcome
+
+
+def _ids(job: ImageJob) -> dict[str, object]:
+    return {"request_id": str(job.request_id), "image_id": job.id}

@@ -1,14 +1,18 @@
 """Record what attempts came to, count finished images into their requests, announce finished requests."""
 
+import logging
 from collections import defaultdict
 
 from imgopt.application.ports import EVERY_TENANT, Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.announcement import Announcer
 from imgopt.domain.model import ImageOutcome
+from imgopt.domain.request import UploadRequest
+
+log = logging.getLogger(__name__)
 
 
 class RecordOutcomes:
-    """Persist a batch of outcomes in one transaction; return how many were recorded.
+    """Persist a batch of outcomes in one transaction; return those that were recorded.
 
     Only jobs this worker still holds are recorded: one whose lease ran out may have been
     taken by another worker, whose outcome counts instead. Each request is locked while its
@@ -27,11 +31,12 @@ class RecordOutcomes:
         self._announcer = announcer
         self._webhook_work = webhook_work
 
-    def __call__(self, outcomes: list[ImageOutcome]) -> int:
+    def __call__(self, outcomes: list[ImageOutcome]) -> list[ImageOutcome]:
         if not outcomes:
-            return 0
+            return []
         now = self._clock.now()
         announced = 0
+        finished_requests: list[UploadRequest] = []
         with self._uow() as uow:
             requests = {
                 request_id: uow.requests.get_for_update(request_id, EVERY_TENANT)
@@ -44,11 +49,21 @@ class RecordOutcomes:
                 products = uow.products.progress(request_id, {outcome.line for outcome in finished})
                 request.record(finished, products, now)
                 uow.requests.save(request)
-                announced += self._announcer.announce(uow, request) if request.events else 0
+                if request.events:
+                    announced += self._announcer.announce(uow, request)
+                    finished_requests.append(request)
             uow.commit()
+        for request in finished_requests:
+            log.info(
+                "request %s: %d images optimized, %d failed",
+                request.status,
+                request.optimized,
+                request.failed,
+                extra={"request_id": str(request.id), "worker_id": self._worker_id},
+            )
         if announced:
             self._webhook_work.notify()
-        return len(recorded)
+        return recorded
 
 
 def _terminal_by_request(outcomes: list[ImageOutcome]) -> dict:

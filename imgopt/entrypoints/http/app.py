@@ -22,6 +22,7 @@ from imgopt.entrypoints.http.errors import BODY_LIMIT_SETTING, EXCEPTION_HANDLER
 from imgopt.entrypoints.http.files import FilesController
 from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
 from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
+from imgopt.entrypoints.http.metrics import RequestMetrics, metrics_route
 from imgopt.entrypoints.http.request import GuardedRequest
 from imgopt.entrypoints.http.status_cache import StatusCache
 
@@ -65,7 +66,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         opt={BODY_LIMIT_SETTING: "IMGOPT_MAX_UPLOAD_BYTES"},
         type_decoders=[FILE_FIELDS_TAKE_ONLY_FILES],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             uploads,
             StatusController,
@@ -74,6 +75,8 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             RequestsController,
             WebhooksController,
             DeliveriesController,
+            # Prometheus scrapes without a key; what it shows are counts, no tenant's data.
+            Router(path="/", route_handlers=[metrics_route(container.telemetry.registry())], opt={OPEN: True}),
             # Output images stay shareable links: whoever has the URL may fetch them, key or not.
             Router(path="/", route_handlers=[FilesController], opt={OPEN: True}),
             console_router(auth=settings.auth),
@@ -100,3 +103,5 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         on_shutdown=[shutdown],
         logging_config=None,  # the process that hosts the app configures logging, once
     )
+    app.asgi_handler = RequestMetrics(app.asgi_handler, container.telemetry.http())
+    return app

@@ -9,9 +9,10 @@ from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, MultipartBody
 from litestar.response import Stream
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from imgopt.adapters.documents import status_fields
+from imgopt.adapters.postgres.engine import readiness_problem
 from imgopt.application.links import Links
 from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook
@@ -20,7 +21,7 @@ from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import OPEN, tenant_of
-from imgopt.entrypoints.http.errors import ApiError, problem
+from imgopt.entrypoints.http.errors import ApiError, unavailable
 from imgopt.entrypoints.http.openapi import KEYED, RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
 
@@ -196,13 +197,11 @@ class HealthController(Controller):
     async def health(self) -> schemas.Health:
         return schemas.Health(status="ok")
 
-    @get("/ready", sync_to_thread=True, summary="The database answers", responses=problems(503))
+    @get("/ready", sync_to_thread=True, summary="The database answers and is migrated", responses=problems(503))
     def ready(self, engine: NamedDependency[Engine]) -> Response:
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1 FROM images.requests LIMIT 1"))
-        except Exception as exc:  # any failure means not ready; the reason is reported
-            return problem(503, "not_ready", f"the database is not ready: {type(exc).__name__}")
+        problem = readiness_problem(engine)
+        if problem is not None:
+            return unavailable(problem, code="not_ready")
         return Response(schemas.Health(status="ready"))
 
 

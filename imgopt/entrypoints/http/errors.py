@@ -10,7 +10,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from multipart import ParserLimitReached
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
-from imgopt.application.ports import UnsafeUrl
+from imgopt.application.ports import Unavailable, UnsafeUrl
 from imgopt.domain.errors import DomainError, IllegalTransition, InvalidOptions
 from imgopt.domain.limits import RateLimited, TooManyWaitingImages
 from imgopt.domain.product_csv import CsvRejected, CsvTooLarge
@@ -20,6 +20,8 @@ from imgopt.entrypoints.http.schemas import CsvProblem, Problem
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# A restart of PostgreSQL takes seconds; clients that wait this long before trying again rarely wait twice.
+RETRY_AFTER_SECONDS = 5
 # A route's `opt` names the setting behind its body limit, so that a 413 can say which limit applied.
 BODY_LIMIT_SETTING = "body_limit_setting"
 
@@ -73,6 +75,11 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+def unavailable(detail: str, code: str = "unavailable") -> Response[Problem]:
+    """503 with Retry-After: the request was fine, a dependency is away for now; nothing was half-done."""
+    return problem(503, code, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def domain_error(_: Request, exc: DomainError) -> Response[Problem]:
     status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(exc, kind)), 422)
     if isinstance(exc, CsvRejected):
@@ -108,11 +115,21 @@ def body_too_large(request: Request, _: RequestEntityTooLarge) -> Response[Probl
     return problem(413, "payload_too_large", detail)
 
 
+def unavailable_error(request: Request, exc: Unavailable) -> Response[Problem]:
+    # Debug only: the access log has each 503, and an outage would otherwise flood the log.
+    log.debug("%s %s answered 503: %s", request.method, request.url.path, exc, extra=_context(request))
+    return unavailable(f"{exc}; nothing was changed, try again in a few seconds")
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response[Problem]:
-    path_params = request.scope.get("path_params") or {}
-    context = {"request_id": path_params["request_id"]} if "request_id" in path_params else {}
-    log.exception("unexpected error on %s %s", request.method, request.url.path, extra=context)
+    log.exception("unexpected error on %s %s", request.method, request.url.path, extra=_context(request))
     return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def _context(request: Request) -> dict[str, str]:
+    """The ids a log line about this request carries: the upload's, when the path names one."""
+    path_params = request.scope.get("path_params") or {}
+    return {"request_id": str(path_params["request_id"])} if "request_id" in path_params else {}
 
 
 def _invalid_value(error: dict) -> str:
@@ -136,5 +153,6 @@ EXCEPTION_HANDLERS = {
     DomainError: domain_error,
     RequestEntityTooLarge: body_too_large,
     HTTPException: http_error,
+    Unavailable: unavailable_error,
     Exception: unexpected_error,
 }

@@ -8,6 +8,7 @@ from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from imgopt.entrypoints.worker.loop import Loop
+from imgopt.entrypoints.worker.outage import DatabaseWatch
 from imgopt.entrypoints.worker.webhooks import DeliveryRunner
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,10 @@ LEASE_CHECK_SECONDS = 2.0
 class Worker:
     """The loops in threads of their own; `stop` lets running images finish or releases them."""
 
-    def __init__(self, loops: list[Loop], stop: threading.Event, on_stopped: list[Callable[[], None]]) -> None:
+    def __init__(
+        self, worker_id: str, loops: list[Loop], stop: threading.Event, on_stopped: list[Callable[[], None]]
+    ) -> None:
+        self.worker_id = worker_id
         self._loops = loops
         self._stop = stop
         self._on_stopped = on_stopped
@@ -30,12 +34,13 @@ class Worker:
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
-        log.info("worker started: %s", ", ".join(loop.name for loop in self._loops))
+        names = ", ".join(loop.name for loop in self._loops)
+        log.info("worker started: %s", names, extra={"worker_id": self.worker_id})
 
     def request_stop(self) -> None:
         """Safe to call from a signal handler: the loops notice within one poll interval."""
         self._stop.set()
-        log.info("stop requested")
+        log.info("stop requested", extra={"worker_id": self.worker_id})
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -55,31 +60,35 @@ class Worker:
         for action in self._on_stopped:
             action()
         self._on_stopped = []
-        log.info("worker stopped")
+        log.info("worker stopped", extra={"worker_id": self.worker_id})
 
 
 def build_worker(container: Container, settings: Settings) -> Worker:
     """The worker on `container`: images, webhooks, and a watch on expired leases."""
-    use_cases, persistence = container.use_cases, container.persistence
+    use_cases, persistence, metrics = container.use_cases, container.persistence, container.telemetry.worker()
     stop = threading.Event()
+    worker_id = container.core.worker_id()
+    watch = DatabaseWatch(worker_id, on_change=metrics.database_reachable)
     images = ImageRunner(
         use_cases.claim_images(),
         use_cases.process_image(),
         use_cases.record_outcomes(),
         use_cases.release_images(),
-        ImageRunnerOptions(settings.concurrency, stop_grace=settings.worker_stop_grace_seconds),
+        ImageRunnerOptions(settings.concurrency, worker_id, stop_grace=settings.worker_stop_grace_seconds),
+        metrics,
     )
     deliveries = DeliveryRunner(
         use_cases.claim_deliveries(),
         use_cases.deliver_webhook(),
         DELIVERY_SLOTS,
         stop_grace=settings.worker_stop_grace_seconds,
+        metrics=metrics,
     )
     reclaim = use_cases.reclaim_expired_leases()
     interval = settings.worker_poll_seconds
     loops = [
-        Loop("images", lambda: images.drain(stop), interval, stop, wake=persistence.image_work().wait),
-        Loop("webhooks", lambda: deliveries.drain(stop), interval, stop, wake=persistence.webhook_work().wait),
-        Loop("leases", reclaim, LEASE_CHECK_SECONDS, stop),
+        Loop("images", lambda: images.drain(stop), interval, stop, watch, wake=persistence.image_work().wait),
+        Loop("webhooks", lambda: deliveries.drain(stop), interval, stop, watch, wake=persistence.webhook_work().wait),
+        Loop("leases", lambda: metrics.reclaimed(reclaim()), LEASE_CHECK_SECONDS, stop, watch),
     ]
-    return Worker(loops, stop, on_stopped=[images.close, deliveries.close])
+    return Worker(worker_id, loops, stop, on_stopped=[images.close, deliveries.close])

@@ -1,0 +1,74 @@
+"""What the worker's runners report: images finished and failed, bytes, leases reclaimed, how busy it is."""
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from imgopt.domain.lifecycle import ImageStatus
+from imgopt.domain.model import FailureClass, ImageOutcome
+
+
+class WorkerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._finished = Counter(
+            "imgopt_images_finished", "Images that reached a final status, by outcome", ["outcome"], registry=registry
+        )
+        self._failures = Counter(
+            "imgopt_image_failures",
+            "Failed attempts on images, by where they failed and whether the image will be tried again",
+            ["class", "retried"],
+            registry=registry,
+        )
+        self._bytes_in = Counter(
+            "imgopt_image_input_bytes", "Bytes downloaded of the images optimized", registry=registry
+        )
+        self._bytes_out = Counter(
+            "imgopt_image_output_bytes", "Bytes stored of the images optimized", registry=registry
+        )
+        self._reclaimed = Counter(
+            "imgopt_leases_reclaimed", "Images put back in the queue because their worker died", registry=registry
+        )
+        self._images_in_flight = Gauge(
+            "imgopt_worker_images_in_flight", "Images this worker is processing now", registry=registry
+        )
+        self._image_threads = Gauge(
+            "imgopt_worker_image_threads", "Images this worker can process at once", registry=registry
+        )
+        self._deliveries_in_flight = Gauge(
+            "imgopt_worker_deliveries_in_flight", "Webhook attempts this worker is making now", registry=registry
+        )
+        self._database_up = Gauge(
+            "imgopt_worker_database_up",
+            "1 while the worker reaches the database, 0 while it backs off",
+            registry=registry,
+        )
+        self._database_up.set(1)
+        for outcome in (ImageStatus.OPTIMIZED, ImageStatus.FAILED):
+            self._finished.labels(outcome.value)
+        for kind in FailureClass:
+            for retried in ("true", "false"):
+                self._failures.labels(kind.value, retried)
+
+    def recorded(self, outcomes: Iterable[ImageOutcome]) -> None:
+        for outcome in outcomes:
+            if outcome.status.is_terminal:
+                self._finished.labels(outcome.status.value).inc()
+            if outcome.output is not None:
+                self._bytes_in.inc(outcome.output.bytes_in)
+                self._bytes_out.inc(outcome.output.bytes_out)
+            if outcome.failure is not None:
+                retried = "false" if outcome.status.is_terminal else "true"
+                self._failures.labels(outcome.failure.value, retried).inc()
+
+    def reclaimed(self, count: int) -> None:
+        self._reclaimed.inc(count)
+
+    def images_in_flight(self, running: int, threads: int) -> None:
+        self._images_in_flight.set(running)
+        self._image_threads.set(threads)
+
+    def deliveries_in_flight(self, running: int) -> None:
+        self._deliveries_in_flight.set(running)
+
+    def database_reachable(self, up: bool) -> None:
+        self._database_up.set(1 if up else 0)

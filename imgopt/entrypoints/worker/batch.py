@@ -1,0 +1,39 @@
+"""Outcomes on their way to the database: written in small groups, kept when a write fails."""
+
+import time
+from collections.abc import Callable
+
+from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.model import ImageOutcome
+
+
+class OutcomeBatch:
+    """Outcomes waiting to be recorded: written together once the first has waited `max_wait` seconds,
+    or at once when nothing else is running. A write that fails keeps them for the next."""
+
+    def __init__(self, record: RecordOutcomes, max_wait: float, observe: Callable[[list[ImageOutcome]], None]) -> None:
+        self._record = record
+        self._max_wait = max_wait
+        self._observe = observe
+        self._outcomes: list[ImageOutcome] = []
+        self._first_at = 0.0
+        self.recorded = 0
+
+    @property
+    def waiting(self) -> int:
+        return len(self._outcomes)
+
+    def add(self, outcome: ImageOutcome) -> None:
+        if not self._outcomes:
+            self._first_at = time.monotonic()
+        self._outcomes.append(outcome)
+
+    def due(self, idle: bool) -> bool:
+        return bool(self._outcomes) and (idle or time.monotonic() - self._first_at >= self._max_wait)
+
+    def flush(self) -> None:
+        if self._outcomes:
+            recorded = self._record(self._outcomes)
+            self._outcomes = []
+            self.recorded += len(recorded)
+            self._observe(recorded)

@@ -1,0 +1,126 @@
+"""The image runner on the fakes: what it holds when its worker dies, and what it keeps while the database is away."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from imgopt.adapters.metrics.registry import new_registry
+from imgopt.adapters.metrics.worker import WorkerMetrics
+from imgopt.application.ports import FetchedImage, Unavailable
+from imgopt.application.use_cases.claiming import ClaimImages
+from imgopt.application.use_cases.processing import ProcessImage
+from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.lifecycle import ImageStatus, RequestStatus
+from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
+from tests.support import wait_for
+from tests.unit.fakes import FakeFetcher, FakeOptimizer, FixedClock
+from tests.unit.world import World
+
+JPEG = b"\xff\xd8\xff" + b"x" * 97
+URLS = [f"https://o.example/{n}.jpg" for n in range(1, 7)]
+
+
+class GatedFetcher(FakeFetcher):
+    """Each download waits until its URL's gate opens; `started` lists the downloads begun."""
+
+    def __init__(self) -> None:
+        super().__init__(dict.fromkeys(URLS, JPEG))
+        self.gates = {url: threading.Event() for url in URLS}
+        self.started: list[str] = []
+
+    def fetch(self, url: str) -> FetchedImage:
+        self.started.append(url)
+        self.gates[url].wait(30)
+        return super().fetch(url)
+
+
+class Outage:
+    """A unit-of-work factory that raises Unavailable while `down` is set, as the PostgreSQL adapter does."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.down = False
+
+    def __call__(self):
+        if self.down:
+            raise Unavailable("the database is unavailable: connection refused")
+        return self._world.db.unit_of_work()
+
+
+@pytest.fixture
+def setup():
+    world = World(FixedClock(datetime.now(UTC)))
+    receipt = world.upload(*(f"{n},P{n},{url}" for n, url in enumerate(URLS, start=1)))
+    fetcher, outage = GatedFetcher(), Outage(world)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+
+    def runner(worker_id: str) -> ImageRunner:
+        return ImageRunner(
+            ClaimImages(outage, world.clock, worker_id, timedelta(seconds=30)),
+            process,
+            RecordOutcomes(outage, world.clock, worker_id, world.announcer, world.webhook_work),
+            world.release,
+            ImageRunnerOptions(concurrency=1),
+            WorkerMetrics(new_registry()),
+        )
+
+    yield world, receipt.request_id, fetcher, outage, runner
+    for gate in fetcher.gates.values():
+        gate.set()
+
+
+def jobs(world: World) -> dict[str, dict]:
+    return {job["url"]: job for job in world.db.snapshot().jobs.values()}
+
+
+def test_a_worker_that_dies_charges_an_attempt_only_to_the_images_it_had_started(setup):
+    world, request_id, fetcher, _, runner = setup
+    doomed, stop = runner("doomed"), threading.Event()
+    thread = threading.Thread(target=doomed.drain, args=(stop,))
+    thread.start()
+    wait_for(lambda: len(fetcher.started) == 2, message="both threads to start an image")
+
+    world.clock.advance(seconds=31)  # the doomed worker is gone; its leases run out
+    world.reclaim()
+    attempts = {url: job["attempts"] for url, job in jobs(world).items()}
+    stop.set()  # the test's runner still runs: let it end before the next test
+    for gate in fetcher.gates.values():
+        gate.set()
+    thread.join(30)
+
+    started = set(fetcher.started)
+    assert {url for url, count in attempts.items() if count} == started
+    assert all(attempts[url] == 1 for url in started)
+
+
+def test_results_finished_while_the_database_was_away_are_recorded_when_it_returns(setup):
+    world, request_id, fetcher, outage, runner = setup
+    worker = runner("w1")
+    errors: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            worker.drain(threading.Event())
+        except Unavailable as error:
+            errors.append(error)
+
+    first = threading.Thread(target=drain)
+    first.start()
+    wait_for(lambda: len(fetcher.started) == 2, message="two images in flight")
+    outage.down = True
+    fetcher.gates[fetcher.started[0]].set()  # one finishes while the database is away, the other is still running
+    first.join(30)
+    fetcher.gates[fetcher.started[1]].set()
+    outage.down = False
+    for gate in fetcher.gates.values():
+        gate.set()
+    recorded = worker.drain(threading.Event())
+
+    assert [str(error) for error in errors] == ["the database is unavailable: connection refused"]
+    assert recorded == 6
+    summary = world.status(request_id).summary
+    assert (summary.status, summary.images.optimized) == (RequestStatus.COMPLETED, 6)
+    assert {job["status"] for job in jobs(world).values()} == {ImageStatus.OPTIMIZED}
+    assert {job["attempts"] for job in jobs(world).values()} == {1}
+    assert sorted(fetcher.fetched) == sorted(URLS)
