@@ -59,7 +59,14 @@ def test_an_unwritable_output_directory_delays_images_for_minutes_and_records_no
     service_clock.offset += timedelta(minutes=1)
     done = service.finished(request_id)
 
-    assert during["images"] == {"total": IMAGES, "pending": IMAGES, "processing": 0, "optimized": 0, "failed": 0}
+    assert during["images"] == {
+        "total": IMAGES,
+        "pending": IMAGES,
+        "processing": 0,
+        "optimized": 0,
+        "failed": 0,
+        "cancelled": 0,
+    }
     assert {row.failure_reason.split(":")[0] for row in failed_once} == {"could not store the output"}
     assert min(row.next_attempt_at for row in failed_once) > moment + timedelta(seconds=20)
     assert (done["status"], done["images"]["optimized"]) == ("completed", IMAGES)

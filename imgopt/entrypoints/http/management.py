@@ -73,11 +73,7 @@ class RequestsController(Controller):
     ) -> schemas.RequestChange:
         """Images not yet started are cancelled; those being processed may still finish. The request
         ends as `cancelled` at once and its webhooks are told. A finished request answers 409."""
-        key = (tenant_of(request), parse_uuid(request_id, "requestId"))
-        try:
-            return _changed(await sync_to_thread(cancel_request, *key))
-        finally:
-            status_cache.forget(key)
+        return _changed(await _change(cancel_request, request, request_id, status_cache))
 
     @post(
         "/{request_id:str}/retry",
@@ -94,11 +90,7 @@ class RequestsController(Controller):
     ) -> schemas.RequestChange:
         """Failed images are queued again with fresh attempts; the request is `processing` again and is
         announced again when it finishes. 409 while it runs, or when nothing failed."""
-        key = (tenant_of(request), parse_uuid(request_id, "requestId"))
-        try:
-            return _changed(await sync_to_thread(retry_request, *key))
-        finally:
-            status_cache.forget(key)
+        return _changed(await _change(retry_request, request, request_id, status_cache))
 
     @delete(
         "/{request_id:str}",
@@ -116,13 +108,10 @@ class RequestsController(Controller):
         """Its optimized images are deleted from storage, then its rows. 409 until it has finished
         (cancel it first) and no image of it is being processed; 503 when the storage does not answer
         (nothing is deleted from the database then: call again)."""
-        key = (tenant_of(request), parse_uuid(request_id, "requestId"))
         try:
-            await sync_to_thread(delete_request, *key)
+            await _change(delete_request, request, request_id, status_cache)
         except StorageFailed:
             raise ApiError(503, "storage_unavailable", "the output storage is not answering; try again later") from None
-        finally:
-            status_cache.forget(key)
 
 
 class WebhooksController(Controller):
@@ -214,6 +203,15 @@ class DeliveriesController(Controller):
             id=delivery.id, webhook_id=delivery.webhook_id, status=delivery.status.value,
             next_attempt_at=delivery.next_attempt_at,
         )  # fmt: skip
+
+
+async def _change(use_case, request: Request, request_id: str, status_cache: StatusCache):
+    """Run a use case that changes the caller's request; this process's cached status of it is dropped."""
+    key = (tenant_of(request), parse_uuid(request_id, "requestId"))
+    try:
+        return await sync_to_thread(use_case, *key)
+    finally:
+        status_cache.forget(key)
 
 
 def _listed(summary: StatusSummary) -> schemas.RequestListItem:
