@@ -10,7 +10,21 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import api, auto, details, encoders, ingest, kernel, machine, pipeline, pipeline_s3, report, sharp, soak
+from bench import (
+    api,
+    auto,
+    details,
+    encoders,
+    fairness,
+    ingest,
+    kernel,
+    machine,
+    pipeline,
+    pipeline_s3,
+    report,
+    sharp,
+    soak,
+)
 from bench.result import FAILED, Result
 from bench.workspace import RESULTS
 
@@ -24,6 +38,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "latency": pipeline.latency,
     "ingest": ingest.ingest,
     "api": api.api,
+    "fairness": fairness.fairness,
     "details": details.details,
     "soak": soak.soak,
 }

@@ -38,6 +38,7 @@ class ImageCountsDocument(Document):
     processing: int
     optimized: int
     failed: int
+    cancelled: int
 
 
 class StatusDocument(Document):
@@ -84,6 +85,7 @@ def status_fields(summary: StatusSummary, output_csv_url: str | None) -> dict[st
             processing=images.processing,
             optimized=images.optimized,
             failed=images.failed,
+            cancelled=images.cancelled,
         ),
         "bytes_in": summary.bytes_in,
         "bytes_out": summary.bytes_out,

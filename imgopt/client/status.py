@@ -32,10 +32,12 @@ class ImageCounts(Model):
     processing: int
     optimized: int
     failed: int
+    cancelled: int = 0
 
     @property
     def done(self) -> int:
-        return self.optimized + self.failed
+        """Images that will not change any more: optimized, failed or cancelled."""
+        return self.optimized + self.failed + self.cancelled
 
 
 class Image(Model):

@@ -81,6 +81,11 @@ class ImageOutcome:
     next_attempt_at: datetime | None = None
     failure: FailureClass | None = None
 
+    def cancelled(self) -> "ImageOutcome":
+        """A retry that will not happen: its request was cancelled meanwhile."""
+        status = check_image_transition(self.status, ImageStatus.CANCELLED)
+        return replace(self, status=status, reason="cancelled", next_attempt_at=None)
+
 
 @dataclass(frozen=True, slots=True)
 class ImageJob:

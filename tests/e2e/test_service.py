@@ -32,7 +32,7 @@ def test_an_upload_is_optimized_end_to_end_and_its_signed_webhook_arrives(servic
     [delivery] = wait_for(lambda: deliveries(service.receiver), message="the webhook")
 
     assert status["status"] == "completed_with_errors"
-    assert status["images"] == {"total": 7, "pending": 0, "processing": 0, "optimized": 5, "failed": 2}
+    assert status["images"] == {"total": 7, "pending": 0, "processing": 0, "optimized": 5, "failed": 2, "cancelled": 0}
     assert status["products"] == {"total": 4, "finished": 4, "withErrors": 1}
     assert 0 < status["bytesOut"] < status["bytesIn"]
     event = verify(receipt["webhook"]["secret"], delivery)

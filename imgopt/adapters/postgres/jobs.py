@@ -22,12 +22,29 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
+# Turns: each open request offers its oldest due jobs that no other claim holds (at most `limit`,
+# locked until this claim commits, so concurrent claims never offer the same); a tenant's requests take
+# turns, then tenants do, counting the images each already has in flight, so every tenant converges
+# on an equal share of the workers. Only open requests' jobs are claimed: a cancelled request's stay put.
 _CLAIM_DUE = text(
     f"""
-    WITH picked AS (
-        SELECT id FROM images.optimizerjobs
-        WHERE status = 'pending' AND next_attempt_at <= :now
-        ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED)
+    WITH offered AS (
+        SELECT r.tenant_id, d.id, d.next_attempt_at,
+            row_number() OVER (PARTITION BY r.id ORDER BY d.next_attempt_at, d.id) AS request_turn
+        FROM images.requests r CROSS JOIN LATERAL (
+            SELECT id, next_attempt_at FROM images.optimizerjobs
+            WHERE request_id = r.id AND status = 'pending' AND next_attempt_at <= :now
+            ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED) d
+        WHERE r.status IN ('pending', 'processing')),
+    busy AS (
+        SELECT r.tenant_id, count(*) AS in_flight
+        FROM images.optimizerjobs j JOIN images.requests r ON r.id = j.request_id
+        WHERE j.status = 'processing' GROUP BY r.tenant_id),
+    turns AS (
+        SELECT o.id, o.next_attempt_at, coalesce(b.in_flight, 0) + row_number() OVER (
+            PARTITION BY o.tenant_id ORDER BY o.request_turn, o.next_attempt_at, o.id) AS tenant_turn
+        FROM offered o LEFT JOIN busy b ON b.tenant_id = o.tenant_id),
+    picked AS (SELECT id FROM turns ORDER BY tenant_turn, next_attempt_at, id LIMIT :limit)
     UPDATE images.optimizerjobs j
     SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
         attempts = j.attempts + 1, updated_at = :now
@@ -77,6 +94,27 @@ _RELEASE = text(
 )
 
 
+_IN_FLIGHT = text("SELECT count(*) FROM images.optimizerjobs WHERE request_id = :id AND status = 'processing'")
+
+_CANCEL_PENDING = text(
+    """
+    UPDATE images.optimizerjobs SET status = 'cancelled', failure_reason = 'cancelled', updated_at = :now
+    WHERE request_id = :id AND status = 'pending'
+    """
+)
+
+_RETRY_FAILED = text(
+    """
+    UPDATE images.optimizerjobs
+    SET status = 'pending', attempts = 0, failure_reason = NULL, next_attempt_at = :now, updated_at = :now
+    WHERE request_id = :id AND status = 'failed'
+    RETURNING line_no
+    """
+)
+
+_OUTPUT_KEYS = text("SELECT output_key FROM images.optimizerjobs WHERE request_id = :id AND output_key IS NOT NULL")
+
+
 class PostgresImageJobRepository(ImageJobRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -107,6 +145,18 @@ class PostgresImageJobRepository(ImageJobRepository):
                 _RELEASE,
                 {"worker": worker_id, "ids": [job.id for job in jobs], "attempts": [job.attempts for job in jobs]},
             )
+
+    def in_flight(self, request: UploadRequest) -> int:
+        return self._connection.execute(_IN_FLIGHT, {"id": request.id}).scalar()
+
+    def cancel_pending(self, request: UploadRequest, now: datetime) -> int:
+        return self._connection.execute(_CANCEL_PENDING, {"id": request.id, "now": now}).rowcount
+
+    def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
+        return list(self._connection.execute(_RETRY_FAILED, {"id": request.id, "now": now}).scalars())
+
+    def output_keys(self, request: UploadRequest) -> list[str]:
+        return list(self._connection.execute(_OUTPUT_KEYS, {"id": request.id}).scalars())
 
 
 def _job(row: Row) -> ImageJob:

@@ -4,20 +4,21 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Row, text
 
-from imgopt.application.ports import RequestRepository
+from imgopt.application.ports import RequestRepository, Scope
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 from imgopt.domain.request import UploadRequest
 
-COLUMNS = """id, status, quality, max_width, max_height, output_format, product_count, image_count,
-    last_line, expanded_line, created_at, started_at, finished_at, optimized_count, failed_count,
+COLUMNS = """id, tenant_id, status, quality, max_width, max_height, output_format, product_count, image_count,
+    last_line, expanded_line, created_at, started_at, finished_at, optimized_count, failed_count, cancelled_count,
     bytes_in, bytes_out, products_finished, products_with_errors"""
 
 _INSERT = text(
     """
-    INSERT INTO images.requests (id, status, quality, max_width, max_height, output_format,
+    INSERT INTO images.requests (id, tenant_id, status, quality, max_width, max_height, output_format,
         product_count, image_count, last_line, created_at)
-    VALUES (:id, :status, :quality, :max_width, :max_height, :format, :products, :images, :last_line, :created_at)
+    VALUES (:id, :tenant_id, :status, :quality, :max_width, :max_height, :format, :products, :images, :last_line,
+        :created_at)
     """
 )
 
@@ -25,16 +26,39 @@ _SAVE = text(
     """
     UPDATE images.requests
     SET status = :status, started_at = :started_at, finished_at = :finished_at, expanded_line = :expanded_line,
-        optimized_count = :optimized, failed_count = :failed, bytes_in = :bytes_in, bytes_out = :bytes_out,
+        optimized_count = :optimized, failed_count = :failed, cancelled_count = :cancelled,
+        bytes_in = :bytes_in, bytes_out = :bytes_out,
         products_finished = :products_finished, products_with_errors = :products_with_errors
     WHERE id = :id
     """
 )
 
-_FOR_UPDATE = text(f"SELECT {COLUMNS} FROM images.requests WHERE id = :id FOR UPDATE")
+# A NULL tenant is the worker's scope: every tenant. Unknown and foreign ids take the same path.
+_FOR_UPDATE = text(
+    f"""SELECT {COLUMNS} FROM images.requests
+    WHERE id = :id AND (CAST(:tenant AS uuid) IS NULL OR tenant_id = :tenant) FOR UPDATE"""
+)
+
+# productimages has no foreign key (it would slow COPY down); the rest goes with the request.
+_DELETE = text(
+    """
+    WITH products AS (DELETE FROM images.productimages WHERE request_id = :id)
+    DELETE FROM images.requests WHERE id = :id
+    """
+)
 
 _NEXT_TO_EXPAND = text(
     f"SELECT {COLUMNS} FROM images.requests WHERE expanded_line < last_line ORDER BY created_at LIMIT 1 FOR UPDATE"
+)
+
+
+_STARVING = text(
+    f"""
+    SELECT {COLUMNS} FROM images.requests r
+    WHERE expanded_line < last_line AND status IN ('pending', 'processing')
+        AND NOT EXISTS (SELECT 1 FROM images.optimizerjobs j WHERE j.request_id = r.id AND j.status = 'pending')
+    ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
 )
 
 
@@ -47,6 +71,7 @@ class PostgresRequestRepository(RequestRepository):
             _INSERT,
             {
                 "id": request.id,
+                "tenant_id": request.tenant_id,
                 "status": request.status.value,
                 "quality": request.options.quality,
                 "max_width": request.options.max_width,
@@ -59,13 +84,19 @@ class PostgresRequestRepository(RequestRepository):
             },
         )
 
-    def get_for_update(self, request_id: UUID) -> UploadRequest | None:
-        row = self._connection.execute(_FOR_UPDATE, {"id": request_id}).first()
+    def get_for_update(self, request_id: UUID, tenant_id: Scope) -> UploadRequest | None:
+        row = self._connection.execute(_FOR_UPDATE, {"id": request_id, "tenant": tenant_id}).first()
         return request_from(row) if row else None
+
+    def delete(self, request: UploadRequest) -> None:
+        self._connection.execute(_DELETE, {"id": request.id})
 
     def next_to_expand(self) -> UploadRequest | None:
         row = self._connection.execute(_NEXT_TO_EXPAND).first()
         return request_from(row) if row else None
+
+    def starving(self, limit: int) -> list[UploadRequest]:
+        return [request_from(row) for row in self._connection.execute(_STARVING, {"limit": limit})]
 
     def save(self, request: UploadRequest) -> None:
         self._connection.execute(
@@ -78,6 +109,7 @@ class PostgresRequestRepository(RequestRepository):
                 "expanded_line": request.expanded_line,
                 "optimized": request.optimized,
                 "failed": request.failed,
+                "cancelled": request.cancelled,
                 "bytes_in": request.bytes_in,
                 "bytes_out": request.bytes_out,
                 "products_finished": request.products_finished,
@@ -89,6 +121,7 @@ class PostgresRequestRepository(RequestRepository):
 def request_from(row: Row) -> UploadRequest:
     return UploadRequest(
         id=row.id,
+        tenant_id=row.tenant_id,
         options=options_from(row),
         created_at=row.created_at,
         product_count=row.product_count,
@@ -100,6 +133,7 @@ def request_from(row: Row) -> UploadRequest:
         finished_at=row.finished_at,
         optimized=row.optimized_count,
         failed=row.failed_count,
+        cancelled=row.cancelled_count,
         bytes_in=row.bytes_in,
         bytes_out=row.bytes_out,
         products_finished=row.products_finished,

@@ -3,7 +3,7 @@
 import logging
 from collections import defaultdict
 
-from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
+from imgopt.application.ports import EVERY_TENANT, Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.announcement import Announcer
 from imgopt.domain.model import ImageOutcome
 from imgopt.domain.request import UploadRequest
@@ -18,7 +18,8 @@ class RecordOutcomes:
     taken by another worker, whose outcome counts instead. Each request is locked while its
     outcomes are counted, so every image and every product counts exactly once however many
     workers record at the same time; a request whose last image this is finishes here, and its
-    webhook deliveries go into the outbox in the same transaction.
+    webhook deliveries go into the outbox in the same transaction. The requests are locked first,
+    so an image of a request cancelled meanwhile is cancelled rather than tried again.
     """
 
     def __init__(
@@ -37,9 +38,14 @@ class RecordOutcomes:
         announced = 0
         finished_requests: list[UploadRequest] = []
         with self._uow() as uow:
-            recorded = uow.jobs.record(self._worker_id, outcomes, now)
+            requests = {
+                request_id: uow.requests.get_for_update(request_id, EVERY_TENANT)
+                for request_id in sorted({outcome.request_id for outcome in outcomes})
+            }
+            settled = [requests[o.request_id].settle(o) for o in outcomes if requests[o.request_id] is not None]
+            recorded = uow.jobs.record(self._worker_id, settled, now)
             for request_id, finished in sorted(_terminal_by_request(recorded).items()):
-                request = uow.requests.get_for_update(request_id)
+                request = requests[request_id]
                 products = uow.products.progress(request_id, {outcome.line for outcome in finished})
                 request.record(finished, products, now)
                 uow.requests.save(request)
