@@ -5,12 +5,13 @@ structs, and the webhook payloads are built from them.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from imgopt.application.ports import EventDocuments
+from imgopt.domain.options import AUTO
 from imgopt.domain.status import StatusSummary
 from imgopt.domain.webhooks import COMPLETED_EVENT
 
@@ -20,7 +21,7 @@ class Document(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class OptionsDocument(Document):
-    quality: int
+    quality: int | Literal["auto"]
     max_width: int | None
     max_height: int | None
     format: str
@@ -71,7 +72,7 @@ def status_fields(summary: StatusSummary, output_csv_url: str | None) -> dict[st
         "started_at": summary.started_at,
         "finished_at": summary.finished_at,
         "options": OptionsDocument(
-            quality=options.quality,
+            quality=AUTO if options.auto_quality else options.quality,
             max_width=options.max_width,
             max_height=options.max_height,
             format=options.format.value,

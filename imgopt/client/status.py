@@ -52,6 +52,8 @@ class Image(Model):
     bytes_out: int | None = None
     width: int | None = None
     height: int | None = None
+    quality: int | None = None
+    score: float | None = None
 
 
 class Product(Model):

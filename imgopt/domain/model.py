@@ -65,6 +65,9 @@ class StoredImage:
     bytes_out: int
     width: int
     height: int
+    # With quality=auto: the encoder quality chosen, and the SSIMULACRA2 score it reached.
+    quality: int | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

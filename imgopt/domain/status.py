@@ -77,6 +77,8 @@ class ImageDetail:
     bytes_out: int | None = None
     width: int | None = None
     height: int | None = None
+    quality: int | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,7 +301,10 @@ def test_migrations_can_run_from_several_processes_at_once(postgres_server, tmp_
         assert [process.returncode for process in processes] == [0, 0, 0], outputs
         engine = make_engine(url, pool_size=1)
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM images.alembic_version")).scalar() == "0003_tenancy"
+            assert (
+                connection.execute(text("SELECT version_num FROM images.alembic_version")).scalar()
+                == "0005_auto_quality"
+            )
         engine.dispose()
     finally:
         drop_database(postgres_server, name)

@@ -453,6 +453,8 @@ def _image(position: int, url: str, job: dict | None) -> ImageDetail:
         failure_reason=outcome.reason if outcome else None,
         bytes_in=output.bytes_in if output else None,
         bytes_out=output.bytes_out if output else None,
+        quality=output.quality if output else None,
+        score=output.score if output else None,
     )
 
 

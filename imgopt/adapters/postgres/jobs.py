@@ -10,7 +10,7 @@ from imgopt.domain.model import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
 
 _RETURNING = """RETURNING j.id, j.request_id, j.line_no, j.position, j.input_url, j.attempts,
-    r.quality, r.max_width, r.max_height, r.output_format"""
+    r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
 
 _RECLAIM_EXPIRED = text(
     """
@@ -73,12 +73,14 @@ _RECORD = text(
         next_attempt_at = coalesce(v.next_attempt_at, j.next_attempt_at),
         lease_until = NULL, output_key = v.key, output_url = v.url,
         media_type = v.media_type, bytes_in = v.bytes_in, bytes_out = v.bytes_out,
-        width = v.width, height = v.height, updated_at = :now
+        width = v.width, height = v.height, quality = v.quality, score = v.score, updated_at = :now
     FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
                 CAST(:next_attempts AS timestamptz[]), CAST(:keys AS text[]), CAST(:urls AS text[]),
                 CAST(:media_types AS text[]), CAST(:bytes_in AS bigint[]), CAST(:bytes_out AS bigint[]),
-                CAST(:widths AS integer[]), CAST(:heights AS integer[]))
-        AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height)
+                CAST(:widths AS integer[]), CAST(:heights AS integer[]), CAST(:qualities AS smallint[]),
+                CAST(:scores AS real[]))
+        AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height,
+             quality, score)
     WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker
     RETURNING j.id
     """
@@ -187,4 +189,6 @@ def _record_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) 
         "bytes_out": [out.bytes_out if out else None for out in outputs],
         "widths": [out.width if out else None for out in outputs],
         "heights": [out.height if out else None for out in outputs],
+        "qualities": [out.quality if out else None for out in outputs],
+        "scores": [out.score if out else None for out in outputs],
     }

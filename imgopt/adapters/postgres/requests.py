@@ -9,16 +9,16 @@ from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 from imgopt.domain.request import UploadRequest
 
-COLUMNS = """id, tenant_id, status, quality, max_width, max_height, output_format, product_count, image_count,
-    last_line, expanded_line, created_at, started_at, finished_at, optimized_count, failed_count, cancelled_count,
-    bytes_in, bytes_out, products_finished, products_with_errors"""
+COLUMNS = """id, tenant_id, status, quality, auto_quality, max_width, max_height, output_format, product_count,
+    image_count, last_line, expanded_line, created_at, started_at, finished_at, optimized_count, failed_count,
+    cancelled_count, bytes_in, bytes_out, products_finished, products_with_errors"""
 
 _INSERT = text(
     """
-    INSERT INTO images.requests (id, tenant_id, status, quality, max_width, max_height, output_format,
+    INSERT INTO images.requests (id, tenant_id, status, quality, auto_quality, max_width, max_height, output_format,
         product_count, image_count, last_line, created_at)
-    VALUES (:id, :tenant_id, :status, :quality, :max_width, :max_height, :format, :products, :images, :last_line,
-        :created_at)
+    VALUES (:id, :tenant_id, :status, :quality, :auto_quality, :max_width, :max_height, :format, :products, :images,
+        :last_line, :created_at)
     """
 )
 
@@ -74,6 +74,7 @@ class PostgresRequestRepository(RequestRepository):
                 "tenant_id": request.tenant_id,
                 "status": request.status.value,
                 "quality": request.options.quality,
+                "auto_quality": request.options.auto_quality,
                 "max_width": request.options.max_width,
                 "max_height": request.options.max_height,
                 "format": request.options.format.value,
@@ -147,4 +148,5 @@ def options_from(row: Row) -> OptimizationOptions:
         max_width=row.max_width,
         max_height=row.max_height,
         format=OutputFormat(row.output_format),
+        auto_quality=row.auto_quality,
     )

@@ -58,6 +58,9 @@ class ImageBody(Wire):
     bytes_out: int | None = None
     width: int | None = None
     height: int | None = None
+    # With quality=auto: the encoder quality chosen for this image, and the SSIMULACRA2 score it reached.
+    quality: int | None = None
+    score: float | None = None
 
 
 class ProductBody(Wire):
