@@ -39,9 +39,9 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "latency": pipeline.latency,
     "ingest": ingest.ingest,
     "api": api.api,
+    "fairness": fairness.fairness,
     "details": details.details,
     "soak": soak.soak,
-    "fairness": fairness.fairness,
     "queue-capacity": capacity.queue_capacity,
 }
 

@@ -10,7 +10,7 @@ from bench import load
 from bench.csvfiles import products_csv
 from bench.database import scratch_database
 from bench.result import Goal, Measure, Result, Verdict
-from bench.server import ServerProcess, free_port, imgopt_api
+from bench.server import ServerProcess, create_key, free_port, imgopt_api
 from bench.stats import column, interleave, median, paired_ratios
 
 CONNECTIONS = 64
@@ -25,22 +25,25 @@ def api(quick: bool) -> Result:
         method=(
             f"Load generator: {tool} ({CONNECTIONS} keep-alive connections, {seconds} s per run"
             + (", one thread" if tool == "wrk" else "; wrk was not installed")
-            + "). imgopt = `imgopt api` (uvicorn, one worker) on a scratch database holding one 10-row upload, "
-            "asked for that upload's status. Reference = bench/bare_app.py (Litestar, async handler returning the "
+            + "). imgopt = `imgopt api` (uvicorn, one worker, IMGOPT_AUTH=required, no rate limit) on a scratch "
+            "database holding one 10-row upload, asked for that upload's status with an API key in every request. "
+            "Reference = bench/bare_app.py (Litestar, async handler returning the "
             "same JSON document, parsed once at start) under uvicorn, one worker, same log level. Both servers are "
             f"subprocesses on this machine, warmed up {warmup} s each, then {rounds} interleaved rounds; ratios "
             "paired per round."
         ),
     )
-    with scratch_database("api") as database_url, imgopt_api(database_url, "api") as server:
-        request_id = _one_upload(server.url)
-        document = httpx.get(f"{server.url}/status/{request_id}").raise_for_status().content
-        with _bare_server(document) as bare:
-            urls = {"imgopt": f"{server.url}/status/{request_id}", "bare": f"{bare.url}/status/{request_id}"}
-            bare_document = httpx.get(urls["bare"]).raise_for_status().content
-            for url in urls.values():
-                load.generate(url, CONNECTIONS, warmup)
-            samples = interleave({name: _runner(url, seconds) for name, url in urls.items()}, rounds)
+    with scratch_database("api") as database_url:
+        key = {"Authorization": f"Bearer {create_key(database_url, 'api')}"}
+        with imgopt_api(database_url, "api", auth="required") as server:
+            request_id = _one_upload(server.url, key)
+            document = httpx.get(f"{server.url}/status/{request_id}", headers=key).raise_for_status().content
+            with _bare_server(document) as bare:
+                urls = {"imgopt": f"{server.url}/status/{request_id}", "bare": f"{bare.url}/status/{request_id}"}
+                bare_document = httpx.get(urls["bare"]).raise_for_status().content
+                for url in urls.values():
+                    load.generate(url, CONNECTIONS, warmup, key)
+                samples = interleave({name: _runner(url, seconds, key) for name, url in urls.items()}, rounds)
     for name in ("imgopt", "bare"):
         rates, p99s = column(samples[name], "rps"), column(samples[name], "p99")
         result.measures += [
@@ -66,18 +69,19 @@ def api(quick: bool) -> Result:
     return result
 
 
-def _runner(url: str, seconds: float):
+def _runner(url: str, seconds: float, headers: dict[str, str]):
     def run() -> dict[str, float]:
-        measured = load.generate(url, CONNECTIONS, seconds)
+        measured = load.generate(url, CONNECTIONS, seconds, headers)
         return {"rps": measured.requests_per_second, "p50": measured.p50_ms, "p99": measured.p99_ms}
 
     return run
 
 
-def _one_upload(base_url: str) -> str:
+def _one_upload(base_url: str, headers: dict[str, str]) -> str:
     path = products_csv(10)
     with path.open("rb") as csv_file:
-        response = httpx.post(f"{base_url}/upload", files={"file": (path.name, csv_file, "text/csv")}, timeout=60)
+        files = {"file": (path.name, csv_file, "text/csv")}
+        response = httpx.post(f"{base_url}/upload", files=files, headers=headers, timeout=60)
     response.raise_for_status()
     return response.json()["requestId"]
 

@@ -23,6 +23,7 @@ from imgopt.adapters.imaging.bounded import CpuBoundOptimizer
 from imgopt.bootstrap.containers import create_container
 from imgopt.bootstrap.settings import Settings
 from imgopt.bootstrap.tuning import keep_freed_memory
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 
 CONCURRENCY = 2
@@ -77,7 +78,7 @@ def main(database_url: str, data_dir: str, fetch: str, pace: str) -> None:
         requests = [UUID(value) for value in json.loads(line)]
         before = _counts(claim, record)
         cpu, faults, start = time.process_time(), _page_faults(), time.time()
-        while not all(status(request).summary.status.is_terminal for request in requests):
+        while not all(status(ANONYMOUS_TENANT_ID, request).summary.status.is_terminal for request in requests):
             if not runner.drain(stop):
                 time.sleep(IDLE_SECONDS)
         done = {key: value - before[key] for key, value in _counts(claim, record).items()}

@@ -10,6 +10,7 @@ from bench import images
 from bench.database import backend_cpu, backend_cpu_used, empty_tables
 from bench.pipeline import csv_of
 from bench.workspace import ROOT, work_dir
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 
 
 @dataclass
@@ -39,7 +40,7 @@ def run_step(container, engine, database_url: str, hosts: list["Host"], uploads:
         # Distinct URLs; the origin answers by the last segment, so each is one of the variants.
         names = [f"{number}/{variants[number % len(variants)]}" for number in range(size)]
         csv = csv_of(f"{origin or 'http://origin.test'}/upload-{index}", names)
-        requests.append(str(ingest(io.BytesIO(csv)).request_id))
+        requests.append(str(ingest(ANONYMOUS_TENANT_ID, io.BytesIO(csv)).request_id))
     before = backend_cpu(database_url)
     for host in hosts:
         host.go(requests)

@@ -273,9 +273,6 @@ class Trips:
             raise RuntimeError(f"{label}: the upload answered {response.status_code}: {response.text[:500]}")
         return response.json()
 
-    def status(self, request_id: str) -> dict:
-        return self._client.get(f"/status/{request_id}").raise_for_status().json()
-
     def run(self, label: str, names: list[str], timeout: float) -> _Trip:
         expected = self._receiver.count + 1
         serve_cpu, db_cpu, bench_cpu = self._server.cpu_seconds(), backend_cpu(self._database_url), time.process_time()

@@ -1,6 +1,7 @@
 """Servers as subprocesses on free loopback ports: started, awaited, measured (RSS), stopped."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -138,12 +139,29 @@ def _imgopt(
     command: str, database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str
 ) -> ServerProcess:
     port = free_port()
+    env = imgopt_environment(database_url, name, environment, **settings)
+    argv = [sys.executable, "-m", "imgopt.entrypoints.cli", command, "--host", "127.0.0.1", "--port", str(port)]
+    return ServerProcess(name, argv, env, port)
+
+
+def imgopt_environment(
+    database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str
+) -> dict[str, str]:
+    """The environment of an imgopt command; no key and no rate limit unless a benchmark asks for them."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("IMGOPT_")}
     env.update(environment or {})
     env.update(
         IMGOPT_DATABASE_URL=database_url,
         IMGOPT_DATA_DIR=str(work_dir("data", name)),
-        **{f"IMGOPT_{key.upper()}": value for key, value in settings.items()},
+        IMGOPT_AUTH="off",
+        IMGOPT_RATE_LIMIT_PER_MINUTE="0",
     )
-    argv = [sys.executable, "-m", "imgopt.entrypoints.cli", command, "--host", "127.0.0.1", "--port", str(port)]
-    return ServerProcess(name, argv, env, port)
+    env.update({f"IMGOPT_{key.upper()}": value for key, value in settings.items()})
+    return env
+
+
+def create_key(database_url: str, name: str, tenant: str = "bench") -> str:
+    """A new API key on `database_url` (migrated first), made as an operator would: `imgopt keys create`."""
+    argv = [sys.executable, "-m", "imgopt.entrypoints.cli", "keys", "create", "--tenant", tenant, name, "--json"]
+    done = subprocess.run(argv, env=imgopt_environment(database_url, name), capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)["key"]

@@ -14,8 +14,18 @@ from tests.postgres import container_postgres_url, create_database, docker_engin
 
 TABLES = ", ".join(
     f"images.{table}"
-    for table in ("webhookattempts", "webhookdeliveries", "webhookurls", "optimizerjobs", "productimages", "requests")
+    for table in (
+        "webhookattempts",
+        "webhookdeliveries",
+        "webhookurls",
+        "optimizerjobs",
+        "productimages",
+        "requests",
+        "apikeys",
+    )
 )
+# The anonymous tenant comes with the schema; every other one is a test's own.
+OTHER_TENANTS = "DELETE FROM images.tenants WHERE name <> 'anonymous'"
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +70,7 @@ def clean_database(engine: Engine) -> Engine:
     """The test run's database, emptied before the test."""
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {TABLES}"))
+        connection.execute(text(OTHER_TENANTS))
     return engine
 
 
@@ -72,6 +83,7 @@ def settings(database_url: str, tmp_path):
         data_dir=tmp_path / "data",
         public_base_url="http://imgopt.test",
         allow_private_networks=True,
+        auth="off",  # the anonymous tenant; tests of keys and tenants turn it on
     )
 
 

@@ -1,5 +1,6 @@
 """`imgopt serve` as a user starts it: a subprocess on a free port, its log kept, stopped by a signal."""
 
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ class ServeProcess:
             "IMGOPT_DATABASE_URL": database_url,
             "IMGOPT_DATA_DIR": str(data_dir),
             "IMGOPT_ALLOW_PRIVATE_NETWORKS": "true",
+            "IMGOPT_AUTH": "off",  # a test of keys asks for IMGOPT_AUTH=required, and makes one with `key`
             **settings,
         }
         self.process: subprocess.Popen | None = None
@@ -49,6 +51,12 @@ class ServeProcess:
         """SIGTERM, as an orchestrator stops it; the exit code."""
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
+
+    def key(self, tenant: str) -> dict[str, str]:
+        """The header of a new key of `tenant`, made with `imgopt keys create` as an operator would."""
+        argv = [sys.executable, "-m", "imgopt.entrypoints.cli", "keys", "create", "--tenant", tenant, "tests", "--json"]
+        done = subprocess.run(argv, env=self._environment, capture_output=True, text=True, timeout=60, check=True)
+        return {"Authorization": f"Bearer {json.loads(done.stdout)['key']}"}
 
     @property
     def log(self) -> str:

@@ -5,12 +5,13 @@ structs, and the webhook payloads are built from them.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from imgopt.application.ports import EventDocuments
+from imgopt.domain.options import AUTO
 from imgopt.domain.status import StatusSummary
 from imgopt.domain.webhooks import COMPLETED_EVENT
 
@@ -20,7 +21,7 @@ class Document(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class OptionsDocument(Document):
-    quality: int
+    quality: int | Literal["auto"]
     max_width: int | None
     max_height: int | None
     format: str
@@ -38,6 +39,7 @@ class ImageCountsDocument(Document):
     processing: int
     optimized: int
     failed: int
+    cancelled: int
 
 
 class StatusDocument(Document):
@@ -70,7 +72,7 @@ def status_fields(summary: StatusSummary, output_csv_url: str | None) -> dict[st
         "started_at": summary.started_at,
         "finished_at": summary.finished_at,
         "options": OptionsDocument(
-            quality=options.quality,
+            quality=AUTO if options.auto_quality else options.quality,
             max_width=options.max_width,
             max_height=options.max_height,
             format=options.format.value,
@@ -84,6 +86,7 @@ def status_fields(summary: StatusSummary, output_csv_url: str | None) -> dict[st
             processing=images.processing,
             optimized=images.optimized,
             failed=images.failed,
+            cancelled=images.cancelled,
         ),
         "bytes_in": summary.bytes_in,
         "bytes_out": summary.bytes_out,

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 from imgopt.application.ports import Clock, IdGenerator, RandomSource
+from imgopt.domain.tenancy import KEY_PREFIX
 from imgopt.domain.webhooks import SECRET_PREFIX
 
 
@@ -31,6 +32,9 @@ class RandomIds(IdGenerator):
 
     def secret(self) -> str:
         return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+    def api_key(self) -> str:
+        return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def new_worker_id() -> str:

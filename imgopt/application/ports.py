@@ -8,7 +8,7 @@ import abc
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
 from imgopt.domain.errors import DomainError
@@ -18,8 +18,16 @@ from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
+from imgopt.domain.tenancy import ApiKey, Tenant
 from imgopt.domain.turns import Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
+
+T = TypeVar("T")
+
+EVERY_TENANT = None
+"""The scope of the worker, which acts for every tenant; a caller's scope is always its own tenant's id."""
+
+Scope = UUID | None
 
 
 class Unavailable(Exception):
@@ -33,12 +41,14 @@ class RequestRepository(abc.ABC):
     def add(self, request: UploadRequest) -> None: ...
 
     @abc.abstractmethod
-    def get_for_update(self, request_id: UUID) -> UploadRequest | None:
-        """The request, locked until the unit of work ends (lock several in id order, or risk a deadlock)."""
+    def get_for_update(self, request_id: UUID, tenant_id: Scope) -> UploadRequest | None:
+        """The request if it belongs to `tenant_id`, locked until the unit of work ends (lock several
+        in id order, or risk a deadlock). Another tenant's request is None, exactly like an unknown one."""
 
     @abc.abstractmethod
     def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
-        """The requests, locked in id order until the unit of work ends: one round trip for a batch's requests."""
+        """The requests of every tenant (the worker's scope), locked in id order until the unit of work
+        ends: one round trip for a batch's requests. Unknown ids are left out."""
 
     @abc.abstractmethod
     def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
@@ -49,6 +59,36 @@ class RequestRepository(abc.ABC):
 
     @abc.abstractmethod
     def save(self, request: UploadRequest) -> None: ...
+
+    @abc.abstractmethod
+    def delete(self, request: UploadRequest) -> None:
+        """Remove the request with its products, images, webhooks and deliveries."""
+
+
+class TenantRepository(abc.ABC):
+    @abc.abstractmethod
+    def named(self, name: str) -> Tenant | None: ...
+
+    @abc.abstractmethod
+    def add(self, tenant: Tenant) -> None: ...
+
+    @abc.abstractmethod
+    def waiting_images(self, tenant_id: UUID) -> int:
+        """Images of the tenant's unfinished requests not yet finished, counted while the tenant is
+        locked until the unit of work ends, so that concurrent uploads are checked one after another."""
+
+
+class ApiKeyRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, key: ApiKey) -> None: ...
+
+    @abc.abstractmethod
+    def listed(self, tenant_id: Scope) -> list[tuple[ApiKey, str]]:
+        """Keys with their tenant's name, newest first: the tenant's, or every tenant's."""
+
+    @abc.abstractmethod
+    def revoke(self, key_id: UUID, now: datetime) -> ApiKey | None:
+        """Revoke the key (again is harmless) and tell every API process at commit; None if there is no such key."""
 
 
 class ProductRepository(abc.ABC):
@@ -90,12 +130,13 @@ class ImageJobRepository(abc.ABC):
     def claim(
         self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
     ) -> Claimed:
-        """Up to `limit` due jobs, now held by `worker_id`; each claim counts as an attempt.
+        """Up to `limit` due jobs of running requests, now held by `worker_id`; each claim counts as an attempt.
 
-        The requests with jobs due take `turns` (see `Turns`): a claim comes up short only when
-        none has anything more due. Within a request, the jobs due first go first. It also tells
-        whether any request is short of jobs, as `RequestRepository.short_of_jobs(lines, now, …)`
-        would find it: the claim has just looked, and asking apart would cost a round trip.
+        Tenants, then the requests of each, take `turns` (see `Turns`), so a small upload never waits
+        behind another's huge one: a claim comes up short only when none has anything more due.
+        Within a request, the jobs due first go first. It also tells whether any request is short of
+        jobs, as `RequestRepository.short_of_jobs(lines, now, …)` would find it: the claim has just
+        looked, and asking apart would cost a round trip.
         """
 
     @abc.abstractmethod
@@ -110,17 +151,42 @@ class ImageJobRepository(abc.ABC):
     def release(self, worker_id: str, jobs: list[ImageJob]) -> None:
         """Hand back unprocessed jobs so another worker takes them at once."""
 
+    @abc.abstractmethod
+    def in_flight(self, request: UploadRequest) -> int:
+        """How many of the request's images workers hold right now."""
+
+    @abc.abstractmethod
+    def cancel_pending(self, request: UploadRequest, now: datetime) -> int:
+        """Cancel the request's jobs that wait for a worker; return how many."""
+
+    @abc.abstractmethod
+    def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
+        """Queue the request's failed images again, due now, with fresh attempts; return the line of each."""
+
+    @abc.abstractmethod
+    def output_keys(self, request: UploadRequest) -> list[str]:
+        """The storage keys of the request's optimized images."""
+
 
 class WebhookRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, webhook: Webhook) -> None: ...
 
     @abc.abstractmethod
-    def get(self, webhook_id: UUID) -> Webhook | None: ...
+    def get(self, webhook_id: UUID, tenant_id: Scope) -> Webhook | None:
+        """The webhook if it belongs to `tenant_id`; another tenant's is None, like an unknown one."""
 
     @abc.abstractmethod
     def for_request(self, request_id: UUID) -> list[Webhook]:
-        """The enabled webhooks that announce this request: its own and the global ones."""
+        """The enabled webhooks that announce this request: its own, and its tenant's global ones."""
+
+    @abc.abstractmethod
+    def save(self, webhook: Webhook) -> None:
+        """Store a changed secret."""
+
+    @abc.abstractmethod
+    def delete(self, webhook: Webhook) -> None:
+        """Remove the webhook with its deliveries."""
 
     @abc.abstractmethod
     def disable(self, webhook_id: UUID) -> None: ...
@@ -131,6 +197,14 @@ class DeliveryRepository(abc.ABC):
 
     @abc.abstractmethod
     def add(self, delivery: Delivery) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, delivery_id: str, tenant_id: Scope) -> Delivery | None:
+        """The delivery if its webhook belongs to `tenant_id`; another tenant's is None, like an unknown one."""
+
+    @abc.abstractmethod
+    def save(self, delivery: Delivery) -> None:
+        """Store a delivery queued again."""
 
     @abc.abstractmethod
     def claim_due(
@@ -147,6 +221,8 @@ class DeliveryRepository(abc.ABC):
 class UnitOfWork(abc.ABC):
     """One transaction over every repository; rolled back unless `commit` is called."""
 
+    tenants: TenantRepository
+    keys: ApiKeyRepository
     requests: RequestRepository
     products: ProductRepository
     jobs: ImageJobRepository
@@ -170,18 +246,63 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 """A new unit of work for each transaction: use cases share no transaction state, whatever thread runs them."""
 
 
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page of a newest-first list ends: the next page starts after this item."""
+
+    created_at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next: Position | None
+
+
 class StatusReader(abc.ABC):
-    """Read models straight from what is committed: no unit of work, nothing written."""
+    """Read models straight from what is committed: no unit of work, nothing written.
+
+    Every read is of one tenant's data: another tenant's ids read exactly as unknown ones.
+    """
 
     @abc.abstractmethod
-    def summary(self, request_id: UUID) -> StatusSummary | None: ...
+    def summary(self, request_id: UUID, tenant_id: Scope) -> StatusSummary | None: ...
 
     @abc.abstractmethod
-    def products(self, request_id: UUID, after_line: int = 0, limit: int | None = None) -> Iterator[ProductDetail]:
+    def products(
+        self, request_id: UUID, tenant_id: Scope, after_line: int = 0, limit: int | None = None
+    ) -> Iterator[ProductDetail]:
         """The request's products after `after_line`, in file order, with their images; streamed."""
 
     @abc.abstractmethod
-    def deliveries(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]: ...
+    def deliveries(self, request_id: UUID, tenant_id: Scope) -> list[tuple[Delivery, list[AttemptResult]]]: ...
+
+    @abc.abstractmethod
+    def requests(self, tenant_id: UUID, status: str | None, after: Position | None, limit: int) -> Page[StatusSummary]:
+        """The tenant's requests, newest first, `status` only when given."""
+
+    @abc.abstractmethod
+    def webhooks(self, tenant_id: UUID, after: Position | None, limit: int) -> Page[Webhook]:
+        """The tenant's webhooks, newest first."""
+
+    @abc.abstractmethod
+    def webhook_deliveries(
+        self, webhook_id: UUID, tenant_id: UUID, after: Position | None, limit: int
+    ) -> Page[tuple[Delivery, list[AttemptResult]]] | None:
+        """The webhook's deliveries with their attempts, newest first; None when the tenant has no such webhook."""
+
+
+class ApiKeyReader(abc.ABC):
+    """API keys by the hash of the key, for authenticating every call."""
+
+    @abc.abstractmethod
+    def find(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, revoked or not, as stored now (noting that it was used)."""
+
+    def remembered(self, key_hash: str) -> ApiKey | None:
+        """The live key with this hash if it is known without asking the database (never blocks), else None."""
+        return None
 
 
 class EventDocuments(abc.ABC):
@@ -295,8 +416,11 @@ class UnsafeUrl(DomainError):
 
 class UrlPolicy(abc.ABC):
     @abc.abstractmethod
-    def check(self, url: str) -> None:
-        """Raise UnsafeUrl unless `url` is http(s) and its host resolves to public addresses only."""
+    def check(self, url: str) -> str | None:
+        """Raise UnsafeUrl unless `url` is http(s) and its host resolves to public addresses only.
+
+        A host that does not resolve right now is not refused (DNS may be down for a moment):
+        the answer is then a warning saying so, else None."""
 
 
 class WorkSignal(abc.ABC):
@@ -353,3 +477,7 @@ class IdGenerator(abc.ABC):
     @abc.abstractmethod
     def secret(self) -> str:
         """A new webhook signing secret, `whsec_` followed by base64 of 32 random bytes."""
+
+    @abc.abstractmethod
+    def api_key(self) -> str:
+        """A new API key, `imgopt_` followed by base64url of 32 random bytes."""

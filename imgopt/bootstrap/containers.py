@@ -26,6 +26,7 @@ from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard, GuardedUrlPolicy
 from imgopt.adapters.net.sender import HttpxWebhookSender
 from imgopt.adapters.postgres.engine import make_engine
+from imgopt.adapters.postgres.keys import PostgresApiKeyReader, RememberingApiKeyReader
 from imgopt.adapters.postgres.queue import PostgresQueueReader
 from imgopt.adapters.postgres.signal import IMAGE_WORK, WEBHOOK_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.status import PostgresStatusReader
@@ -38,11 +39,21 @@ from imgopt.application.use_cases.announcement import Announcer
 from imgopt.application.use_cases.claiming import ClaimImages, ReclaimExpiredLeases, ReleaseImages
 from imgopt.application.use_cases.delivery import ClaimDeliveries, DeliverWebhook
 from imgopt.application.use_cases.ingest import IngestCsv
+from imgopt.application.use_cases.keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
+from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.application.use_cases.registration import RegisterWebhook
-from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus
+from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus, ListRequests
+from imgopt.application.use_cases.webhook_management import (
+    DeleteWebhook,
+    ListDeliveries,
+    ListWebhooks,
+    Redeliver,
+    RotateWebhookSecret,
+)
 from imgopt.bootstrap.settings import Settings
+from imgopt.domain.limits import WaitingImagesLimit
 from imgopt.domain.model import RetryPolicy
 from imgopt.domain.product_csv import CsvLimits
 from imgopt.domain.webhooks import RetrySchedule
@@ -82,6 +93,12 @@ class Persistence(containers.DeclarativeContainer):
     engine = providers.Resource(_engine, url=config.database_url, pool_size=config.pool_size)
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
     status_reader = providers.Singleton(PostgresStatusReader, engine=engine)
+    key_reader = providers.Resource(
+        _closing,
+        RememberingApiKeyReader,
+        reader=providers.Singleton(PostgresApiKeyReader, engine=engine),
+        engine=engine,
+    )
     queue_reader = providers.Singleton(PostgresQueueReader, engine=engine)
     image_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=IMAGE_WORK)
     webhook_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=WEBHOOK_WORK)
@@ -147,6 +164,7 @@ class UseCases(containers.DeclarativeContainer):
 
     uow = providers.Dependency(instance_of=Callable)  # a UnitOfWorkFactory: a new unit of work per call
     status_reader = providers.Dependency(instance_of=ports.StatusReader)
+    key_reader = providers.Dependency(instance_of=ports.ApiKeyReader)
     image_work = providers.Dependency(instance_of=ports.WorkSignal)
     webhook_work = providers.Dependency(instance_of=ports.WorkSignal)
     clock = providers.Dependency(instance_of=ports.Clock)
@@ -179,9 +197,27 @@ class UseCases(containers.DeclarativeContainer):
         limits=providers.Singleton(CsvLimits, max_rows=config.max_rows),
         register_webhook=register_webhook,
         image_work=image_work,
+        waiting_limit=providers.Singleton(WaitingImagesLimit, limit=config.max_waiting_images),
     )
     get_status = providers.Singleton(GetStatus, reader=status_reader, links=links)
     export_output_csv = providers.Singleton(ExportOutputCsv, reader=status_reader)
+    list_requests = providers.Singleton(ListRequests, reader=status_reader)
+    cancel_request = providers.Singleton(
+        CancelRequest, uow=uow, clock=clock, announcer=announcer, webhook_work=webhook_work
+    )
+    retry_request = providers.Singleton(RetryRequest, uow=uow, clock=clock, image_work=image_work)
+    delete_request = providers.Singleton(DeleteRequest, uow=uow, storage=storage)
+
+    list_webhooks = providers.Singleton(ListWebhooks, reader=status_reader)
+    delete_webhook = providers.Singleton(DeleteWebhook, uow=uow)
+    rotate_webhook_secret = providers.Singleton(RotateWebhookSecret, uow=uow, clock=clock, ids=ids)
+    list_deliveries = providers.Singleton(ListDeliveries, reader=status_reader)
+    redeliver = providers.Singleton(Redeliver, uow=uow, clock=clock, webhook_work=webhook_work)
+
+    authenticate = providers.Singleton(Authenticate, keys=key_reader, required=config.auth_required)
+    create_api_key = providers.Singleton(CreateApiKey, uow=uow, clock=clock, ids=ids)
+    list_api_keys = providers.Singleton(ListApiKeys, uow=uow)
+    revoke_api_key = providers.Singleton(RevokeApiKey, uow=uow, clock=clock)
 
     claim_images = providers.Singleton(
         ClaimImages, uow=uow, clock=clock, worker_id=worker_id, lease=providers.Factory(_seconds, config.lease_seconds)
@@ -226,6 +262,7 @@ class Container(containers.DeclarativeContainer):
         config=config,
         uow=persistence.uow.provider,
         status_reader=persistence.status_reader,
+        key_reader=persistence.key_reader,
         image_work=persistence.image_work,
         webhook_work=persistence.webhook_work,
         clock=core.clock,
@@ -260,6 +297,7 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
             "cloud_environment": cloud_variables(os.environ if environ is None else environ),
             "pool_size": max(settings.concurrency + 4, 10),
             "delivery_lease_seconds": 120,
+            "auth_required": settings.auth_required,
         }
     )
     return container

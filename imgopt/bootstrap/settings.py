@@ -46,12 +46,21 @@ class Settings:
     log_format: str = "text"
     optimizer: str = "vips"
     auto_quality_target: float = 70.0
+    auth: str = "required"
+    rate_limit_per_minute: int = 600
+    max_waiting_images: int = 1_000_000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
+        object.__setattr__(self, "auth", self.auth.strip().lower())
         for name in ("max_upload_bytes", "max_rows", "max_image_bytes", "max_pixels", "lease_seconds", "max_attempts"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{env_name(name)} must be positive, got {getattr(self, name)}")
+        if self.auth not in ("required", "off"):
+            raise SettingsError(f"{env_name('auth')} must be required or off, got {self.auth!r}")
+        for name in ("rate_limit_per_minute", "max_waiting_images"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{env_name(name)} must be 0 (no limit) or more, got {getattr(self, name)}")
         if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
             raise SettingsError(f"{env_name('metrics_port')} must be a port number, got {self.metrics_port}")
         if self.worker_concurrency < 0:
@@ -90,6 +99,10 @@ class Settings:
                 values[field.name] = _parse(field.name, field.type, raw.strip())
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
+
+    @property
+    def auth_required(self) -> bool:
+        return self.auth == "required"
 
     @property
     def concurrency(self) -> int:

@@ -10,7 +10,22 @@ with Client("https://imgopt.example.com", key="…") as imgopt:
 
 from imgopt.client.api import Client
 from imgopt.client.errors import ApiError, ConnectionFailed, ImgoptError, InvalidSignature, WaitTimeout
-from imgopt.client.models import CsvProblem, Problem, UploadReceipt, WebhookEvent, WebhookRegistration, WebhookSecret
+from imgopt.client.models import (
+    CsvProblem,
+    DeliveryPage,
+    Problem,
+    Redelivery,
+    RequestChange,
+    RequestPage,
+    RequestSummary,
+    RotatedSecret,
+    UploadReceipt,
+    Webhook,
+    WebhookEvent,
+    WebhookPage,
+    WebhookRegistration,
+    WebhookSecret,
+)
 from imgopt.client.status import (
     FINISHED,
     Attempt,
@@ -33,6 +48,7 @@ __all__ = [
     "ConnectionFailed",
     "CsvProblem",
     "Delivery",
+    "DeliveryPage",
     "Details",
     "Image",
     "ImageCounts",
@@ -42,10 +58,17 @@ __all__ = [
     "Problem",
     "Product",
     "ProductCounts",
+    "Redelivery",
+    "RequestChange",
+    "RequestPage",
+    "RequestSummary",
+    "RotatedSecret",
     "Status",
     "UploadReceipt",
     "WaitTimeout",
+    "Webhook",
     "WebhookEvent",
+    "WebhookPage",
     "WebhookRegistration",
     "WebhookSecret",
     "verify_signature",

@@ -10,7 +10,16 @@ from uuid import UUID
 import httpx
 import msgspec
 
-from imgopt.client.models import UploadReceipt, WebhookRegistration
+from imgopt.client.models import (
+    DeliveryPage,
+    Redelivery,
+    RequestChange,
+    RequestPage,
+    RotatedSecret,
+    UploadReceipt,
+    WebhookPage,
+    WebhookRegistration,
+)
 from imgopt.client.session import ApiSession
 from imgopt.client.status import Status
 from imgopt.client.waiting import poll_until_finished
@@ -107,6 +116,43 @@ class Client:
             body["requestId"] = str(request_id)
         return self._api.call(WebhookRegistration, "POST", "/webhook/register", json=body)
 
+    def requests(self, status: str | None = None, cursor: str | None = None, limit: int | None = None) -> RequestPage:
+        """One page of your requests, newest first; pass `page.next_cursor` as `cursor` for the next."""
+        params = {name: value for name, value in (("status", status), ("cursor", cursor), ("limit", limit)) if value}
+        return self._api.call(RequestPage, "GET", "/requests", params=params)
+
+    def cancel(self, request_id: str | UUID) -> RequestChange:
+        """Cancel the images not yet started; the request ends as `cancelled` (409 once it has finished)."""
+        return self._api.call(RequestChange, "POST", f"{_request_path(request_id)}/cancel")
+
+    def retry(self, request_id: str | UUID) -> RequestChange:
+        """Queue a finished request's failed images again; it reopens and is announced again when done."""
+        return self._api.call(RequestChange, "POST", f"{_request_path(request_id)}/retry")
+
+    def delete(self, request_id: str | UUID) -> None:
+        """Delete a finished request: its optimized images, then its records."""
+        self._api.send("DELETE", _request_path(request_id))
+
+    def webhooks(self, cursor: str | None = None, limit: int | None = None) -> WebhookPage:
+        params = {name: value for name, value in (("cursor", cursor), ("limit", limit)) if value}
+        return self._api.call(WebhookPage, "GET", "/webhooks", params=params)
+
+    def delete_webhook(self, webhook_id: str | UUID) -> None:
+        self._api.send("DELETE", _segment("/webhooks", webhook_id))
+
+    def rotate_webhook_secret(self, webhook_id: str | UUID) -> RotatedSecret:
+        """A new secret; messages are signed with both for 24 h, so verify with either meanwhile."""
+        return self._api.call(RotatedSecret, "POST", f"{_segment('/webhooks', webhook_id)}/rotate-secret")
+
+    def deliveries(self, webhook_id: str | UUID, cursor: str | None = None, limit: int | None = None) -> DeliveryPage:
+        """A webhook's deliveries, newest first, each with its log of attempts."""
+        params = {name: value for name, value in (("cursor", cursor), ("limit", limit)) if value}
+        return self._api.call(DeliveryPage, "GET", f"{_segment('/webhooks', webhook_id)}/deliveries", params=params)
+
+    def redeliver(self, delivery_id: str) -> Redelivery:
+        """Send a delivery again, under the same `webhook-id`."""
+        return self._api.call(Redelivery, "POST", f"{_segment('/deliveries', delivery_id)}/redeliver")
+
     def close(self) -> None:
         self._api.close()
 
@@ -120,6 +166,14 @@ class Client:
         return self._api.call(UploadReceipt, "POST", "/upload", files={"file": (filename, file, "text/csv")}, data=form)
 
 
-def _status_path(request_id: str | UUID) -> str:
+def _segment(prefix: str, identifier: str | UUID) -> str:
     # An id typed by a person stays one path segment, whatever it holds; the server judges it.
-    return f"/status/{quote(str(request_id).strip(), safe='')}"
+    return f"{prefix}/{quote(str(identifier).strip(), safe='')}"
+
+
+def _status_path(request_id: str | UUID) -> str:
+    return _segment("/status", request_id)
+
+
+def _request_path(request_id: str | UUID) -> str:
+    return _segment("/requests", request_id)

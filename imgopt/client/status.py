@@ -32,10 +32,12 @@ class ImageCounts(Model):
     processing: int
     optimized: int
     failed: int
+    cancelled: int = 0
 
     @property
     def done(self) -> int:
-        return self.optimized + self.failed
+        """Images that will not change any more: optimized, failed or cancelled."""
+        return self.optimized + self.failed + self.cancelled
 
 
 class Image(Model):
@@ -50,6 +52,8 @@ class Image(Model):
     bytes_out: int | None = None
     width: int | None = None
     height: int | None = None
+    quality: int | None = None
+    score: float | None = None
 
 
 class Product(Model):

@@ -11,6 +11,7 @@ class RequestStatus(StrEnum):
     COMPLETED = "completed"
     COMPLETED_WITH_ERRORS = "completed_with_errors"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def is_terminal(self) -> bool:
@@ -22,28 +23,34 @@ class ImageStatus(StrEnum):
     PROCESSING = "processing"
     OPTIMIZED = "optimized"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def is_terminal(self) -> bool:
-        return self in (ImageStatus.OPTIMIZED, ImageStatus.FAILED)
+        return self in (ImageStatus.OPTIMIZED, ImageStatus.FAILED, ImageStatus.CANCELLED)
 
 
-_TERMINAL_REQUEST = frozenset({RequestStatus.COMPLETED, RequestStatus.COMPLETED_WITH_ERRORS, RequestStatus.FAILED})
+_OUTCOMES = frozenset({RequestStatus.COMPLETED, RequestStatus.COMPLETED_WITH_ERRORS, RequestStatus.FAILED})
+_TERMINAL_REQUEST = _OUTCOMES | {RequestStatus.CANCELLED}
 
+# A request with failed images reopens (processing) when they are retried; a cancelled one stays cancelled.
 REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
-    RequestStatus.PENDING: frozenset({RequestStatus.PROCESSING}),
+    RequestStatus.PENDING: frozenset({RequestStatus.PROCESSING, RequestStatus.CANCELLED}),
     RequestStatus.PROCESSING: _TERMINAL_REQUEST,
     RequestStatus.COMPLETED: frozenset(),
-    RequestStatus.COMPLETED_WITH_ERRORS: frozenset(),
-    RequestStatus.FAILED: frozenset(),
+    RequestStatus.COMPLETED_WITH_ERRORS: frozenset({RequestStatus.PROCESSING}),
+    RequestStatus.FAILED: frozenset({RequestStatus.PROCESSING}),
+    RequestStatus.CANCELLED: frozenset(),
 }
 
 # processing -> pending is a retry: a transient failure, a released or an expired lease.
+# failed -> pending is a retry the caller asked for; pending -> cancelled, a cancelled request.
 IMAGE_TRANSITIONS: dict[ImageStatus, frozenset[ImageStatus]] = {
-    ImageStatus.PENDING: frozenset({ImageStatus.PROCESSING}),
+    ImageStatus.PENDING: frozenset({ImageStatus.PROCESSING, ImageStatus.CANCELLED}),
     ImageStatus.PROCESSING: frozenset({ImageStatus.PENDING, ImageStatus.OPTIMIZED, ImageStatus.FAILED}),
     ImageStatus.OPTIMIZED: frozenset(),
-    ImageStatus.FAILED: frozenset(),
+    ImageStatus.FAILED: frozenset({ImageStatus.PENDING}),
+    ImageStatus.CANCELLED: frozenset(),
 }
 
 

@@ -65,6 +65,9 @@ class StoredImage:
     bytes_out: int
     width: int
     height: int
+    # With quality=auto: the encoder quality chosen, and the SSIMULACRA2 score it reached.
+    quality: int | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,11 @@ class ImageOutcome:
     reason: str | None = None
     next_attempt_at: datetime | None = None
     failure: FailureClass | None = None
+
+    def cancelled(self) -> "ImageOutcome":
+        """A retry that will not happen: its request was cancelled meanwhile."""
+        status = check_image_transition(self.status, ImageStatus.CANCELLED)
+        return replace(self, status=status, reason="cancelled", next_attempt_at=None)
 
 
 @dataclass(frozen=True, slots=True)

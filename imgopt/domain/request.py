@@ -48,12 +48,15 @@ class UploadRequest:
 
     Jobs are created from the products a slice at a time (`expanded_line` is how far, up to
     `last_line`). Recording outcomes updates the counters; the outcome of the last image
-    finishes the request and raises `RequestFinished`.
+    finishes the request and raises `RequestFinished`. A caller may cancel it (its images not
+    yet started are cancelled, the ones in flight still count when they end) or, once it has
+    finished with failed images, retry those: the request reopens and finishes again.
     """
 
     id: UUID
     options: OptimizationOptions
     created_at: datetime
+    tenant_id: UUID = field(kw_only=True)
     product_count: int = 0
     image_count: int = 0
     last_line: int = 0
@@ -63,6 +66,7 @@ class UploadRequest:
     finished_at: datetime | None = None
     optimized: int = 0
     failed: int = 0
+    cancelled: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
     products_finished: int = 0
@@ -80,13 +84,20 @@ class UploadRequest:
             self.status = check_request_transition(self.status, RequestStatus.PROCESSING)
             self.started_at = now
 
+    @property
+    def waiting(self) -> int:
+        """Images not yet finished: pending, or held by a worker."""
+        return self.image_count - self.optimized - self.failed - self.cancelled
+
     def record(self, outcomes: Iterable[ImageOutcome], products: Iterable[ProductProgress], now: datetime) -> None:
         """Count terminal `outcomes` of this request and the `products` they belong to.
 
         `products` is the progress of each product these outcomes touched, as it stands with
         them; a finished one is counted here, and only here, because its last image is among them.
+        A cancelled request still counts the images that were in flight when it was cancelled.
         """
-        if self.status.is_terminal:
+        cancelled = self.status is RequestStatus.CANCELLED
+        if self.status.is_terminal and not cancelled:
             raise IllegalTransition(f"request {self.id} is {self.status}; it has no image left to record")
         for outcome in outcomes:
             if outcome.status is ImageStatus.OPTIMIZED:
@@ -95,12 +106,38 @@ class UploadRequest:
                 self.bytes_out += outcome.output.bytes_out
             elif outcome.status is ImageStatus.FAILED:
                 self.failed += 1
+            elif outcome.status is ImageStatus.CANCELLED:
+                self.cancelled += 1
         for product in products:
             if product.finished:
                 self.products_finished += 1
                 self.products_with_errors += product.failed > 0
-        if self.optimized + self.failed == self.image_count:
+        if not cancelled and self.waiting == 0:
             self._finish(now)
+
+    def settle(self, outcome: ImageOutcome) -> ImageOutcome:
+        """What an attempt's outcome comes to here: a cancelled request tries nothing again."""
+        if self.status is RequestStatus.CANCELLED and not outcome.status.is_terminal:
+            return outcome.cancelled()
+        return outcome
+
+    def cancel(self, in_flight: int, now: datetime) -> None:
+        """Cancel every image not yet finished but the `in_flight` ones workers hold; announce it at once."""
+        self.status = check_request_transition(self.status, RequestStatus.CANCELLED)
+        self.cancelled += self.waiting - in_flight
+        self.expanded_line = self.last_line  # no more jobs are made from its products
+        self.finished_at = now
+        self.events.append(RequestFinished(self.id))
+
+    def reopen(self, retried: int, products: int) -> None:
+        """`retried` failed images, of `products` products, are queued again; the request runs until they end."""
+        if not 0 < retried <= self.failed or products > self.products_with_errors:
+            raise IllegalTransition(f"request {self.id} has {self.failed} failed images to retry, not {retried}")
+        self.status = check_request_transition(self.status, RequestStatus.PROCESSING)
+        self.failed -= retried
+        self.products_finished -= products
+        self.products_with_errors -= products
+        self.finished_at = None
 
     def _finish(self, now: datetime) -> None:
         self.status = check_request_transition(

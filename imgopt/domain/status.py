@@ -16,10 +16,11 @@ class ImageCounts:
     processing: int
     optimized: int
     failed: int
+    cancelled: int = 0
 
     @property
     def pending(self) -> int:
-        return self.total - self.processing - self.optimized - self.failed
+        return self.total - self.processing - self.optimized - self.failed - self.cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class StatusSummary:
             started_at=request.started_at,
             finished_at=request.finished_at,
             products=ProductCounts(request.product_count, request.products_finished, request.products_with_errors),
-            images=ImageCounts(request.image_count, processing, request.optimized, request.failed),
+            images=ImageCounts(request.image_count, processing, request.optimized, request.failed, request.cancelled),
             bytes_in=request.bytes_in,
             bytes_out=request.bytes_out,
         )
@@ -76,6 +77,8 @@ class ImageDetail:
     bytes_out: int | None = None
     width: int | None = None
     height: int | None = None
+    quality: int | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ class Contender:
     created_at: datetime
     done: int  # images recorded, optimized or failed
     in_flight: int  # images claimed by some worker and not yet recorded
+    tenant_in_flight: int = 0  # the same, over every running request of its tenant
 
     @property
     def attained(self) -> int:
@@ -22,9 +23,11 @@ class Contender:
 
 @dataclass(frozen=True, slots=True)
 class Turns:
-    """Requests take turns, so that no upload is stuck behind another.
+    """Tenants take turns, then the requests of each, so that no upload is stuck behind another.
 
-    Every request's first `head_start` images go before the images of requests that have had
+    The tenant with the fewest images in flight goes first, so every tenant converges on an equal
+    share of the workers. Among a tenant's requests (and between tenants as busy as each other),
+    every request's first `head_start` images go before the images of requests that have had
     more: a small upload finishes about as soon as it would alone, and a big one loses only a
     moment to it. Beyond that, the request with the fewest images in flight goes first, ties to
     the oldest. Each is allowed an equal share of the claim, or enough to catch up with the
@@ -50,6 +53,7 @@ class Turns:
 
     def _order(self, contender: Contender) -> tuple:
         return (
+            contender.tenant_in_flight,
             min(contender.attained, self.head_start),
             contender.in_flight,
             contender.created_at,

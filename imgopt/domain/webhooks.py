@@ -3,7 +3,7 @@
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -13,6 +13,8 @@ from imgopt.domain.errors import DomainError, IllegalTransition
 
 SECRET_PREFIX = "whsec_"
 COMPLETED_EVENT = "request.completed"
+# After a rotation the old secret still signs for this long, so receivers can switch without losing a message.
+ROTATION_OVERLAP = timedelta(hours=24)
 
 
 class WebhookFormat(StrEnum):
@@ -31,9 +33,18 @@ class InvalidWebhook(DomainError):
     code = "invalid_webhook"
 
 
+class WebhookNotFound(DomainError):
+    code = "webhook_not_found"
+
+
+class DeliveryNotFound(DomainError):
+    code = "delivery_not_found"
+
+
 @dataclass(frozen=True, slots=True)
 class Webhook:
-    """Where to announce finished requests: one request's, or every request's when `request_id` is None."""
+    """Where to announce finished requests: one request's, or, when `request_id` is None, every request
+    of its tenant. After a rotation the previous secret keeps signing until `previous_secret_until`."""
 
     id: UUID
     url: str
@@ -42,6 +53,20 @@ class Webhook:
     created_at: datetime
     request_id: UUID | None = None
     enabled: bool = True
+    tenant_id: UUID = field(kw_only=True)
+    previous_secret: str | None = None
+    previous_secret_until: datetime | None = None
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets each message is signed with: the current one, and the previous one while it overlaps."""
+        if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
+
+    def rotated(self, new_secret: str, now: datetime) -> "Webhook":
+        return replace(
+            self, secret=new_secret, previous_secret=self.secret, previous_secret_until=now + ROTATION_OVERLAP
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +143,12 @@ class Delivery:
             return replace(self, attempts=attempts, status=DeliveryStatus.FAILED, next_attempt_at=None)
         return replace(self, attempts=attempts, next_attempt_at=result.at + delay)
 
+    def redelivered(self, now: datetime) -> "Delivery":
+        """Sent again as it was, under the same message id: one more attempt, not a new schedule."""
+        if self.status is DeliveryStatus.PENDING:
+            raise IllegalTransition(f"delivery {self.id} is still pending; it will be attempted anyway")
+        return replace(self, status=DeliveryStatus.PENDING, next_attempt_at=now)
+
     def cancelled(self) -> "Delivery":
         """Given up without sending (its webhook was disabled); counted as the attempt that found out."""
         if self.status is not DeliveryStatus.PENDING:
@@ -132,9 +163,10 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def signature_headers(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers; several secrets give several signatures, space-separated, any of which verifies."""
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, message_id, timestamp, body),
+        "webhook-signature": " ".join(sign(secret, message_id, timestamp, body) for secret in secrets),
     }

@@ -1,4 +1,4 @@
-"""The `imgopt` command: serve, api, worker, migrate, demo; and upload, status as a client of a running API."""
+"""The `imgopt` command: serve, api, worker, migrate, demo, keys; and upload, status as a client of a running API."""
 
 import argparse
 import os
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         help="where outputs go: the data directory (default) or an embedded SeaweedFS, the multi-host path",
     )
     _client_commands(commands)
+    _key_commands(commands)
     args = parser.parse_args(argv)
     if args.command in ("upload", "status"):
         from imgopt.entrypoints.remote import commands as remote
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_format)
+    if args.command == "keys":
+        from imgopt.entrypoints import keys
+
+        return keys.run(settings, args)
     if args.command == "demo":
         try:
             from imgopt.entrypoints.demo.run import demo
@@ -84,6 +89,12 @@ def _client_commands(commands: argparse._SubParsersAction) -> None:
         command.add_argument(
             "--key", default=os.environ.get("IMGOPT_API_KEY"), help="API key, sent as a Bearer token (IMGOPT_API_KEY)"
         )
+
+
+def _key_commands(commands: argparse._SubParsersAction) -> None:
+    from imgopt.entrypoints.keys import add_commands
+
+    add_commands(commands)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -41,7 +41,7 @@ def test_an_upload_in_the_originals_format_is_accepted_and_its_status_reads_back
     status = httpx.get(body["statusUrl"]).json()
     assert status["requestId"] == str(request_id)
     assert status["status"] == "pending"
-    assert status["images"] == {"total": 3, "pending": 3, "processing": 0, "optimized": 0, "failed": 0}
+    assert status["images"] == {"total": 3, "pending": 3, "processing": 0, "optimized": 0, "failed": 0, "cancelled": 0}
     assert status["products"] == {"total": 2, "finished": 0, "withErrors": 0}
     assert status["options"] == {"quality": 50, "maxWidth": None, "maxHeight": None, "format": "original"}
     assert status["outputCsvUrl"] is None and status["createdAt"].endswith("Z")
@@ -432,11 +432,21 @@ def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
     }
+    keyed = [401, 429]  # every operation behind a key
     assert declared == {
-        ("POST", "/upload"): [400, 413, 415, 422],
-        ("GET", "/status/{request_id}"): [400, 404],
-        ("GET", "/status/{request_id}/output.csv"): [400, 404, 409],
-        ("POST", "/webhook/register"): [400, 404, 413, 422],
+        ("POST", "/upload"): sorted([400, 413, 415, 422, *keyed]),
+        ("GET", "/status/{request_id}"): sorted([400, 404, *keyed]),
+        ("GET", "/status/{request_id}/output.csv"): sorted([400, 404, 409, *keyed]),
+        ("POST", "/webhook/register"): sorted([400, 404, 413, 422, *keyed]),
+        ("GET", "/requests"): sorted([400, *keyed]),
+        ("POST", "/requests/{request_id}/cancel"): sorted([400, 404, 409, *keyed]),
+        ("POST", "/requests/{request_id}/retry"): sorted([400, 404, 409, *keyed]),
+        ("DELETE", "/requests/{request_id}"): sorted([400, 404, 409, *keyed, 503]),
+        ("GET", "/webhooks"): sorted([400, *keyed]),
+        ("DELETE", "/webhooks/{webhook_id}"): sorted([400, 404, *keyed]),
+        ("POST", "/webhooks/{webhook_id}/rotate-secret"): sorted([400, 404, *keyed]),
+        ("GET", "/webhooks/{webhook_id}/deliveries"): sorted([400, 404, *keyed]),
+        ("POST", "/deliveries/{delivery_id}/redeliver"): sorted([400, 404, 409, *keyed]),
         ("GET", "/files/{key}"): [400, 404, 503],
         ("HEAD", "/files/{key}"): [400, 404, 503],
         ("GET", "/health"): [],

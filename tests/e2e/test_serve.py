@@ -1,4 +1,5 @@
-"""`imgopt serve`, as a user starts it: the API and the worker in one process, stopped by SIGTERM."""
+"""`imgopt serve`, as a user starts it (keys required, one made with `imgopt keys create`): the API and the
+worker in one process, stopped by SIGTERM."""
 
 import json
 
@@ -16,8 +17,9 @@ def test_serve_takes_an_upload_to_its_signed_webhook_stops_cleanly_and_logs_each
     with (
         LocalServer() as origin,
         LocalServer() as receiver,
-        ServeProcess(database_url, tmp_path / "data", IMGOPT_LOG_FORMAT="json") as serve,
+        ServeProcess(database_url, tmp_path / "data", IMGOPT_LOG_FORMAT="json", IMGOPT_AUTH="required") as serve,
     ):
+        key = serve.key("shop")
         photo = origin.route("/shirt.jpg", Reply(corpus_bytes("flowers.jpeg")))
         receiver.route("/hook", Reply(b"", 204))
 
@@ -25,10 +27,11 @@ def test_serve_takes_an_upload_to_its_signed_webhook_stops_cleanly_and_logs_each
             f"{serve.url}/upload",
             files={"file": ("products.csv", csv_bytes(f"1,Shirt,{photo}"), "text/csv")},
             data={"webhookUrl": receiver.url("/hook"), "format": "webp", "maxWidth": "300"},
+            headers=key,
         ).json()
         [delivery] = wait_for(lambda: receiver.requests, timeout=60, message="the webhook")
         event = standardwebhooks.Webhook(upload["webhook"]["secret"]).verify(delivery.body, delivery.headers)
-        details = httpx.get(f"{serve.url}/status/{upload['requestId']}", params={"details": "true"}).json()
+        details = httpx.get(f"{serve.url}/status/{upload['requestId']}", params={"details": "true"}, headers=key).json()
         [image] = details["details"]["products"][0]["images"]
         output = httpx.get(image["outputUrl"])
         code = serve.terminate()

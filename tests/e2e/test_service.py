@@ -32,7 +32,7 @@ def test_an_upload_is_optimized_end_to_end_and_its_signed_webhook_arrives(servic
     [delivery] = wait_for(lambda: deliveries(service.receiver), message="the webhook")
 
     assert status["status"] == "completed_with_errors"
-    assert status["images"] == {"total": 7, "pending": 0, "processing": 0, "optimized": 5, "failed": 2}
+    assert status["images"] == {"total": 7, "pending": 0, "processing": 0, "optimized": 5, "failed": 2, "cancelled": 0}
     assert status["products"] == {"total": 4, "finished": 4, "withErrors": 1}
     assert 0 < status["bytesOut"] < status["bytesIn"]
     event = verify(receipt["webhook"]["secret"], delivery)
@@ -127,3 +127,28 @@ def test_a_global_webhook_hears_every_request_and_the_original_multipart_format_
         assert b"S. No.,Product Name,Input Image Urls,Output Image Urls" in request.body
     bodies = b"".join(request.body for request in received)
     assert first["requestId"].encode() in bodies and second["requestId"].encode() in bodies
+
+
+def test_quality_auto_is_kept_and_each_image_reports_the_quality_chosen_and_the_score_reached(service):
+    receipt = service.upload(
+        csv_bytes(f'1,Hat,"{service.origin.url("/flowers.jpeg")},{service.origin.url("/small-320x240.jpg")}"'),
+        quality="auto",
+    )
+
+    finished = service.finished(receipt["requestId"])
+    [product] = service.status(receipt["requestId"], details=True)["details"]["products"]
+
+    assert (finished["status"], finished["options"]["quality"]) == ("completed", "auto")
+    for image in product["images"]:
+        assert 1 <= image["quality"] <= 100
+        assert image["score"] >= 70  # IMGOPT_AUTO_QUALITY_TARGET's default
+
+
+def test_a_fixed_quality_reports_no_chosen_quality_or_score(service):
+    receipt = service.upload(csv_bytes(f"1,Hat,{service.origin.url('/small-320x240.jpg')}"), quality="60")
+
+    finished = service.finished(receipt["requestId"])
+    [product] = service.status(receipt["requestId"], details=True)["details"]["products"]
+
+    assert finished["options"]["quality"] == 60
+    assert (product["images"][0]["quality"], product["images"][0]["score"]) == (None, None)

@@ -51,6 +51,7 @@ def hosts(database_url, clean_database, s3_endpoint, s3_bucket, tmp_path):
         "IMGOPT_PUBLIC_BASE_URL": base,
         "IMGOPT_STORAGE_URL": f"s3://{s3_bucket}/outputs",
         "IMGOPT_ALLOW_PRIVATE_NETWORKS": "true",
+        "IMGOPT_AUTH": "off",
         "IMGOPT_WORKER_CONCURRENCY": "2",
         "IMGOPT_WORKER_POLL_SECONDS": "0.5",
     }

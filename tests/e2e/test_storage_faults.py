@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.bootstrap.containers import create_container
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from tests.support import LocalServer, Reply, ShiftedClock, corpus_bytes, csv_bytes, wait_for
 
 IMAGES = 6
@@ -58,7 +59,14 @@ def test_an_unwritable_output_directory_delays_images_for_minutes_and_records_no
     service_clock.offset += timedelta(minutes=1)
     done = service.finished(request_id)
 
-    assert during["images"] == {"total": IMAGES, "pending": IMAGES, "processing": 0, "optimized": 0, "failed": 0}
+    assert during["images"] == {
+        "total": IMAGES,
+        "pending": IMAGES,
+        "processing": 0,
+        "optimized": 0,
+        "failed": 0,
+        "cancelled": 0,
+    }
     assert {row.failure_reason.split(":")[0] for row in failed_once} == {"could not store the output"}
     assert min(row.next_attempt_at for row in failed_once) > moment + timedelta(seconds=20)
     assert (done["status"], done["images"]["optimized"]) == ("completed", IMAGES)
@@ -88,7 +96,7 @@ def test_an_output_stored_by_a_worker_that_died_is_not_served_once_the_image_fai
     with LocalServer() as origin:
         photo = origin.route("/once.jpg", Reply(corpus_bytes("small-320x240.jpg")), Reply(b"gone", 404))
         use_cases = container.use_cases
-        receipt = use_cases.ingest_csv()(io.BytesIO(csv_bytes(f"1,Hat,{photo}")))
+        receipt = use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(f"1,Hat,{photo}")))
         doomed = ClaimImages(container.persistence.uow, container.core.clock(), "doomed", timedelta(0))
         [job] = doomed(1)
         stray = use_cases.process_image()(job).output  # stored; then this worker died before recording it
@@ -101,6 +109,6 @@ def test_an_output_stored_by_a_worker_that_died_is_not_served_once_the_image_fai
         successor.use_cases.record_outcomes()([successor.use_cases.process_image()(again)])
 
     assert served_before == 200
-    summary = use_cases.get_status()(receipt.request_id).summary
+    summary = use_cases.get_status()(ANONYMOUS_TENANT_ID, receipt.request_id).summary
     assert (summary.status.value, summary.images.failed) == ("failed", 1)
     assert httpx.get(f"{base}/files/{stray.key}").status_code == 404

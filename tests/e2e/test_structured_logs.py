@@ -22,6 +22,7 @@ def test_serve_with_json_logs_writes_only_json_lines_with_time_level_logger_mess
         "IMGOPT_DATA_DIR": str(tmp_path),
         "IMGOPT_ALLOW_PRIVATE_NETWORKS": "true",
         "IMGOPT_LOG_FORMAT": "json",
+        "IMGOPT_AUTH": "off",
     }
     log_path = tmp_path / "serve.log"
     base = f"http://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ import io
 import threading
 
 from imgopt.bootstrap.containers import create_container
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.entrypoints.worker.process import build_worker
 from tests.support import LocalServer, Reply, csv_bytes, process_due, wait_for
 
@@ -13,7 +14,9 @@ HANGING = 24
 
 def finished_request(container, origin: LocalServer):
     """A request whose only image is gone from its origin: it finishes (failed) at once."""
-    receipt = container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(f"1,Gone,{origin.url('/gone.jpg')}")))
+    receipt = container.use_cases.ingest_csv()(
+        ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(f"1,Gone,{origin.url('/gone.jpg')}"))
+    )
     process_due(container.use_cases)
     return receipt.request_id
 
@@ -32,10 +35,10 @@ def test_two_dozen_hanging_receivers_do_not_delay_an_unrelated_webhook(settings,
         worker.start()
         try:
             for url in hanging_urls:
-                register(url, slow_request)
+                register(ANONYMOUS_TENANT_ID, url, slow_request)
             wait_for(lambda: hanging(receiver) == HANGING, timeout=60, message="every hanging receiver to be called")
 
-            register(prompt_url, other_request)
+            register(ANONYMOUS_TENANT_ID, prompt_url, other_request)
             wait_for(lambda: receiver.hits("/prompt"), timeout=30, message="the unrelated webhook")
             still_hanging = not hang.is_set() and hanging(receiver)
         finally:

@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, free_port, wait_for
 
 
@@ -79,7 +80,7 @@ def upload_images(container, origin: LocalServer, count: int, delay: float = 0.0
         f'{n + 1},Product {n + 1},"{origin.url(f"/p{2 * n}.jpg")}, {origin.url(f"/p{2 * n + 1}.jpg")}"'
         for n in range(count // 2)
     ]
-    return container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(*rows)))
+    return container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(*rows)))
 
 
 def jobs(engine, request_id) -> list:
@@ -93,7 +94,7 @@ def jobs(engine, request_id) -> list:
 
 
 def summary(container, request_id):
-    return container.use_cases.get_status()(request_id).summary
+    return container.use_cases.get_status()(ANONYMOUS_TENANT_ID, request_id).summary
 
 
 def finished(container, request_id, timeout: float = 120):

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from imgopt.application.use_cases.claiming import EXPANSION_SLICE, ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.model import StoredImage
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.domain.turns import Turns
 from tests.support import claim_in_lockstep, csv_bytes
 from tests.unit.fakes import FixedClock
@@ -21,7 +22,7 @@ def upload(container, name: str, products: int, urls: int = 1):
         f'{n},{name}{n},"' + ",".join(f"https://{name}.example/{n}/{u}.jpg" for u in range(urls)) + '"'
         for n in range(1, products + 1)
     )
-    return container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(*rows))).request_id
+    return container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(*rows))).request_id
 
 
 def claimer(container, worker: str = "w1") -> ClaimImages:

@@ -19,6 +19,7 @@ from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.model import ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.product_csv import CsvRejected, ProductRow
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.domain.webhooks import DEFAULT_RETRY_SCHEDULE, AttemptResult, Delivery, DeliveryStatus
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from imgopt.entrypoints.worker.webhooks import DeliveryRunner
@@ -41,7 +42,7 @@ def count(engine, table: str) -> int:
 
 
 def ingest(container, *rows: str):
-    return container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(*rows)))
+    return container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(*rows)))
 
 
 def stored(job) -> StoredImage:
@@ -55,7 +56,7 @@ def test_ingest_stores_products_and_a_pending_request(container, clean_database)
         container, '1,Shirt,"https://a.example/1.jpg, https://a.example/2.jpg"', "2,Hat,https://a.example/3.jpg"
     )
 
-    summary = container.use_cases.get_status()(receipt.request_id).summary
+    summary = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, receipt.request_id).summary
     assert (summary.status, summary.products.total, summary.images.total, summary.images.pending) == (
         RequestStatus.PENDING,
         2,
@@ -90,9 +91,9 @@ def test_names_and_urls_survive_the_bulk_copy_exactly(container, name):
         + ', https://b.example/2.jpg"\n'
     ).encode()
 
-    receipt = container.use_cases.ingest_csv()(io.BytesIO(data))
+    receipt = container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(data))
 
-    [product] = container.use_cases.get_status()(receipt.request_id, details=True).details.products
+    [product] = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, receipt.request_id, details=True).details.products
     assert product.name == name.strip()
     assert [image.input_url for image in product.images] == [url, "https://b.example/2.jpg"]
 
@@ -125,7 +126,7 @@ def test_claiming_expands_products_into_jobs_a_slice_at_a_time(container, clean_
     assert [job.line for job in jobs] == [2, 3, 4, 5, 6]
     assert all(job.attempts == 1 and job.request_id == receipt.request_id for job in jobs)
     assert 5 < count(clean_database, "optimizerjobs") < 300
-    summary = container.use_cases.get_status()(receipt.request_id).summary
+    summary = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, receipt.request_id).summary
     assert (summary.status, summary.images.processing, summary.images.pending) == (RequestStatus.PROCESSING, 5, 295)
 
 
@@ -151,7 +152,7 @@ def test_recording_outcomes_counts_images_products_and_finishes_the_request(cont
     recorded = recorder(container)(outcomes)
 
     assert recorded == outcomes
-    summary = container.use_cases.get_status()(receipt.request_id).summary
+    summary = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, receipt.request_id).summary
     assert (summary.status, summary.finished_at) == (RequestStatus.COMPLETED_WITH_ERRORS, NOW)
     assert (summary.images.optimized, summary.images.failed, summary.images.pending) == (2, 1, 0)
     assert (summary.products.finished, summary.products.with_errors) == (2, 1)
@@ -168,7 +169,7 @@ def test_a_retry_goes_back_to_the_queue_until_due(container):
     assert claimer(container, at=NOW + timedelta(seconds=29))(10) == []
     [again] = claimer(container, at=NOW + timedelta(seconds=31))(10)
     assert (again.id, again.attempts) == (job.id, 2)
-    [product] = container.use_cases.get_status()(receipt.request_id, details=True).details.products
+    [product] = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, receipt.request_id, details=True).details.products
     assert product.images[0].failure_reason == "timeout"
 
 
@@ -201,7 +202,7 @@ def test_released_jobs_are_claimable_at_once_without_losing_an_attempt(container
 
 
 def test_concurrent_recorders_count_each_product_once_and_finish_the_request_once(container, clean_database):
-    container.use_cases.register_webhook()("http://127.0.0.1:9/every-request")
+    container.use_cases.register_webhook()(ANONYMOUS_TENANT_ID, "http://127.0.0.1:9/every-request")
     receipt = ingest(container, '1,A,"' + ",".join(f"https://a.example/{n}.jpg" for n in range(40)) + '"')
     jobs = claimer(container, "w")(40)
 
@@ -214,14 +215,16 @@ def test_concurrent_recorders_count_each_product_once_and_finish_the_request_onc
     for thread in threads:
         thread.join(timeout=30)
 
-    summary = container.use_cases.get_status()(receipt.request_id).summary
+    summary = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, receipt.request_id).summary
     assert (summary.status, summary.images.optimized, summary.products.finished) == (RequestStatus.COMPLETED, 40, 1)
     assert count(clean_database, "webhookdeliveries") == 1
 
 
 def test_the_outbox_hides_a_claimed_delivery_and_logs_attempts(container):
     receipt = ingest(container, "1,A,https://a.example/1.jpg")
-    webhook = container.use_cases.register_webhook()("http://127.0.0.1:9/hook", receipt.request_id)
+    webhook = container.use_cases.register_webhook()(
+        ANONYMOUS_TENANT_ID, "http://127.0.0.1:9/hook", receipt.request_id
+    ).webhook
     delivery = Delivery("msg_x", webhook.id, receipt.request_id, "request.completed", {"a": 1}, NOW, NOW)
     with container.persistence.uow() as uow:
         uow.deliveries.add(delivery)
@@ -234,7 +237,7 @@ def test_the_outbox_hides_a_claimed_delivery_and_logs_attempts(container):
         uow.deliveries.record_attempt(claimed.after(result, DEFAULT_RETRY_SCHEDULE), result)
         uow.commit()
 
-    [(saved, attempts)] = container.persistence.status_reader().deliveries(receipt.request_id)
+    [(saved, attempts)] = container.persistence.status_reader().deliveries(receipt.request_id, ANONYMOUS_TENANT_ID)
     assert (saved.status, saved.attempts, saved.payload) == (DeliveryStatus.PENDING, 1, {"a": 1})
     assert saved.next_attempt_at == NOW + timedelta(seconds=5)
     assert [(a.status_code, a.duration_ms) for a in attempts] == [(500, 12)]
@@ -242,8 +245,12 @@ def test_the_outbox_hides_a_claimed_delivery_and_logs_attempts(container):
 
 def test_deliveries_are_claimed_one_per_webhook_and_never_for_a_busy_one(container):
     receipt = ingest(container, "1,A,https://a.example/1.jpg")
-    first = container.use_cases.register_webhook()("http://127.0.0.1:9/first", receipt.request_id)
-    second = container.use_cases.register_webhook()("http://127.0.0.1:9/second", receipt.request_id)
+    first = container.use_cases.register_webhook()(
+        ANONYMOUS_TENANT_ID, "http://127.0.0.1:9/first", receipt.request_id
+    ).webhook
+    second = container.use_cases.register_webhook()(
+        ANONYMOUS_TENANT_ID, "http://127.0.0.1:9/second", receipt.request_id
+    ).webhook
     with container.persistence.uow() as uow:
         for n, webhook in enumerate([first, first, first, second]):
             at = NOW + timedelta(seconds=n)
@@ -336,7 +343,7 @@ def test_many_deliveries_sent_at_once_are_each_recorded_in_their_own_transaction
         servers.route("/photo.jpg", Reply((corpus / "small-320x240.jpg").read_bytes()))
         hooks = [servers.route(f"/hook/{n}", Reply(b"", 204)) for n in range(12)]
         for hook in hooks:
-            use_cases.register_webhook()(hook)
+            use_cases.register_webhook()(ANONYMOUS_TENANT_ID, hook)
         receipt = ingest(container, f"1,A,{servers.url('/photo.jpg')}")
 
         images.drain(threading.Event())
@@ -345,6 +352,6 @@ def test_many_deliveries_sent_at_once_are_each_recorded_in_their_own_transaction
     deliveries.close()
 
     assert sent == 12
-    delivered = container.persistence.status_reader().deliveries(receipt.request_id)
+    delivered = container.persistence.status_reader().deliveries(receipt.request_id, ANONYMOUS_TENANT_ID)
     assert sorted(delivery.status.value for delivery, _ in delivered) == ["delivered"] * 12
     assert all([attempt.status_code for attempt in attempts] == [204] for _, attempts in delivered)

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import CsvRejected, ProductCsvReader
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from tests.support import csv_bytes
 
 VARIED = b"\xef\xbb\xbf" + csv_bytes(
@@ -79,7 +80,7 @@ def test_an_upload_whose_plain_rows_repeat_a_serial_is_explained_by_the_row_rule
     data = csv_bytes("3,C,https://a.example/3", "1,A,https://a.example/1", "3,D,https://a.example/4")
 
     with pytest.raises(CsvRejected) as rejected:
-        container.use_cases.ingest_csv()(io.BytesIO(data))
+        container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(data))
 
     assert [str(error) for error in rejected.value.errors] == ["line 4, column 'S. No.': 3 is already used on line 2"]
     with clean_database.connect() as connection:

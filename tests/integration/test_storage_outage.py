@@ -9,6 +9,7 @@ from dependency_injector import providers
 from sqlalchemy import text
 
 from imgopt.adapters.storage.locations import open_storage
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from tests.support import LocalServer, Reply, ShiftedClock, corpus_bytes, csv_bytes, process_due
 
 
@@ -26,7 +27,7 @@ def test_a_missing_bucket_delays_the_image_until_the_bucket_exists(container, cl
     container.core.clock.override(providers.Object(clock))
     with LocalServer() as origin:
         photo = origin.route("/shirt.jpg", Reply(corpus_bytes("small-320x240.jpg")))
-        receipt = container.use_cases.ingest_csv()(io.BytesIO(csv_bytes(f"1,Shirt,{photo}")))
+        receipt = container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(f"1,Shirt,{photo}")))
         process_due(container.use_cases)
         [waiting] = job_rows(clean_database, receipt.request_id)
         s3_endpoint.create_bucket(bucket)

@@ -1,5 +1,6 @@
 """Hand-written fakes of the ports: in-memory, transactional enough to show what a commit keeps."""
 
+import base64
 import copy
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -8,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from imgopt.application.ports import (
+    ApiKeyReader,
+    ApiKeyRepository,
     Claimed,
     Clock,
     DeliveryRepository,
@@ -20,12 +23,16 @@ from imgopt.application.ports import (
     ImageStorage,
     OptimizedImage,
     OptimizeFailed,
+    Page,
+    Position,
     ProductRepository,
     RandomSource,
     RequestRepository,
+    Scope,
     StatusReader,
     StorageFailed,
     StoredObject,
+    TenantRepository,
     UnitOfWork,
     UnsafeUrl,
     UrlPolicy,
@@ -40,12 +47,27 @@ from imgopt.domain.plain_csv import NotPlain, PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
+from imgopt.domain.tenancy import ApiKey, Tenant
 from imgopt.domain.turns import Contender, Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook
 
 
+def _owned(tenant_id: Scope, thing: object) -> bool:
+    return thing is not None and tenant_id in (None, thing.tenant_id)
+
+
+def _newest_first(items: list, position, after: Position | None, limit: int) -> Page:
+    """A page of `items` as the PostgreSQL reader cuts it: newest first, after `after`."""
+    ordered = sorted(items, key=lambda item: (position(item).created_at, position(item).id), reverse=True)
+    if after is not None:
+        ordered = [i for i in ordered if (position(i).created_at, position(i).id) < (after.created_at, after.id)]
+    return Page(ordered[:limit], position(ordered[limit - 1]) if len(ordered) > limit else None)
+
+
 @dataclass
 class State:
+    tenants: dict[UUID, Tenant] = field(default_factory=dict)
+    keys: dict[UUID, ApiKey] = field(default_factory=dict)
     requests: dict[UUID, UploadRequest] = field(default_factory=dict)
     products: dict[UUID, list[ProductRow]] = field(default_factory=dict)
     jobs: dict[int, dict] = field(default_factory=dict)
@@ -81,17 +103,61 @@ class FakeRequests(RequestRepository):
     def add(self, request: UploadRequest) -> None:
         self.state.requests[request.id] = copy.deepcopy(request)
 
-    def get_for_update(self, request_id: UUID) -> UploadRequest | None:
-        return copy.deepcopy(self.state.requests.get(request_id))
+    def get_for_update(self, request_id: UUID, tenant_id: Scope) -> UploadRequest | None:
+        request = self.state.requests.get(request_id)
+        return copy.deepcopy(request) if _owned(tenant_id, request) else None
 
     def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
-        return {request_id: copy.deepcopy(self.state.requests[request_id]) for request_id in sorted(request_ids)}
+        known = sorted(request_id for request_id in request_ids if request_id in self.state.requests)
+        return {request_id: copy.deepcopy(self.state.requests[request_id]) for request_id in known}
 
     def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
         return [copy.deepcopy(r) for r in self.state.short_of_jobs(lines, now)[:limit]]
 
     def save(self, request: UploadRequest) -> None:
         self.add(request)
+
+    def delete(self, request: UploadRequest) -> None:
+        del self.state.requests[request.id]
+        self.state.products.pop(request.id, None)
+        for job in self.state.jobs_of(request.id):
+            del self.state.jobs[job["id"]]
+        for webhook in [w for w in self.state.webhooks.values() if w.request_id == request.id]:
+            FakeWebhooks(self.state).delete(webhook)
+        for delivery in [d for d in self.state.deliveries.values() if d.request_id == request.id]:
+            del self.state.deliveries[delivery.id]
+
+
+class FakeTenants(TenantRepository):
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def named(self, name: str) -> Tenant | None:
+        return next((t for t in self.state.tenants.values() if t.name == name), None)
+
+    def add(self, tenant: Tenant) -> None:
+        self.state.tenants[tenant.id] = tenant
+
+    def waiting_images(self, tenant_id: UUID) -> int:
+        return sum(r.waiting for r in self.state.requests.values() if r.tenant_id == tenant_id)
+
+
+class FakeKeys(ApiKeyRepository):
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def add(self, key: ApiKey) -> None:
+        self.state.keys[key.id] = key
+
+    def listed(self, tenant_id: Scope) -> list[tuple[ApiKey, str]]:
+        keys = sorted(self.state.keys.values(), key=lambda k: (k.created_at, k.id), reverse=True)
+        return [(k, self.state.tenants[k.tenant_id].name) for k in keys if _owned(tenant_id, k)]
+
+    def revoke(self, key_id: UUID, now: datetime) -> ApiKey | None:
+        key = self.state.keys.get(key_id)
+        if key is not None:
+            key = self.state.keys[key_id] = replace(key, revoked_at=key.revoked_at or now)
+        return key
 
 
 class FakeProducts(ProductRepository):
@@ -144,11 +210,13 @@ class FakeJobs(ImageJobRepository):
         """Rounds of `turns.allot`, as the PostgreSQL statement runs them."""
         claimed: list[ImageJob] = []
         while len(claimed) < limit:
-            waiting = [self._contender(r) for r in self.state.requests.values() if self.state.due_jobs(r.id, now)]
+            running = [r for r in self.state.requests.values() if not r.status.is_terminal]
+            waiting = [self._contender(r, running) for r in running if self.state.due_jobs(r.id, now)]
             gave_all_allowed = False
             for contender, allowance in turns.allot(waiting, limit - len(claimed)):
                 jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
-                unclaimed = self.state.requests[contender.id].image_count - contender.attained - len(jobs)
+                request = self.state.requests[contender.id]
+                unclaimed = request.image_count - request.cancelled - contender.attained - len(jobs)
                 finishing = unclaimed <= contender.in_flight + len(jobs)
                 claimed += [self._claim(job, worker_id, lease_until, finishing) for job in jobs]
                 gave_all_allowed = gave_all_allowed or len(jobs) == allowance
@@ -156,9 +224,10 @@ class FakeJobs(ImageJobRepository):
                 break
         return Claimed(claimed, bool(self.state.short_of_jobs(lines, now)))
 
-    def _contender(self, request: UploadRequest) -> Contender:
+    def _contender(self, request: UploadRequest, running: list[UploadRequest]) -> Contender:
         done = request.optimized + request.failed
-        return Contender(request.id, request.created_at, done, self.state.in_flight(request.id))
+        tenant_in_flight = sum(self.state.in_flight(r.id) for r in running if r.tenant_id == request.tenant_id)
+        return Contender(request.id, request.created_at, done, self.state.in_flight(request.id), tenant_in_flight)
 
     def _claim(self, job: dict, worker_id: str, lease_until: datetime, finishing: bool) -> ImageJob:
         job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
@@ -195,6 +264,25 @@ class FakeJobs(ImageJobRepository):
                 job = self.state.jobs[released.id]
                 job.update(status=ImageStatus.PENDING, claimed_by=None, lease_until=None, attempts=released.attempts)
 
+    def in_flight(self, request: UploadRequest) -> int:
+        return sum(1 for job in self.state.jobs_of(request.id) if job["status"] is ImageStatus.PROCESSING)
+
+    def cancel_pending(self, request: UploadRequest, now: datetime) -> int:
+        pending = [job for job in self.state.jobs_of(request.id) if job["status"] is ImageStatus.PENDING]
+        for job in pending:
+            job["status"] = ImageStatus.CANCELLED
+        return len(pending)
+
+    def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
+        failed = [job for job in self.state.jobs_of(request.id) if job["status"] is ImageStatus.FAILED]
+        for job in failed:
+            job.update(status=ImageStatus.PENDING, attempts=0, next_attempt_at=now, outcome=None)
+        return [job["line"] for job in failed]
+
+    def output_keys(self, request: UploadRequest) -> list[str]:
+        outcomes = [job["outcome"] for job in self.state.jobs_of(request.id)]
+        return [outcome.output.key for outcome in outcomes if outcome and outcome.output]
+
     def _held(self, job_id: int, worker_id: str) -> bool:
         job = self.state.jobs[job_id]
         return job["status"] is ImageStatus.PROCESSING and job["claimed_by"] == worker_id
@@ -207,11 +295,25 @@ class FakeWebhooks(WebhookRepository):
     def add(self, webhook: Webhook) -> None:
         self.state.webhooks[webhook.id] = webhook
 
-    def get(self, webhook_id: UUID) -> Webhook | None:
-        return self.state.webhooks.get(webhook_id)
+    def get(self, webhook_id: UUID, tenant_id: Scope) -> Webhook | None:
+        webhook = self.state.webhooks.get(webhook_id)
+        return webhook if _owned(tenant_id, webhook) else None
 
     def for_request(self, request_id: UUID) -> list[Webhook]:
-        return [w for w in self.state.webhooks.values() if w.enabled and w.request_id in (request_id, None)]
+        tenant = self.state.requests[request_id].tenant_id
+        return [
+            w
+            for w in self.state.webhooks.values()
+            if w.enabled and (w.request_id == request_id or (w.request_id is None and w.tenant_id == tenant))
+        ]
+
+    def save(self, webhook: Webhook) -> None:
+        self.state.webhooks[webhook.id] = webhook
+
+    def delete(self, webhook: Webhook) -> None:
+        del self.state.webhooks[webhook.id]
+        for delivery in [d for d in self.state.deliveries.values() if d.webhook_id == webhook.id]:
+            del self.state.deliveries[delivery.id]
 
     def disable(self, webhook_id: UUID) -> None:
         self.state.webhooks[webhook_id] = replace(self.state.webhooks[webhook_id], enabled=False)
@@ -222,6 +324,14 @@ class FakeDeliveries(DeliveryRepository):
         self.state = state
 
     def add(self, delivery: Delivery) -> None:
+        self.state.deliveries[delivery.id] = delivery
+
+    def get(self, delivery_id: str, tenant_id: Scope) -> Delivery | None:
+        delivery = self.state.deliveries.get(delivery_id)
+        owner = delivery and self.state.webhooks.get(delivery.webhook_id)
+        return delivery if _owned(tenant_id, owner) else None
+
+    def save(self, delivery: Delivery) -> None:
         self.state.deliveries[delivery.id] = delivery
 
     def claim_due(
@@ -238,6 +348,8 @@ class FakeDeliveries(DeliveryRepository):
         return claimed
 
     def record_attempt(self, delivery: Delivery, result: AttemptResult) -> None:
+        if delivery.id not in self.state.deliveries:
+            return  # deleted while it was being sent
         self.state.deliveries[delivery.id] = delivery
         self.state.attempts.setdefault(delivery.id, []).append(result)
 
@@ -269,6 +381,8 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> "FakeUnitOfWork":
         self._working = self._database.snapshot()
+        self.tenants = FakeTenants(self._working)
+        self.keys = FakeKeys(self._working)
         self.requests = FakeRequests(self._working)
         self.products = FakeProducts(self._working)
         self.jobs = FakeJobs(self._working)
@@ -289,25 +403,53 @@ class FakeStatusReader(StatusReader):
     def __init__(self, database: FakeDatabase) -> None:
         self._database = database
 
-    def summary(self, request_id: UUID) -> StatusSummary | None:
+    def summary(self, request_id: UUID, tenant_id: Scope) -> StatusSummary | None:
         state = self._database.snapshot()
         request = state.requests.get(request_id)
-        if request is None:
-            return None
-        processing = sum(1 for job in state.jobs_of(request_id) if job["status"] is ImageStatus.PROCESSING)
-        return StatusSummary.of(request, processing)
+        return _summary(state, request) if _owned(tenant_id, request) else None
 
-    def products(self, request_id: UUID, after_line: int = 0, limit: int | None = None) -> Iterator[ProductDetail]:
+    def products(
+        self, request_id: UUID, tenant_id: Scope, after_line: int = 0, limit: int | None = None
+    ) -> Iterator[ProductDetail]:
         state = self._database.snapshot()
+        if not _owned(tenant_id, state.requests.get(request_id)):
+            return
         jobs = {(job["line"], job["position"]): job for job in state.jobs_of(request_id)}
         rows = [row for row in state.products.get(request_id, []) if row.line > after_line][:limit]
         for row in rows:
             images = [_image(position, url, jobs.get((row.line, position))) for position, url in enumerate(row.urls)]
             yield ProductDetail(row.line, row.serial, row.name, images)
 
-    def deliveries(self, request_id: UUID) -> list[tuple[Delivery, list[AttemptResult]]]:
+    def deliveries(self, request_id: UUID, tenant_id: Scope) -> list[tuple[Delivery, list[AttemptResult]]]:
         state = self._database.snapshot()
+        if not _owned(tenant_id, state.requests.get(request_id)):
+            return []
         return [(d, state.attempts.get(d.id, [])) for d in state.deliveries.values() if d.request_id == request_id]
+
+    def requests(self, tenant_id: UUID, status: str | None, after: Position | None, limit: int) -> Page:
+        state = self._database.snapshot()
+        mine = [
+            _summary(state, r)
+            for r in state.requests.values()
+            if r.tenant_id == tenant_id and status in (None, r.status.value)
+        ]
+        return _newest_first(mine, lambda s: Position(s.created_at, str(s.request_id)), after, limit)
+
+    def webhooks(self, tenant_id: UUID, after: Position | None, limit: int) -> Page:
+        mine = [w for w in self._database.snapshot().webhooks.values() if w.tenant_id == tenant_id]
+        return _newest_first(mine, lambda w: Position(w.created_at, str(w.id)), after, limit)
+
+    def webhook_deliveries(self, webhook_id: UUID, tenant_id: UUID, after: Position | None, limit: int) -> Page | None:
+        state = self._database.snapshot()
+        if not _owned(tenant_id, state.webhooks.get(webhook_id)):
+            return None
+        logged = [(d, state.attempts.get(d.id, [])) for d in state.deliveries.values() if d.webhook_id == webhook_id]
+        return _newest_first(logged, lambda d: Position(d[0].created_at, d[0].id), after, limit)
+
+
+def _summary(state: State, request: UploadRequest) -> StatusSummary:
+    processing = sum(1 for job in state.jobs_of(request.id) if job["status"] is ImageStatus.PROCESSING)
+    return StatusSummary.of(request, processing)
 
 
 def _image(position: int, url: str, job: dict | None) -> ImageDetail:
@@ -323,6 +465,8 @@ def _image(position: int, url: str, job: dict | None) -> ImageDetail:
         failure_reason=outcome.reason if outcome else None,
         bytes_in=output.bytes_in if output else None,
         bytes_out=output.bytes_out if output else None,
+        quality=output.quality if output else None,
+        score=output.score if output else None,
     )
 
 
@@ -370,17 +514,34 @@ class SequentialIds(IdGenerator):
 
     def secret(self) -> str:
         self.count += 1
-        return "whsec_" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+        return "whsec_" + base64.b64encode(f"secret number {self.count:>18}".encode()).decode()
+
+    def api_key(self) -> str:
+        self.count += 1
+        return f"imgopt_{self.count:0>43}"
 
 
 class AllowListUrlPolicy(UrlPolicy):
+    """Refuses `internal.example`; `nowhere.example` does not resolve (a warning); every other host is public."""
+
     def __init__(self, refused_hosts: set[str] = frozenset({"internal.example"})) -> None:
         self.refused_hosts = refused_hosts
 
-    def check(self, url: str) -> None:
+    def check(self, url: str) -> str | None:
         host = url.split("://", 1)[-1].split("/", 1)[0]
         if host in self.refused_hosts:
             raise UnsafeUrl(f"the host {host!r} is not public")
+        return f"the host {host!r} does not resolve" if host == "nowhere.example" else None
+
+
+class FakeApiKeyReader(ApiKeyReader):
+    """Keys as the fake database has committed them; remembers nothing, so every call asks."""
+
+    def __init__(self, database: "FakeDatabase") -> None:
+        self._database = database
+
+    def find(self, key_hash: str) -> ApiKey | None:
+        return next((k for k in self._database.snapshot().keys.values() if k.key_hash == key_hash), None)
 
 
 class FakeFetcher(ImageFetcher):

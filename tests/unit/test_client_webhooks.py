@@ -29,7 +29,7 @@ BODY = json.dumps({"type": "request.completed", "timestamp": "2026-11-24T10:00:0
 
 
 def test_a_body_signed_by_imgopt_verifies_into_a_typed_event():
-    headers = signature_headers(SECRET, "msg_1", int(time.time()), BODY)
+    headers = signature_headers([SECRET], "msg_1", int(time.time()), BODY)
 
     event = verify_webhook(headers, BODY, SECRET)
 
@@ -52,8 +52,8 @@ def test_a_body_signed_by_the_standardwebhooks_package_verifies_too_whatever_the
 
 def test_any_one_of_several_signatures_may_match_as_while_a_secret_is_rotated():
     now = int(time.time())
-    old = signature_headers(OTHER_SECRET, "msg_3", now, BODY)["webhook-signature"]
-    new = signature_headers(SECRET, "msg_3", now, BODY)
+    old = signature_headers([OTHER_SECRET], "msg_3", now, BODY)["webhook-signature"]
+    new = signature_headers([SECRET], "msg_3", now, BODY)
     headers = {**new, "webhook-signature": f"{old} {new['webhook-signature']}"}
 
     verify_signature(headers, BODY, SECRET)
@@ -75,14 +75,14 @@ def test_any_one_of_several_signatures_may_match_as_while_a_secret_is_rotated():
     ],
 )
 def test_a_tampered_replayed_or_incomplete_webhook_is_refused_with_the_reason(change, reason):
-    headers, body = change(signature_headers(SECRET, "msg_4", int(time.time()), BODY), BODY)
+    headers, body = change(signature_headers([SECRET], "msg_4", int(time.time()), BODY), BODY)
 
     with pytest.raises(InvalidSignature, match=reason):
         verify_webhook(headers, body, SECRET)
 
 
 def test_a_secret_that_is_not_a_whsec_value_is_refused_plainly():
-    headers = signature_headers(SECRET, "msg_5", int(time.time()), BODY)
+    headers = signature_headers([SECRET], "msg_5", int(time.time()), BODY)
 
     with pytest.raises(InvalidSignature, match="not a whsec_ value"):
         verify_webhook(headers, BODY, "whsec_not base64!")

@@ -37,13 +37,44 @@ def test_a_request_never_moves_backward_or_skips_processing(current, new):
         check_request_transition(current, new)
 
 
-def test_an_image_may_go_back_to_pending_only_from_processing():
+def test_an_image_goes_back_to_pending_from_processing_or_when_a_failed_one_is_retried():
     assert check_image_transition(ImageStatus.PROCESSING, ImageStatus.PENDING) is ImageStatus.PENDING
-    for terminal in (ImageStatus.OPTIMIZED, ImageStatus.FAILED):
+    assert check_image_transition(ImageStatus.FAILED, ImageStatus.PENDING) is ImageStatus.PENDING
+    for terminal in (ImageStatus.OPTIMIZED, ImageStatus.CANCELLED):
         with pytest.raises(IllegalTransition):
             check_image_transition(terminal, ImageStatus.PENDING)
     with pytest.raises(IllegalTransition):
         check_image_transition(ImageStatus.PENDING, ImageStatus.OPTIMIZED)
+
+
+def test_only_a_waiting_image_is_cancelled():
+    assert check_image_transition(ImageStatus.PENDING, ImageStatus.CANCELLED) is ImageStatus.CANCELLED
+
+    for other in (ImageStatus.PROCESSING, ImageStatus.OPTIMIZED, ImageStatus.FAILED):
+        with pytest.raises(IllegalTransition):
+            check_image_transition(other, ImageStatus.CANCELLED)
+
+
+@pytest.mark.parametrize("current", [RequestStatus.PENDING, RequestStatus.PROCESSING])
+def test_an_unfinished_request_may_be_cancelled(current):
+    assert check_request_transition(current, RequestStatus.CANCELLED) is RequestStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("current", "may_reopen"),
+    [
+        (RequestStatus.COMPLETED_WITH_ERRORS, True),
+        (RequestStatus.FAILED, True),
+        (RequestStatus.COMPLETED, False),
+        (RequestStatus.CANCELLED, False),
+    ],
+)
+def test_only_a_request_with_failed_images_reopens(current, may_reopen):
+    if may_reopen:
+        assert check_request_transition(current, RequestStatus.PROCESSING) is RequestStatus.PROCESSING
+    else:
+        with pytest.raises(IllegalTransition):
+            check_request_transition(current, RequestStatus.PROCESSING)
 
 
 @pytest.mark.parametrize(

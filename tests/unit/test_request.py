@@ -11,10 +11,13 @@ from imgopt.domain.request import ProductProgress, RequestFinished, UploadReques
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 ID = UUID(int=7)
+TENANT = UUID(int=70)
 
 
 def request(images: int = 3, products: int = 2) -> UploadRequest:
-    started = UploadRequest(ID, OptimizationOptions(), NOW, product_count=products, image_count=images, last_line=3)
+    started = UploadRequest(
+        ID, OptimizationOptions(), NOW, tenant_id=TENANT, product_count=products, image_count=images, last_line=3
+    )
     started.expanded_through(3, NOW)
     return started
 
@@ -30,7 +33,7 @@ def failed(line: int = 2):
 
 
 def test_the_first_expansion_starts_the_request_and_later_ones_only_advance_it():
-    fresh = UploadRequest(ID, OptimizationOptions(), NOW, product_count=2, image_count=2, last_line=3)
+    fresh = UploadRequest(ID, OptimizationOptions(), NOW, tenant_id=TENANT, product_count=2, image_count=2, last_line=3)
 
     fresh.expanded_through(2, NOW)
     fresh.expanded_through(3, datetime(2027, 1, 1, tzinfo=UTC))

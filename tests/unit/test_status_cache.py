@@ -92,3 +92,17 @@ def test_zero_seconds_keeps_nothing_and_capacity_bounds_the_memory():
     assert asyncio.run(scenario(0, 10)) == 6
     assert asyncio.run(scenario(10, 2)) == 6
     assert asyncio.run(scenario(10, 10)) == 5
+
+
+def test_a_forgotten_body_is_loaded_again_at_once():
+    async def scenario() -> int:
+        load = Loader()
+        load.release.set()
+        cache = StatusCache(10, clock=Clock())
+        await cache.get(ID, load)
+
+        cache.forget(ID)
+        await cache.get(ID, load)
+        return load.calls
+
+    assert asyncio.run(scenario()) == 2

@@ -46,3 +46,12 @@ def test_requests_within_their_head_start_go_by_what_they_have_had():
 
 def test_nothing_waiting_gets_no_turns():
     assert Turns().allot([], limit=8) == []
+
+
+def test_the_tenant_with_fewer_images_in_flight_goes_first_whatever_its_requests_have_had():
+    busy_tenant_new_request = Contender(UUID(int=1), T0, done=0, in_flight=0, tenant_in_flight=12)
+    quiet_tenant_old_request = Contender(UUID(int=2), T0, done=900, in_flight=2, tenant_in_flight=2)
+
+    turns = allotted([busy_tenant_new_request, quiet_tenant_old_request], limit=2)
+
+    assert [request for request, _ in turns] == [2, 1]

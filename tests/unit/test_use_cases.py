@@ -190,7 +190,7 @@ def test_a_webhook_registered_after_the_end_is_queued_at_once(app):
     receipt = app.ingest(io.BytesIO(csv_bytes("1,A,https://a.example/1.jpg")))
     app.finish_all()
 
-    webhook = app.register("https://hooks.example/in", receipt.request_id, WebhookFormat.MULTIPART_CSV)
+    webhook = app.register("https://hooks.example/in", receipt.request_id, WebhookFormat.MULTIPART_CSV).webhook
 
     [delivery] = app.db.state.deliveries.values()
     assert (delivery.webhook_id, delivery.next_attempt_at) == (webhook.id, app.clock.now())
@@ -206,7 +206,7 @@ def test_unsafe_webhook_urls_are_refused(app, url):
 
 
 def test_a_global_webhook_needs_no_request(app):
-    webhook = app.register("https://hooks.example/all")
+    webhook = app.register("https://hooks.example/all").webhook
 
     assert webhook.request_id is None
     assert app.db.state.webhooks[webhook.id].url == "https://hooks.example/all"

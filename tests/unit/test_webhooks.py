@@ -25,14 +25,14 @@ def test_signatures_verify_with_the_standard_webhooks_library():
     body = json.dumps({"type": "request.completed", "data": {"requestId": "x"}}).encode()
     timestamp = int(datetime.now(UTC).timestamp())
 
-    headers = signature_headers(SECRET, "msg_1", timestamp, body)
+    headers = signature_headers([SECRET], "msg_1", timestamp, body)
 
     assert standardwebhooks.Webhook(SECRET).verify(body, headers) == json.loads(body)
 
 
 def test_a_tampered_body_does_not_verify():
     timestamp = int(datetime.now(UTC).timestamp())
-    headers = signature_headers(SECRET, "msg_1", timestamp, b'{"a":1}')
+    headers = signature_headers([SECRET], "msg_1", timestamp, b'{"a":1}')
 
     with pytest.raises(standardwebhooks.WebhookVerificationError):
         standardwebhooks.Webhook(SECRET).verify(b'{"a":2}', headers)

@@ -1,7 +1,10 @@
 """The use cases wired to hand-written fakes, as the container wires them to adapters."""
 
+import copy
 import io
 from datetime import timedelta
+from functools import partial
+from uuid import UUID
 
 from imgopt.adapters.documents import JsonEventDocuments
 from imgopt.application.links import Links
@@ -9,16 +12,27 @@ from imgopt.application.use_cases.announcement import Announcer
 from imgopt.application.use_cases.claiming import ClaimImages, ReclaimExpiredLeases, ReleaseImages
 from imgopt.application.use_cases.delivery import ClaimDeliveries, DeliverWebhook
 from imgopt.application.use_cases.ingest import IngestCsv
+from imgopt.application.use_cases.keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
+from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.application.use_cases.registration import RegisterWebhook
-from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus
+from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus, ListRequests
+from imgopt.application.use_cases.webhook_management import (
+    DeleteWebhook,
+    ListDeliveries,
+    ListWebhooks,
+    Redeliver,
+    RotateWebhookSecret,
+)
+from imgopt.domain.limits import WaitingImagesLimit
 from imgopt.domain.model import RetryPolicy
 from imgopt.domain.product_csv import CsvLimits
 from imgopt.domain.webhooks import RetrySchedule, WebhookFormat
 from tests.support import csv_bytes
 from tests.unit.fakes import (
     AllowListUrlPolicy,
+    FakeApiKeyReader,
     FakeDatabase,
     FakeFetcher,
     FakeOptimizer,
@@ -33,6 +47,24 @@ from tests.unit.fakes import (
 
 LINKS = Links("http://imgopt.test")
 LEASE = timedelta(minutes=5)
+TENANT_A = UUID("aaaaaaaa-0000-4000-8000-000000000000")
+TENANT_B = UUID("bbbbbbbb-0000-4000-8000-000000000000")
+# The calls a tenant makes, bound to its id: world.status(request_id) is tenant A's, world.acting_as(B).status(...) B's.
+TENANT_CALLS = {
+    "ingest": "ingest_csv",
+    "status": "get_status",
+    "export": "export_output_csv",
+    "register": "register_webhook",
+    "list_requests": "_list_requests",
+    "cancel": "cancel_request",
+    "retry_request": "_retry_request",
+    "delete": "delete_request",
+    "list_webhooks": "_list_webhooks",
+    "delete_webhook": "_delete_webhook",
+    "rotate": "rotate_secret",
+    "deliveries": "list_deliveries",
+    "redeliver": "_redeliver",
+}
 
 
 class World:
@@ -42,6 +74,7 @@ class World:
         images: dict | None = None,
         statuses: list | None = None,
         retry: RetryPolicy | None = None,
+        waiting_limit: int = 0,
     ):
         self.db = FakeDatabase()
         self.uow = self.db.unit_of_work
@@ -53,12 +86,33 @@ class World:
         self.sender = FakeSender(self.clock, statuses)
         reader = FakeStatusReader(self.db)
         announcer = self.announcer = Announcer(self.clock, self.ids, LINKS, JsonEventDocuments())
-        self.register = RegisterWebhook(
+        self.register_webhook = RegisterWebhook(
             self.uow, self.clock, self.ids, AllowListUrlPolicy(), self.announcer, self.webhook_work
         )
-        self.ingest = IngestCsv(self.uow, self.clock, self.ids, CsvLimits(), self.register, self.image_work)
-        self.status = GetStatus(reader, LINKS)
-        self.export = ExportOutputCsv(reader)
+        self.ingest_csv = IngestCsv(
+            self.uow,
+            self.clock,
+            self.ids,
+            CsvLimits(),
+            self.register_webhook,
+            self.image_work,
+            WaitingImagesLimit(waiting_limit),
+        )
+        self.get_status = GetStatus(reader, LINKS)
+        self.export_output_csv = ExportOutputCsv(reader)
+        self._list_requests = ListRequests(reader)
+        self.cancel_request = CancelRequest(self.uow, self.clock, announcer, self.webhook_work)
+        self._retry_request = RetryRequest(self.uow, self.clock, self.image_work)
+        self.delete_request = DeleteRequest(self.uow, self.storage)
+        self._list_webhooks = ListWebhooks(reader)
+        self._delete_webhook = DeleteWebhook(self.uow)
+        self.rotate_secret = RotateWebhookSecret(self.uow, self.clock, self.ids)
+        self.list_deliveries = ListDeliveries(reader)
+        self._redeliver = Redeliver(self.uow, self.clock, self.webhook_work)
+        self.create_key = CreateApiKey(self.uow, self.clock, self.ids)
+        self.list_keys = ListApiKeys(self.uow)
+        self.revoke_key = RevokeApiKey(self.uow, self.clock)
+        self.authenticate = Authenticate(FakeApiKeyReader(self.db), required=True)
         self.claim = ClaimImages(self.uow, self.clock, "w1", LEASE)
         self.retry = retry or RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
         self.random = FixedRandom()
@@ -70,8 +124,20 @@ class World:
         self.reclaim = ReclaimExpiredLeases(self.uow, self.clock, self.image_work)
         self.claim_deliveries = ClaimDeliveries(self.uow, self.clock, timedelta(minutes=2))
         self.deliver_webhook = DeliverWebhook(
-            self.uow, self.sender, self.clock, self.export, RetrySchedule.parse("0,5s,1m")
+            self.uow, self.sender, self.clock, self.export_output_csv, RetrySchedule.parse("0,5s,1m")
         )
+        self._act_as(TENANT_A)
+
+    def _act_as(self, tenant: UUID) -> None:
+        self.tenant = tenant
+        for call, use_case in TENANT_CALLS.items():
+            setattr(self, call, partial(getattr(self, use_case), tenant))
+
+    def acting_as(self, tenant: UUID) -> "World":
+        """The same world (one database, one worker), its calls made as `tenant`."""
+        other = copy.copy(self)
+        other._act_as(tenant)
+        return other
 
     def upload(self, *rows: str, webhook: str | None = None, webhook_format=WebhookFormat.JSON, options=None):
         extra = {"options": options} if options else {}

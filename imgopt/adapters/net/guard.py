@@ -109,6 +109,10 @@ class GuardedUrlPolicy(UrlPolicy):
     def __init__(self, guard: AddressGuard) -> None:
         self._guard = guard
 
-    def check(self, url: str) -> None:
+    def check(self, url: str) -> str | None:
         target = http_url(url)
-        self._guard.resolve(target.host, target.port or (443 if target.scheme == "https" else 80))
+        try:
+            self._guard.resolve(target.host, target.port or (443 if target.scheme == "https" else 80))
+        except UnresolvedHost as exc:
+            return exc.message
+        return None

@@ -5,14 +5,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, text
 
-from imgopt.adapters.postgres.requests import RUNNING_WITH_FRONT, SHORT_OF_JOBS, options_from
+from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT, options_from
 from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.model import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.turns import Turns
 
 _RETURNING = """RETURNING j.id, j.request_id, j.line_no, j.position, j.input_url, j.attempts,
-    r.quality, r.max_width, r.max_height, r.output_format"""
+    r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
 
 _RECLAIM_EXPIRED = text(
     """
@@ -25,32 +25,32 @@ _RECLAIM_EXPIRED = text(
 )
 
 # The rule of `domain.turns.Turns`, in one statement. `running` finds each running request's first
-# job due once; `waiting` keeps those with one, with their images done and in flight; `turns`
-# orders them and gives each its allowance; each is then visited in that order through its own
-# slice of the due-jobs index and locks only what it gives: the outer LIMIT ends the visits once the
-# claim is full. To take turns across tenants first, order `turns` by the tenant's images in flight
-# before anything else. A job is `finishing` when no more images of its request are left to claim
-# than are in flight. The last line is there even when nothing was claimed, to say whether some
-# running request is short of jobs.
+# job due once, and its tenant's images in flight; `waiting` keeps those with a job due, with their
+# images done and in flight; `turns` orders them (tenants first) and gives each its allowance; each
+# is then visited in that order through its own slice of the due-jobs index and locks only what it
+# gives: the outer LIMIT ends the visits once the claim is full. A job is `finishing` when no more
+# images of its request are left to claim than are in flight. The last line is there even when
+# nothing was claimed, to say whether some running request is short of jobs.
 _CLAIM_DUE = text(
     f"""
     WITH in_flight AS (
         SELECT request_id, count(*) AS images FROM images.optimizerjobs
         WHERE status = 'processing' GROUP BY request_id),
     running AS (
-        SELECT r.id, r.created_at, r.optimized_count + r.failed_count AS done, r.image_count, front,
+        SELECT r.id, r.created_at, r.optimized_count + r.failed_count AS done,
+            r.image_count - r.cancelled_count AS image_count, front, coalesce(f.images, 0) AS in_flight,
+            sum(coalesce(f.images, 0)) OVER (PARTITION BY r.tenant_id) AS tenant_in_flight,
             {SHORT_OF_JOBS} AS short
-        FROM {RUNNING_WITH_FRONT}),
+        FROM {WITH_FRONT} LEFT JOIN in_flight f ON f.request_id = r.id WHERE {RUNNING}),
     waiting AS (
-        SELECT r.id, r.created_at, coalesce(f.images, 0) AS in_flight,
-            r.done + coalesce(f.images, 0) AS attained,
-            r.image_count - r.done - coalesce(f.images, 0) AS unclaimed,
-            count(*) OVER () AS requests, sum(coalesce(f.images, 0)) OVER () AS all_in_flight
-        FROM running r LEFT JOIN in_flight f ON f.request_id = r.id
-        WHERE r.front IS NOT NULL),
+        SELECT id, created_at, in_flight, tenant_in_flight, done + in_flight AS attained,
+            image_count - done - in_flight AS unclaimed,
+            count(*) OVER () AS requests, sum(in_flight) OVER () AS all_in_flight
+        FROM running WHERE front IS NOT NULL),
     turns AS (
         SELECT id, unclaimed, in_flight,
-            row_number() OVER (ORDER BY least(attained, :head_start), in_flight, created_at, id) AS turn,
+            row_number() OVER (
+                ORDER BY tenant_in_flight, least(attained, :head_start), in_flight, created_at, id) AS turn,
             greatest(ceil(CAST(:limit AS numeric) / requests),
                      ceil((all_in_flight + :limit) / requests) - in_flight,
                      :head_start - attained) AS allowance
@@ -94,12 +94,14 @@ _RECORD = text(
         next_attempt_at = coalesce(v.next_attempt_at, j.next_attempt_at),
         lease_until = NULL, output_key = v.key, output_url = v.url,
         media_type = v.media_type, bytes_in = v.bytes_in, bytes_out = v.bytes_out,
-        width = v.width, height = v.height, updated_at = :now
+        width = v.width, height = v.height, quality = v.quality, score = v.score, updated_at = :now
     FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
                 CAST(:next_attempts AS timestamptz[]), CAST(:keys AS text[]), CAST(:urls AS text[]),
                 CAST(:media_types AS text[]), CAST(:bytes_in AS bigint[]), CAST(:bytes_out AS bigint[]),
-                CAST(:widths AS integer[]), CAST(:heights AS integer[]))
-        AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height)
+                CAST(:widths AS integer[]), CAST(:heights AS integer[]), CAST(:qualities AS smallint[]),
+                CAST(:scores AS real[]))
+        AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height,
+             quality, score)
     WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker
     RETURNING j.id
     """
@@ -113,6 +115,27 @@ _RELEASE = text(
     WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker
     """
 )
+
+
+_IN_FLIGHT = text("SELECT count(*) FROM images.optimizerjobs WHERE request_id = :id AND status = 'processing'")
+
+_CANCEL_PENDING = text(
+    """
+    UPDATE images.optimizerjobs SET status = 'cancelled', failure_reason = 'cancelled', updated_at = :now
+    WHERE request_id = :id AND status = 'pending'
+    """
+)
+
+_RETRY_FAILED = text(
+    """
+    UPDATE images.optimizerjobs
+    SET status = 'pending', attempts = 0, failure_reason = NULL, next_attempt_at = :now, updated_at = :now
+    WHERE request_id = :id AND status = 'failed'
+    RETURNING line_no
+    """
+)
+
+_OUTPUT_KEYS = text("SELECT output_key FROM images.optimizerjobs WHERE request_id = :id AND output_key IS NOT NULL")
 
 
 class PostgresImageJobRepository(ImageJobRepository):
@@ -160,6 +183,18 @@ class PostgresImageJobRepository(ImageJobRepository):
                 {"worker": worker_id, "ids": [job.id for job in jobs], "attempts": [job.attempts for job in jobs]},
             )
 
+    def in_flight(self, request: UploadRequest) -> int:
+        return self._connection.execute(_IN_FLIGHT, {"id": request.id}).scalar()
+
+    def cancel_pending(self, request: UploadRequest, now: datetime) -> int:
+        return self._connection.execute(_CANCEL_PENDING, {"id": request.id, "now": now}).rowcount
+
+    def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
+        return list(self._connection.execute(_RETRY_FAILED, {"id": request.id, "now": now}).scalars())
+
+    def output_keys(self, request: UploadRequest) -> list[str]:
+        return list(self._connection.execute(_OUTPUT_KEYS, {"id": request.id}).scalars())
+
 
 def _some_gave_its_allowance(rows: list[Row]) -> bool:
     """Whether a request gave all it was allowed: it may have more due, for another round."""
@@ -196,4 +231,6 @@ def _record_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) 
         "bytes_out": [out.bytes_out if out else None for out in outputs],
         "widths": [out.width if out else None for out in outputs],
         "heights": [out.height if out else None for out in outputs],
+        "qualities": [out.quality if out else None for out in outputs],
+        "scores": [out.score if out else None for out in outputs],
     }

@@ -75,6 +75,8 @@ class PostgresProductRepository(ProductRepository):
 
     def progress(self, lines: Mapping[UUID, Collection[int]]) -> dict[UUID, list[ProductProgress]]:
         pairs = [(request_id, line) for request_id, request_lines in lines.items() for line in request_lines]
+        if not pairs:
+            return {request_id: [] for request_id in lines}
         params = {"requests": [request_id for request_id, _ in pairs], "lines": [line for _, line in pairs]}
         progress: dict[UUID, list[ProductProgress]] = {request_id: [] for request_id in lines}
         for row in self._connection.execute(_PROGRESS, params):

@@ -6,6 +6,7 @@ from imgopt.adapters.postgres.jobs import PostgresImageJobRepository
 from imgopt.adapters.postgres.outages import is_outage, unavailable, unavailable_on_outage
 from imgopt.adapters.postgres.products import PostgresProductRepository
 from imgopt.adapters.postgres.requests import PostgresRequestRepository
+from imgopt.adapters.postgres.tenants import PostgresApiKeyRepository, PostgresTenantRepository
 from imgopt.adapters.postgres.webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 from imgopt.application.ports import UnitOfWork
 
@@ -21,6 +22,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         with unavailable_on_outage():
             connection = self._connection = self._engine.connect()
             connection.begin()
+        self.tenants = PostgresTenantRepository(connection)
+        self.keys = PostgresApiKeyRepository(connection)
         self.requests = PostgresRequestRepository(connection)
         self.products = PostgresProductRepository(connection)
         self.jobs = PostgresImageJobRepository(connection)

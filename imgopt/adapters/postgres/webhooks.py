@@ -8,11 +8,31 @@ from sqlalchemy import Connection, Row, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import bindparam
 
-from imgopt.application.ports import DeliveryRepository, WebhookRepository
+from imgopt.application.ports import DeliveryRepository, Scope, WebhookRepository
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook, WebhookFormat
 
-_WEBHOOK_COLUMNS = "id, url, secret, format, created_at, request_id, enabled"
 DELIVERY_COLUMNS = "id, webhook_id, request_id, event_type, payload, created_at, next_attempt_at, attempts, status"
+WEBHOOK_COLUMNS = """id, tenant_id, url, secret, format, created_at, request_id, enabled,
+    previous_secret, previous_secret_until"""
+_OWNED = "(CAST(:tenant AS uuid) IS NULL OR tenant_id = :tenant)"
+
+# A request's own webhooks, and the global ones of its tenant only.
+_FOR_REQUEST = text(
+    f"""
+    SELECT {WEBHOOK_COLUMNS} FROM images.webhookurls
+    WHERE enabled AND (request_id = :id
+        OR (request_id IS NULL AND tenant_id = (SELECT tenant_id FROM images.requests WHERE id = :id)))
+    ORDER BY created_at, id
+    """
+)
+
+_DELIVERY_OWNED = text(
+    f"""
+    SELECT {", ".join("d." + c for c in DELIVERY_COLUMNS.split(", "))} FROM images.webhookdeliveries d
+    JOIN images.webhookurls w ON w.id = d.webhook_id
+    WHERE d.id = :id AND (CAST(:tenant AS uuid) IS NULL OR w.tenant_id = :tenant)
+    """
+)
 
 
 # One delivery per webhook at a time, oldest first: a slow receiver holds up only its own deliveries.
@@ -40,12 +60,13 @@ class PostgresWebhookRepository(WebhookRepository):
         self._connection.execute(
             text(
                 """
-                INSERT INTO images.webhookurls (id, request_id, url, secret, format, enabled, created_at)
-                VALUES (:id, :request_id, :url, :secret, :format, :enabled, :created_at)
+                INSERT INTO images.webhookurls (id, tenant_id, request_id, url, secret, format, enabled, created_at)
+                VALUES (:id, :tenant_id, :request_id, :url, :secret, :format, :enabled, :created_at)
                 """
             ),
             {
                 "id": webhook.id,
+                "tenant_id": webhook.tenant_id,
                 "request_id": webhook.request_id,
                 "url": webhook.url,
                 "secret": webhook.secret,
@@ -55,23 +76,35 @@ class PostgresWebhookRepository(WebhookRepository):
             },
         )
 
-    def get(self, webhook_id: UUID) -> Webhook | None:
+    def get(self, webhook_id: UUID, tenant_id: Scope) -> Webhook | None:
         row = self._connection.execute(
-            text(f"SELECT {_WEBHOOK_COLUMNS} FROM images.webhookurls WHERE id = :id"), {"id": webhook_id}
+            text(f"SELECT {WEBHOOK_COLUMNS} FROM images.webhookurls WHERE id = :id AND {_OWNED}"),
+            {"id": webhook_id, "tenant": tenant_id},
         ).first()
-        return _webhook(row) if row else None
+        return webhook_from(row) if row else None
 
     def for_request(self, request_id: UUID) -> list[Webhook]:
-        rows = self._connection.execute(
+        return [webhook_from(row) for row in self._connection.execute(_FOR_REQUEST, {"id": request_id})]
+
+    def save(self, webhook: Webhook) -> None:
+        self._connection.execute(
             text(
-                f"""
-                SELECT {_WEBHOOK_COLUMNS} FROM images.webhookurls
-                WHERE enabled AND (request_id = :id OR request_id IS NULL) ORDER BY created_at, id
+                """
+                UPDATE images.webhookurls
+                SET secret = :secret, previous_secret = :previous_secret, previous_secret_until = :until
+                WHERE id = :id
                 """
             ),
-            {"id": request_id},
+            {
+                "id": webhook.id,
+                "secret": webhook.secret,
+                "previous_secret": webhook.previous_secret,
+                "until": webhook.previous_secret_until,
+            },
         )
-        return [_webhook(row) for row in rows]
+
+    def delete(self, webhook: Webhook) -> None:
+        self._connection.execute(text("DELETE FROM images.webhookurls WHERE id = :id"), {"id": webhook.id})
 
     def disable(self, webhook_id: UUID) -> None:
         self._connection.execute(
@@ -107,6 +140,21 @@ class PostgresDeliveryRepository(DeliveryRepository):
             },
         )
 
+    def get(self, delivery_id: str, tenant_id: Scope) -> Delivery | None:
+        row = self._connection.execute(_DELIVERY_OWNED, {"id": delivery_id, "tenant": tenant_id}).first()
+        return delivery_from(row) if row else None
+
+    def save(self, delivery: Delivery) -> None:
+        self._connection.execute(
+            text(
+                """
+                UPDATE images.webhookdeliveries
+                SET status = :status, next_attempt_at = :next_attempt_at, updated_at = now() WHERE id = :id
+                """
+            ),
+            {"id": delivery.id, "status": delivery.status.value, "next_attempt_at": delivery.next_attempt_at},
+        )
+
     def claim_due(
         self, limit: int, now: datetime, lease_until: datetime, skip_webhooks: Collection[UUID] = ()
     ) -> list[Delivery]:
@@ -134,11 +182,13 @@ class PostgresDeliveryRepository(DeliveryRepository):
                 "at": result.at,
             },
         )
+        # The delivery may have been deleted, with its request or its webhook, while it was being sent.
         self._connection.execute(
             text(
                 """
                 INSERT INTO images.webhookattempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms)
-                VALUES (:id, :attempt, :at, :status_code, :error, :duration_ms)
+                SELECT id, :attempt, :at, :status_code, :error, :duration_ms FROM images.webhookdeliveries
+                WHERE id = :id
                 """
             ),
             {
@@ -152,15 +202,18 @@ class PostgresDeliveryRepository(DeliveryRepository):
         )
 
 
-def _webhook(row: Row) -> Webhook:
+def webhook_from(row: Row) -> Webhook:
     return Webhook(
         id=row.id,
+        tenant_id=row.tenant_id,
         url=row.url,
         secret=row.secret,
         format=WebhookFormat(row.format),
         created_at=row.created_at,
         request_id=row.request_id,
         enabled=row.enabled,
+        previous_secret=row.previous_secret,
+        previous_secret_until=row.previous_secret_until,
     )
 
 

@@ -15,7 +15,7 @@ EXPANSION_SLICE = 128
 class ClaimImages:
     """Claim up to `limit` due images for this worker, under a lease.
 
-    Requests take `turns`, so no upload is stuck behind another. Jobs are made from a request's
+    Tenants, then their requests, take `turns`, so no upload is stuck behind another. Jobs are made from a request's
     products only as workers need them: when the claim finds requests short of jobs (a new upload,
     or one whose due jobs run low), their next slices are made at once, whatever their age, and the
     claim takes what it still lacks. A million-row upload costs no million inserts before its first

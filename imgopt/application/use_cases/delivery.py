@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from imgopt.application.ports import Clock, UnitOfWorkFactory, WebhookSender
+from imgopt.application.ports import EVERY_TENANT, Clock, UnitOfWorkFactory, WebhookSender
 from imgopt.application.use_cases.status import ExportOutputCsv
 from imgopt.domain.webhooks import AttemptResult, Delivery, RetrySchedule, Webhook, WebhookFormat, signature_headers
 
@@ -38,7 +38,7 @@ class ClaimDeliveries:
         now = self._clock.now()
         with self._uow() as uow:
             due = uow.deliveries.claim_due(limit, now, now + self._lease, busy_webhooks)
-            dispatches = [Dispatch(delivery, uow.webhooks.get(delivery.webhook_id)) for delivery in due]
+            dispatches = [Dispatch(delivery, uow.webhooks.get(delivery.webhook_id, EVERY_TENANT)) for delivery in due]
             uow.commit()
         return dispatches
 
@@ -47,7 +47,8 @@ class DeliverWebhook:
     """Send one delivery once and record the attempt.
 
     A delivery keeps its message id (`webhook-id`) across attempts; each attempt is signed
-    afresh with its own timestamp. 2xx ends it, 410 ends it and disables the webhook, anything
+    afresh with its own timestamp (and, for a day after a rotation, with the old secret too).
+    2xx ends it, 410 ends it and disables the webhook, anything
     else (3xx included: redirects are not followed) is retried on the schedule until it runs out.
     """
 
@@ -72,8 +73,8 @@ class DeliverWebhook:
             self._save(delivery.cancelled(), result)
             return result
         body, content_type = self._body(delivery, webhook)
-        timestamp = int(self._clock.now().timestamp())
-        headers = signature_headers(webhook.secret, delivery.id, timestamp, body)
+        now = self._clock.now()
+        headers = signature_headers(webhook.signing_secrets(now), delivery.id, int(now.timestamp()), body)
         result = self._sender.send(webhook.url, headers, body, content_type)
         self._save(delivery.after(result, self._schedule), result, disable=webhook.id if result.gone else None)
         return result
@@ -94,7 +95,7 @@ class DeliverWebhook:
     def _body(self, delivery: Delivery, webhook: Webhook) -> tuple[bytes, str]:
         if webhook.format is WebhookFormat.JSON:
             return json.dumps(delivery.payload, separators=(",", ":")).encode(), "application/json"
-        csv = b"".join(self._export_output_csv(delivery.request_id))
+        csv = b"".join(self._export_output_csv(webhook.tenant_id, delivery.request_id))
         metadata = json.dumps({"requestId": str(delivery.request_id), **delivery.payload["data"]}).encode()
         return multipart_form(
             f"imgopt-{delivery.id}",

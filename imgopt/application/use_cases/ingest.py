@@ -6,6 +6,7 @@ from uuid import UUID
 
 from imgopt.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.registration import RegisterWebhook
+from imgopt.domain.limits import WaitingImagesLimit
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
@@ -19,6 +20,7 @@ class IngestReceipt:
     product_count: int
     image_count: int
     webhook: Webhook | None = None
+    webhook_warning: str | None = None
 
 
 class IngestCsv:
@@ -28,7 +30,8 @@ class IngestCsv:
     it is read. Any other file, or a plain one whose serials repeat, is read again from where
     it started through the row-by-row rules, which store it or explain what is wrong: a single
     bad row anywhere rolls the transaction back and raises CsvRejected listing the problems.
-    Memory stays flat whatever the size of the file.
+    Memory stays flat whatever the size of the file. An upload that would take the tenant past its
+    limit of images waiting at once is rolled back too (TooManyWaitingImages).
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class IngestCsv:
         limits: CsvLimits,
         register_webhook: RegisterWebhook,
         image_work: WorkSignal,
+        waiting_limit: WaitingImagesLimit,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -46,20 +50,26 @@ class IngestCsv:
         self._limits = limits
         self._register_webhook = register_webhook
         self._image_work = image_work
+        self._waiting_limit = waiting_limit
 
     def __call__(
         self,
+        tenant_id: UUID,
         csv_file: BinaryIO,
         options: OptimizationOptions = OptimizationOptions(),
         webhook_url: str | None = None,
         webhook_format: WebhookFormat = WebhookFormat.JSON,
     ) -> IngestReceipt:
         request_id = self._ids.uuid()
-        webhook = self._register_webhook.prepare(webhook_url, request_id, webhook_format) if webhook_url else None
+        registration = (
+            self._register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
+        )
         with self._uow() as uow:
             reader = self._add_products(uow, request_id, csv_file)
+            self._waiting_limit.check(uow.tenants.waiting_images(tenant_id), reader.image_count)
             request = UploadRequest(
                 id=request_id,
+                tenant_id=tenant_id,
                 options=options,
                 created_at=self._clock.now(),
                 product_count=reader.product_count,
@@ -67,11 +77,15 @@ class IngestCsv:
                 last_line=reader.last_line,
             )
             uow.requests.add(request)
-            if webhook:
-                uow.webhooks.add(webhook)
+            if registration:
+                uow.webhooks.add(registration.webhook)
             uow.commit()
         self._image_work.notify()
-        return IngestReceipt(request_id, reader.product_count, reader.image_count, webhook)
+        if registration is None:
+            return IngestReceipt(request_id, reader.product_count, reader.image_count)
+        return IngestReceipt(
+            request_id, reader.product_count, reader.image_count, registration.webhook, registration.warning
+        )
 
     def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> PlainCsv | ProductCsvReader:
         """The reader that stored the products: in bulk if the file is plain, else row by row (or CsvRejected)."""

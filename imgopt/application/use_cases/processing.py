@@ -64,7 +64,15 @@ class ProcessImage:
             failure = ImageFailure(reason, transient=True, kind=FailureClass.INTERNAL)
         else:
             output = StoredImage(
-                key, url, image.media_type, len(fetched.data), len(image.data), image.width, image.height
+                key,
+                url,
+                image.media_type,
+                len(fetched.data),
+                len(image.data),
+                image.width,
+                image.height,
+                image.quality,
+                image.score,
             )
             return job.succeeded(output)
         return self._failed(job, failure)

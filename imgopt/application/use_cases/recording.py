@@ -18,7 +18,8 @@ class RecordOutcomes:
     taken by another worker, whose outcome counts instead. Each request is locked while its
     outcomes are counted, so every image and every product counts exactly once however many
     workers record at the same time; a request whose last image this is finishes here, and its
-    webhook deliveries go into the outbox in the same transaction.
+    webhook deliveries go into the outbox in the same transaction. The requests are locked first,
+    so an image of a request cancelled meanwhile is cancelled rather than tried again.
     """
 
     def __init__(
@@ -37,19 +38,20 @@ class RecordOutcomes:
         announced = 0
         finished_requests: list[UploadRequest] = []
         with self._uow() as uow:
-            recorded = uow.jobs.record(self._worker_id, outcomes, now)
+            # Locked first, in one statement: an image of a request cancelled meanwhile is cancelled rather
+            # than tried again, and the progress read after sees every concurrent recorder's outcomes.
+            requests = uow.requests.get_many_for_update({outcome.request_id for outcome in outcomes})
+            settled = [requests[o.request_id].settle(o) for o in outcomes if o.request_id in requests]
+            recorded = uow.jobs.record(self._worker_id, settled, now)
             terminal = _terminal_by_request(recorded)
-            if terminal:
-                # Locked before their progress is read: then every concurrent recorder's outcomes are seen.
-                requests = uow.requests.get_many_for_update(terminal)
-                progress = uow.products.progress({id: {o.line for o in done} for id, done in terminal.items()})
-                for request_id, finished in sorted(terminal.items()):
-                    request = requests[request_id]
-                    request.record(finished, progress[request_id], now)
-                    uow.requests.save(request)
-                    if request.events:
-                        announced += self._announcer.announce(uow, request)
-                        finished_requests.append(request)
+            progress = uow.products.progress({id: {o.line for o in done} for id, done in terminal.items()})
+            for request_id, finished in sorted(terminal.items()):
+                request = requests[request_id]
+                request.record(finished, progress[request_id], now)
+                uow.requests.save(request)
+                if request.events:
+                    announced += self._announcer.announce(uow, request)
+                    finished_requests.append(request)
             uow.commit()
         for request in finished_requests:
             log.info(

@@ -51,4 +51,5 @@ def console_router(auth: str = "off") -> Router:
         cache_control=CacheControlHeader(no_cache=True),
         name="console-static",
     )
-    return Router(path="/", route_handlers=[index, config, assets])
+    # The page and its files are public: the page asks for a key itself when the API needs one.
+    return Router(path="/", route_handlers=[index, config, assets], opt={"exclude_from_auth": True})

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
+from imgopt.entrypoints.http.auth import OPEN, api_key_middleware, security_scheme
 from imgopt.entrypoints.http.controllers import (
     HealthController,
     StatusController,
@@ -20,11 +21,28 @@ from imgopt.entrypoints.http.controllers import (
 from imgopt.entrypoints.http.errors import BODY_LIMIT_SETTING, EXCEPTION_HANDLERS
 from imgopt.entrypoints.http.files import FilesController
 from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
+from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
 from imgopt.entrypoints.http.metrics import RequestMetrics, metrics_route
 from imgopt.entrypoints.http.request import GuardedRequest
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 SMALL_BODY_LIMIT = 64 * 1024
+# The use cases handlers ask for by name.
+_USE_CASES = (
+    "ingest_csv",
+    "get_status",
+    "export_output_csv",
+    "register_webhook",
+    "list_requests",
+    "cancel_request",
+    "retry_request",
+    "delete_request",
+    "list_webhooks",
+    "delete_webhook",
+    "rotate_webhook_secret",
+    "list_deliveries",
+    "redeliver",
+)
 
 
 def _provide(provider: providers.Provider) -> Provide:
@@ -54,15 +72,18 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             StatusController,
             WebhookController,
             HealthController,
-            metrics_route(container.telemetry.registry()),
-            FilesController,
-            console_router(),
+            RequestsController,
+            WebhooksController,
+            DeliveriesController,
+            # Prometheus scrapes without a key; what it shows are counts, no tenant's data.
+            Router(path="/", route_handlers=[metrics_route(container.telemetry.registry())], opt={OPEN: True}),
+            # Output images stay shareable links: whoever has the URL may fetch them, key or not.
+            Router(path="/", route_handlers=[FilesController], opt={OPEN: True}),
+            console_router(auth=settings.auth),
         ],
+        middleware=[api_key_middleware(container.use_cases.authenticate, settings.rate_limit_per_minute)],
         dependencies={
-            "ingest_csv": _provide(container.use_cases.ingest_csv),
-            "get_status": _provide(container.use_cases.get_status),
-            "export_output_csv": _provide(container.use_cases.export_output_csv),
-            "register_webhook": _provide(container.use_cases.register_webhook),
+            **{name: _provide(getattr(container.use_cases, name)) for name in _USE_CASES},
             "links": _provide(container.core.links),
             "storage": _provide(container.imaging.storage),
             "status_cache": Provide(lambda: status_cache, sync_to_thread=False),
@@ -77,6 +98,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks. "
             "People can do the same in the [web console](/).",
             path="/schema",
+            **(security_scheme() if settings.auth_required else {}),
         ),
         on_shutdown=[shutdown],
         logging_config=None,  # the process that hosts the app configures logging, once

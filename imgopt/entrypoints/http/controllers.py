@@ -18,10 +18,11 @@ from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.application.use_cases.status import PAGE_SIZE, ExportOutputCsv, GetStatus, StatusReport
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.webhooks import InvalidWebhook, WebhookFormat
+from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
+from imgopt.entrypoints.http.auth import OPEN, tenant_of
 from imgopt.entrypoints.http.errors import ApiError, unavailable
-from imgopt.entrypoints.http.openapi import RequestIdPath, problems
+from imgopt.entrypoints.http.openapi import KEYED, RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 log = logging.getLogger(__name__)
@@ -61,13 +62,14 @@ class UploadController(Controller):
         status_code=202,
         sync_to_thread=True,
         summary="Upload a CSV of products and their image URLs",
-        responses=problems(400, 413, 415, 422),
+        responses=problems(400, 413, 415, 422, *KEYED),
     )
     def upload(
         self,
         data: MultipartBody[schemas.UploadForm],
         ingest_csv: NamedDependency[IngestCsv],
         links: NamedDependency[Links],
+        request: Request,
     ) -> schemas.UploadResponse:
         """Multipart form: `file` (the CSV), and optionally `webhookUrl`, `webhookFormat`, `quality`,
         `maxWidth`, `maxHeight`, `format`. Every row is checked; one bad row refuses the whole file."""
@@ -75,7 +77,9 @@ class UploadController(Controller):
             raise ApiError(422, "missing_file", "the form has no file; send the CSV in the field 'file'")
         options = OptimizationOptions.parse(data.quality, data.max_width, data.max_height, data.format)
         with data.file.file as csv_file:
-            receipt = ingest_csv(csv_file, options, data.webhook_url, parse_format(data.webhook_format))
+            receipt = ingest_csv(
+                tenant_of(request), csv_file, options, data.webhook_url, parse_format(data.webhook_format)
+            )
         webhook = receipt.webhook
         log.info(
             "upload accepted: %d products, %d images",
@@ -90,7 +94,11 @@ class UploadController(Controller):
             images=receipt.image_count,
             status_url=f"{links.base_url.rstrip('/')}/status/{receipt.request_id}",
             webhook=schemas.WebhookSecret(
-                id=webhook.id, webhook_url=webhook.url, format=webhook.format.value, secret=webhook.secret
+                id=webhook.id,
+                webhook_url=webhook.url,
+                format=webhook.format.value,
+                secret=webhook.secret,
+                warning=receipt.webhook_warning,
             )
             if webhook
             else None,
@@ -100,12 +108,13 @@ class UploadController(Controller):
 class StatusController(Controller):
     path = "/status/{request_id:str}"
 
-    @get(summary="Progress of one upload", responses=problems(400, 404))
+    @get(summary="Progress of one upload", responses=problems(400, 404, *KEYED))
     async def status(
         self,
         request_id: RequestIdPath,
         get_status: NamedDependency[GetStatus],
         status_cache: NamedDependency[StatusCache],
+        request: Request,
         details: FromQuery[bool] = False,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int] = PAGE_SIZE,
@@ -114,27 +123,32 @@ class StatusController(Controller):
         `?details=true` adds a page of products with their images (`limit`, at most 1000; follow
         `details.nextCursor` with `&cursor=` until it is null) and every webhook delivery attempt.
         Without details the answer may be up to IMGOPT_STATUS_CACHE_SECONDS old."""
-        identifier = parse_uuid(request_id, "requestId")
+        identifier, tenant = parse_uuid(request_id, "requestId"), tenant_of(request)
         if details:
             after_line = parse_cursor(cursor)
-            report = await sync_to_thread(get_status, identifier, True, after_line, limit)
+            report = await sync_to_thread(get_status, tenant, identifier, True, after_line, limit)
             return Response(status_response(report))
 
         async def load() -> bytes:
-            return msgspec.json.encode(status_response(await sync_to_thread(get_status, identifier)))
+            return msgspec.json.encode(status_response(await sync_to_thread(get_status, tenant, identifier)))
 
-        return Response(await status_cache.get(identifier, load), media_type=MediaType.JSON)
+        return Response(await status_cache.get((tenant, identifier), load), media_type=MediaType.JSON)
 
     @get(
         "/output.csv",
         sync_to_thread=True,
         summary="The output CSV of a finished upload",
         media_type="text/csv",
-        responses=problems(400, 404, 409),
+        responses=problems(400, 404, 409, *KEYED),
     )
-    def output_csv(self, request_id: RequestIdPath, export_output_csv: NamedDependency[ExportOutputCsv]) -> Stream:
+    def output_csv(
+        self,
+        request_id: RequestIdPath,
+        export_output_csv: NamedDependency[ExportOutputCsv],
+        request: Request,
+    ) -> Stream:
         identifier = parse_uuid(request_id, "requestId")
-        chunks = export_output_csv(identifier)
+        chunks = export_output_csv(tenant_of(request), identifier)
         return Stream(
             chunks,
             media_type="text/csv; charset=utf-8",
@@ -150,15 +164,20 @@ class WebhookController(Controller):
         status_code=201,
         sync_to_thread=True,
         summary="Register a webhook for one upload, or for all",
-        responses=problems(400, 404, 413, 422),
+        responses=problems(400, 404, 413, 422, *KEYED),
     )
     def register(
-        self, data: JSONBody[schemas.RegisterWebhookBody], register_webhook: NamedDependency[RegisterWebhook]
+        self,
+        data: JSONBody[schemas.RegisterWebhookBody],
+        register_webhook: NamedDependency[RegisterWebhook],
+        request: Request,
     ) -> schemas.WebhookResponse:
-        """Without `requestId` the webhook announces every upload. The response holds the signing
-        secret (`whsec_…`, Standard Webhooks); it is shown only here."""
+        """Without `requestId` the webhook announces every upload of the caller's tenant. The response
+        holds the signing secret (`whsec_…`, Standard Webhooks); it is shown only here. A host that does
+        not resolve right now is accepted, with a `warning`."""
         request_id = parse_uuid(data.request_id, "requestId") if data.request_id is not None else None
-        webhook = register_webhook(data.webhook_url, request_id, parse_format(data.format))
+        registration = register_webhook(tenant_of(request), data.webhook_url, request_id, parse_format(data.format))
+        webhook = registration.webhook
         return schemas.WebhookResponse(
             id=webhook.id,
             request_id=webhook.request_id,
@@ -166,11 +185,13 @@ class WebhookController(Controller):
             format=webhook.format.value,
             secret=webhook.secret,
             created_at=webhook.created_at,
+            warning=registration.warning,
         )
 
 
 class HealthController(Controller):
     path = "/"
+    opt = {OPEN: True}  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get("/health", summary="The process is up")
     async def health(self) -> schemas.Health:
@@ -192,6 +213,18 @@ def parse_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
+def delivery_body(delivery: Delivery, attempts: list[AttemptResult]) -> schemas.DeliveryBody:
+    return schemas.DeliveryBody(
+        id=delivery.id,
+        webhook_id=delivery.webhook_id,
+        event_type=delivery.event_type,
+        status=delivery.status.value,
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+        log=[msgspec.convert(attempt, schemas.AttemptBody, from_attributes=True) for attempt in attempts],
+    )
+
+
 def status_response(report: StatusReport) -> schemas.StatusResponse:
     """The status document the webhook also carries, plus the details when asked for."""
     fields = status_fields(report.summary, report.output_csv_url)
@@ -201,17 +234,6 @@ def status_response(report: StatusReport) -> schemas.StatusResponse:
     details = schemas.DetailsBody(
         products=[msgspec.convert(product, schemas.ProductBody, from_attributes=True) for product in page.products],
         next_cursor=None if page.next_after_line is None else str(page.next_after_line),
-        webhook_deliveries=[
-            schemas.DeliveryBody(
-                id=delivery.id,
-                webhook_id=delivery.webhook_id,
-                event_type=delivery.event_type,
-                status=delivery.status.value,
-                attempts=delivery.attempts,
-                next_attempt_at=delivery.next_attempt_at,
-                log=[msgspec.convert(attempt, schemas.AttemptBody, from_attributes=True) for attempt in attempts],
-            )
-            for delivery, attempts in page.deliveries
-        ],
+        webhook_deliveries=[delivery_body(delivery, attempts) for delivery, attempts in page.deliveries],
     )
     return schemas.StatusResponse(**fields, details=details)

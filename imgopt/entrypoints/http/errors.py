@@ -12,8 +12,10 @@ from multipart import ParserLimitReached
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.ports import Unavailable, UnsafeUrl
 from imgopt.domain.errors import DomainError, IllegalTransition, InvalidOptions
+from imgopt.domain.limits import RateLimited, TooManyWaitingImages
 from imgopt.domain.product_csv import CsvRejected, CsvTooLarge
-from imgopt.domain.webhooks import InvalidWebhook
+from imgopt.domain.tenancy import InvalidName, KeyNotFound, Unauthenticated
+from imgopt.domain.webhooks import DeliveryNotFound, InvalidWebhook, WebhookNotFound
 from imgopt.entrypoints.http.schemas import CsvProblem, Problem
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,15 @@ _DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidWebhook: 422,
     UnsafeUrl: 422,
     RequestNotFound: 404,
+    WebhookNotFound: 404,
+    DeliveryNotFound: 404,
+    KeyNotFound: 404,
     RequestNotFinished: 409,
     IllegalTransition: 409,
+    Unauthenticated: 401,
+    RateLimited: 429,
+    TooManyWaitingImages: 429,
+    InvalidName: 422,
 }
 
 _HTTP_CODES = {
@@ -76,6 +85,10 @@ def domain_error(_: Request, exc: DomainError) -> Response[Problem]:
     if isinstance(exc, CsvRejected):
         errors = [CsvProblem(line=e.line, column=e.column, message=e.message) for e in exc.errors]
         return problem(status, exc.code, exc.message, errors=errors, error_count=exc.error_count)
+    if isinstance(exc, Unauthenticated):
+        return problem(status, exc.code, exc.message, headers={"WWW-Authenticate": 'Bearer realm="imgopt"'})
+    if isinstance(exc, RateLimited):
+        return problem(status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})
     return problem(status, exc.code, exc.message)
 
 

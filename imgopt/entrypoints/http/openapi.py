@@ -11,13 +11,19 @@ from imgopt.entrypoints.http.schemas import Problem
 
 # What each status means in this API, with the `code`s it carries; docs/api.md says when each is given.
 _MEANINGS = {
-    400: "Malformed: a bad id, parameter or body (`invalid_id`, `invalid_request`, `bad_request`)",
-    404: "No upload has this id (`request_not_found`)",
-    409: "The upload has not finished yet (`request_not_finished`)",
+    400: "Malformed: a bad id, parameter, cursor or body (`invalid_id`, `invalid_request`, `invalid_cursor`, "
+    "`invalid_status`, `bad_request`)",
+    401: "No API key, or one that is malformed, unknown or revoked (`unauthenticated`; with `WWW-Authenticate`)",
+    404: "Nothing of the caller's tenant has this id (`request_not_found`, `webhook_not_found`, "
+    "`delivery_not_found`); another tenant's ids answer exactly the same",
+    409: "Not now: the upload has not finished yet, or is in a state the change does not apply to "
+    "(`request_not_finished`, `illegal_transition`)",
     413: "Larger than a limit: the body, the form or the rows (`payload_too_large`, `form_too_large`, `too_many_rows`)",
     415: "Not the media type the operation reads (`unsupported_media_type`)",
     422: "Well-formed but refused: a bad CSV, option, URL or webhook (`invalid_csv`, `invalid_options`, "
     "`missing_file`, `unsafe_url`, `invalid_webhook`)",
+    429: "Over a limit: too many calls with this key (`rate_limited`, with `Retry-After`), or too many of the "
+    "tenant's images waiting (`too_many_waiting_images`)",
     503: "Not ready: the database does not answer or is not migrated (`not_ready`)",
 }
 
@@ -37,4 +43,9 @@ def problems(*statuses: int, meanings: dict[int, str] | None = None) -> dict[int
     }
 
 
+# What every operation behind a key may also answer.
+KEYED = (401, 429)
+
 RequestIdPath = Annotated[str, Parameter(description="The upload's `requestId`", schema_extra={"format": "uuid"})]
+WebhookIdPath = Annotated[str, Parameter(description="The webhook's `id`", schema_extra={"format": "uuid"})]
+DeliveryIdPath = Annotated[str, Parameter(description="The delivery's `id` (its `webhook-id`, `msg_…`)")]

@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from litestar.datastructures import UploadFile
 
-from imgopt.adapters.documents import StatusDocument
+from imgopt.adapters.documents import ImageCountsDocument, ProductCountsDocument, StatusDocument
 
 # An id the handler parses itself (to answer 400 `invalid_id`), documented as a UUID; Litestar reads `extra`.
 UuidText = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"format": "uuid"}})]
@@ -29,11 +29,12 @@ class UploadForm(Wire):
     format: str | None = None
 
 
-class WebhookSecret(Wire):
+class WebhookSecret(Wire, omit_defaults=True):
     id: UUID
     webhook_url: str
     format: str
     secret: str
+    warning: str | None = None
 
 
 class UploadResponse(Wire):
@@ -57,6 +58,9 @@ class ImageBody(Wire):
     bytes_out: int | None = None
     width: int | None = None
     height: int | None = None
+    # With quality=auto: the encoder quality chosen for this image, and the SSIMULACRA2 score it reached.
+    quality: int | None = None
+    score: float | None = None
 
 
 class ProductBody(Wire):
@@ -102,13 +106,14 @@ class RegisterWebhookBody(Wire):
     format: str = "json"
 
 
-class WebhookResponse(Wire):
+class WebhookResponse(Wire, omit_defaults=True):
     id: UUID
     request_id: UUID | None
     webhook_url: str
     format: str
     secret: str
     created_at: datetime
+    warning: str | None = None
 
 
 class Health(Wire):
@@ -130,3 +135,59 @@ class Problem(Wire, omit_defaults=True):
     detail: str
     errors: list[CsvProblem] | None = None
     error_count: int | None = None
+
+
+class RequestListItem(Wire):
+    request_id: UUID
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    images: ImageCountsDocument
+    products: ProductCountsDocument
+
+
+class RequestList(Wire):
+    requests: list[RequestListItem]
+    next_cursor: str | None
+
+
+class RequestChange(Wire):
+    """What cancel and retry answer: the request as it now stands."""
+
+    request_id: UUID
+    status: str
+    images: ImageCountsDocument
+
+
+class WebhookBody(Wire):
+    id: UUID
+    request_id: UUID | None
+    webhook_url: str
+    format: str
+    enabled: bool
+    created_at: datetime
+    previous_secret_expires_at: datetime | None
+
+
+class WebhookList(Wire):
+    webhooks: list[WebhookBody]
+    next_cursor: str | None
+
+
+class RotatedSecret(Wire):
+    id: UUID
+    secret: str
+    previous_secret_expires_at: datetime
+
+
+class DeliveryList(Wire):
+    deliveries: list[DeliveryBody]
+    next_cursor: str | None
+
+
+class Redelivered(Wire):
+    id: str
+    webhook_id: UUID
+    status: str
+    next_attempt_at: datetime | None

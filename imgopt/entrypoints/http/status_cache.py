@@ -3,12 +3,11 @@
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from uuid import UUID
+from collections.abc import Awaitable, Callable, Hashable
 
 
 class StatusCache:
-    """Status bodies by request id, each kept `seconds` (0 keeps nothing), at most `capacity` of them.
+    """Status bodies by (tenant, request id), each kept `seconds` (0 keeps nothing), at most `capacity` of them.
 
     Clients poll the status of their uploads, often many at once. Serving each id from memory for
     a quarter of a second, and loading it once however many ask while it loads, turns a flood of
@@ -19,27 +18,31 @@ class StatusCache:
         self._seconds = seconds
         self._capacity = capacity
         self._clock = clock
-        self._entries: OrderedDict[UUID, tuple[float, bytes]] = OrderedDict()
-        self._loading: dict[UUID, asyncio.Future[bytes]] = {}
+        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._loading: dict[Hashable, asyncio.Future[bytes]] = {}
 
-    async def get(self, request_id: UUID, load: Callable[[], Awaitable[bytes]]) -> bytes:
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[bytes]]) -> bytes:
         """The cached body, or the one `load` gives; concurrent callers share a single load."""
-        entry = self._entries.get(request_id)
+        entry = self._entries.get(key)
         if entry is not None and entry[0] > self._clock():
             return entry[1]
-        loading = self._loading.get(request_id)
+        loading = self._loading.get(key)
         if loading is None:
-            loading = self._loading[request_id] = asyncio.ensure_future(self._load(request_id, load))
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key, load))
         return await asyncio.shield(loading)
 
-    async def _load(self, request_id: UUID, load: Callable[[], Awaitable[bytes]]) -> bytes:
+    def forget(self, key: Hashable) -> None:
+        """Drop what is kept for `key`: this process changed it, so its next reader sees the change."""
+        self._entries.pop(key, None)
+
+    async def _load(self, key: Hashable, load: Callable[[], Awaitable[bytes]]) -> bytes:
         try:
             body = await load()
         finally:
-            del self._loading[request_id]
+            del self._loading[key]
         if self._seconds > 0:
-            self._entries[request_id] = (self._clock() + self._seconds, body)
-            self._entries.move_to_end(request_id)
+            self._entries[key] = (self._clock() + self._seconds, body)
+            self._entries.move_to_end(key)
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
         return body

@@ -1,6 +1,8 @@
 """A running `imgopt serve` (its own database, a real worker) and a loopback origin with real photos."""
 
+import contextlib
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -22,12 +24,32 @@ FINISHED = ("completed", "completed_with_errors", "failed")
 
 @dataclasses.dataclass
 class Live:
-    """The service as a user meets it: a base URL; and the loopback servers its CSVs point at."""
+    """The service as a user meets it: a base URL; and the loopback servers its CSVs point at.
+
+    `key` is set where the service requires keys (`live_keyed`): a key of tenant "team-a", sent by `api`.
+    """
 
     url: str
     origin: LocalServer
     receiver: LocalServer
     log: Path
+    environment: dict[str, str]
+    key: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+    @property
+    def cli(self) -> list[str]:
+        """The `imgopt` command, to run against this service's database with `environment`."""
+        return [sys.executable, "-m", "imgopt.entrypoints.cli"]
+
+    def create_key(self, tenant: str, name: str = "tests") -> dict:
+        """`imgopt keys create --json` against this service's database, as an operator would run it."""
+        argv = [*self.cli, "keys", "create", "--tenant", tenant, name, "--json"]
+        done = subprocess.run(argv, env=self.environment, capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(done.stdout)
 
     def photo(self, name: str) -> str:
         return self.origin.url(f"/{name}")
@@ -40,7 +62,7 @@ class Live:
         return csv_bytes(*rows)
 
     def api(self, path: str, **params: str) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", params=params, timeout=30)
+        return httpx.get(f"{self.url}{path}", params=params, headers=self.headers, timeout=30)
 
     def finished(self, request_id: str) -> dict:
         return wait_for(
@@ -84,6 +106,21 @@ def gated_origin():
 
 @pytest.fixture(scope="package")
 def live(postgres_server, tmp_path_factory):
+    """`imgopt serve` with IMGOPT_AUTH=off (the original's open API), on a database of its own."""
+    with serving(postgres_server, tmp_path_factory, IMGOPT_AUTH="off") as service:
+        yield service
+
+
+@pytest.fixture(scope="package")
+def live_keyed(postgres_server, tmp_path_factory):
+    """`imgopt serve` as it starts by default, keys required; `key` is one of tenant "team-a"'s."""
+    with serving(postgres_server, tmp_path_factory, IMGOPT_RATE_LIMIT_PER_MINUTE="6000") as service:
+        service.key = service.create_key("team-a")["key"]
+        yield service
+
+
+@contextlib.contextmanager
+def serving(postgres_server, tmp_path_factory, **settings: str):
     """`imgopt serve` in a subprocess, as users start it, on a database of its own (dropped after)."""
     name = f"imgopt_clients_{uuid.uuid4().hex[:12]}"
     database_url = create_database(postgres_server, name)
@@ -96,6 +133,7 @@ def live(postgres_server, tmp_path_factory):
         "IMGOPT_ALLOW_PRIVATE_NETWORKS": "true",
         "IMGOPT_WORKER_POLL_SECONDS": "0.5",
         "IMGOPT_WEBHOOK_RETRY_SCHEDULE": "0,1s,1s",
+        **settings,
     }
     log_path = data_dir / "serve.log"
     with log_path.open("wb") as log, LocalServer() as origin, LocalServer() as receiver:
@@ -111,7 +149,7 @@ def live(postgres_server, tmp_path_factory):
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for(lambda: _ready(base, server), timeout=90, interval=0.1, message=f"imgopt serve ({log_path})")
-            yield Live(base, origin, receiver, log_path)
+            yield Live(base, origin, receiver, log_path, environment)
         finally:
             server.send_signal(signal.SIGTERM)
             try:

@@ -197,7 +197,11 @@ def test_a_deep_link_follows_a_request_live_and_stops_polling_once_it_has_finish
     assert page.locator(".card .after img").get_attribute("src").startswith(f"{live.url}/files/")
 
 
-def test_the_home_page_works_from_the_keyboard_and_hides_recent_requests_while_the_api_has_no_list(page, live):
+def test_the_home_page_works_from_the_keyboard_and_lists_recent_requests_without_asking_for_a_key(page, live):
+    receipt = httpx.post(
+        f"{live.url}/upload", files={"file": ("p.csv", live.csv(f"1,Hat,{live.photo('photo.webp')}"), "text/csv")}
+    ).json()
+
     with page.expect_response(re.compile(r"/requests\?")) as listing:
         page.goto(f"{live.url}/")
     page.wait_for_selector("#home:visible")
@@ -211,47 +215,41 @@ def test_the_home_page_works_from_the_keyboard_and_hides_recent_requests_while_t
     assert [name for name in focused if name in form_fields] == form_fields
     assert page.inner_text("#notice") == "Choose a CSV file first."
     assert page.evaluate("document.activeElement.id") == "csv-file"
-    assert listing.value.status == 404 and page.locator("#recent").is_hidden()
+    assert listing.value.status == 200 and page.locator("#recent").is_visible()
+    assert receipt["requestId"] in page.locator("#recent-table tbody").inner_text()
     assert page.locator("#sign-in").is_hidden()
     schema = httpx.get(f"{live.url}/schema/openapi.json").json()
     assert "[web console](/)" in schema["info"]["description"] and "/" not in schema["paths"]
 
 
-def test_where_a_key_is_required_the_page_signs_in_sends_the_key_and_lists_recent_requests(page, live):
-    # Keys and GET /requests arrive with tenancy (issue 7); until then the browser answers for those two
-    # routes by their contract, and everything else is the real API.
-    receipt = httpx.post(
-        f"{live.url}/upload", files={"file": ("p.csv", live.csv(f"1,Hat,{live.photo('photo.webp')}"), "text/csv")}
-    ).json()
-    finished = live.finished(receipt["requestId"])
-    page.route("**/console/config.json", lambda route: route.fulfill(json={"auth": "required"}))
-    page.route(re.compile(r"/requests\?"), lambda route: answer_requests(route, finished))
+def test_where_a_key_is_required_the_page_signs_in_with_a_real_key_and_lists_only_its_tenants_requests(
+    page, live_keyed
+):
+    live = live_keyed
+    other_team = {"Authorization": f"Bearer {live.create_key('team-b')['key']}"}
+    upload = {"file": ("p.csv", live.csv(f"1,Hat,{live.photo('photo.webp')}"), "text/csv")}
+    receipt = httpx.post(f"{live.url}/upload", files=upload, headers=live.headers).json()
+    theirs = httpx.post(f"{live.url}/upload", files=upload, headers=other_team).json()
+    live.finished(receipt["requestId"])
     sent_keys = []
     page.on("request", lambda r: sent_keys.append(r.headers.get("authorization")) if "/status/" in r.url else None)
 
     page.goto(f"{live.url}/")
     page.wait_for_selector("#sign-in:visible")
-    page.fill("#api-key", "imgopt_wrong")
+    page.fill("#api-key", "imgopt_" + "x" * 43)
     page.press("#api-key", "Enter")
     page.wait_for_selector("#notice:visible")
     notice = page.inner_text("#notice")
-    page.fill("#api-key", "imgopt_right")
+    page.fill("#api-key", live.key)
     page.click("#sign-in-form button")
     page.wait_for_selector("#recent:visible")
-    row = page.locator("#recent-table tbody tr")
-    row.get_by_role("link").click()
+    rows = page.locator("#recent-table tbody tr")
+    listed = rows.all_inner_texts()
+    rows.first.get_by_role("link").click()
     page.wait_for_selector('#request-status[data-status="completed"]')
 
-    assert "unknown API key" in notice and page.locator("#sign-in").is_visible() is False
-    assert row.locator("td").all_inner_texts()[:3] == [receipt["requestId"], "Completed", "1 of 1"]
-    assert sent_keys and set(sent_keys) == {"Bearer imgopt_right"}
+    assert "unknown or has been revoked" in notice and page.locator("#sign-in").is_visible() is False
+    assert len(listed) == 1 and listed[0].split("\t")[:3] == [receipt["requestId"], "Completed", "1 of 1"]
+    assert theirs["requestId"] not in page.content()
+    assert sent_keys and set(sent_keys) == {f"Bearer {live.key}"}
     assert page.locator("#sign-out").is_visible()
-
-
-def answer_requests(route, status: dict) -> None:
-    if route.request.headers.get("authorization") != "Bearer imgopt_right":
-        problem = {"status": 401, "code": "unauthorized", "title": "Unauthorized", "detail": "unknown API key"}
-        route.fulfill(status=401, json=problem, headers={"WWW-Authenticate": "Bearer"})
-        return
-    fields = ("requestId", "status", "createdAt", "finishedAt", "images")
-    route.fulfill(json={"requests": [{name: status[name] for name in fields}], "nextCursor": None})
