@@ -64,6 +64,11 @@ class RequestRepository(abc.ABC):
     def delete(self, request: UploadRequest) -> None:
         """Remove the request with its products, images, webhooks and deliveries."""
 
+    @abc.abstractmethod
+    def finished_before(self, moment: datetime, limit: int) -> list[UploadRequest]:
+        """Up to `limit` requests of every tenant that finished before `moment`, oldest first; locked until
+        the unit of work ends, skipping those another worker holds."""
+
 
 class TenantRepository(abc.ABC):
     @abc.abstractmethod

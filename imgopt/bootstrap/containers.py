@@ -44,6 +44,7 @@ from imgopt.application.use_cases.management import CancelRequest, DeleteRequest
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.application.use_cases.registration import RegisterWebhook
+from imgopt.application.use_cases.retention import PurgeRequests, SweepInterruptedWrites
 from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus, ListRequests
 from imgopt.application.use_cases.webhook_management import (
     DeleteWebhook,
@@ -207,6 +208,8 @@ class UseCases(containers.DeclarativeContainer):
     )
     retry_request = providers.Singleton(RetryRequest, uow=uow, clock=clock, image_work=image_work)
     delete_request = providers.Singleton(DeleteRequest, uow=uow, storage=storage)
+    purge_requests = providers.Singleton(PurgeRequests, uow=uow, clock=clock, storage=storage)
+    sweep_interrupted_writes = providers.Singleton(SweepInterruptedWrites, storage=storage)
 
     list_webhooks = providers.Singleton(ListWebhooks, reader=status_reader)
     delete_webhook = providers.Singleton(DeleteWebhook, uow=uow)

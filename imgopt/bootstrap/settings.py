@@ -43,6 +43,7 @@ class Settings:
     webhook_retry_schedule: str = DEFAULT_RETRY_DELAYS
     status_cache_seconds: float = 0.25
     metrics_port: int | None = None
+    retention_days: int | None = None
     log_format: str = "text"
     optimizer: str = "vips"
     auto_quality_target: float = 70.0
@@ -61,6 +62,8 @@ class Settings:
         for name in ("rate_limit_per_minute", "max_waiting_images"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be 0 (no limit) or more, got {getattr(self, name)}")
+        if self.retention_days is not None and self.retention_days <= 0:
+            raise SettingsError(f"{env_name('retention_days')} must be 1 or more days; unset, outputs are kept")
         if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
             raise SettingsError(f"{env_name('metrics_port')} must be a port number, got {self.metrics_port}")
         if self.worker_concurrency < 0:

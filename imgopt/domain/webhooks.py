@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from imgopt.domain.durations import parse_duration
 from imgopt.domain.errors import DomainError, IllegalTransition
 
 SECRET_PREFIX = "whsec_"
@@ -78,13 +79,12 @@ class RetrySchedule:
     @classmethod
     def parse(cls, text: str) -> "RetrySchedule":
         """From a comma-separated list such as '0,5s,5m,30m,2h'."""
-        units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
         delays = []
-        for item in (part.strip().lower() for part in text.split(",")):
-            number, unit = item.rstrip("smhd"), item[len(item.rstrip("smhd")) :] or "s"
-            if unit not in units or not number.replace(".", "", 1).isdigit():
-                raise InvalidWebhook(f"bad retry delay {item!r}; use forms like 0, 5s, 5m, 2h")
-            delays.append(timedelta(seconds=float(number) * units[unit]))
+        for item in text.split(","):
+            try:
+                delays.append(parse_duration(item))
+            except ValueError as exc:
+                raise InvalidWebhook(f"bad retry delay: {exc}") from None
         if not delays:
             raise InvalidWebhook("the retry schedule needs at least one attempt")
         return cls(tuple(delays))

@@ -1,4 +1,4 @@
-"""The `imgopt` command: serve, api, worker, migrate, demo, keys; and upload, status as a client of a running API."""
+"""`imgopt`: the service (serve, api, worker, migrate, purge, demo, keys) and the client (upload, status)."""
 
 import argparse
 import os
@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     worker = commands.add_parser("worker", help="the worker only: process images, deliver webhooks")
     worker.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    purge = commands.add_parser("purge", help="delete finished requests older than a period, outputs first")
+    purge.add_argument(
+        "--older-than", required=True, metavar="PERIOD", help="finished longer ago than this: 30d, 12h, 90m"
+    )
     demo = commands.add_parser("demo", help="the whole job end to end on local samples, no setup needed")
     demo.add_argument("--csv", type=argparse.FileType("rb"), help="run your own CSV instead of the samples")
     demo.add_argument("--images", type=int, default=24, help="how many sample images to generate (default 24)")
@@ -56,9 +60,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return demo(settings, args)
     from imgopt.entrypoints import commands as run
 
-    return {"serve": run.serve, "api": run.api, "worker": run.work, "migrate": run.migrate}[args.command](
-        settings, args
-    )
+    chosen = {"serve": run.serve, "api": run.api, "worker": run.work, "migrate": run.migrate, "purge": run.purge}
+    return chosen[args.command](settings, args)
 
 
 def _client_commands(commands: argparse._SubParsersAction) -> None:

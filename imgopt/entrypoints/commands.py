@@ -11,8 +11,9 @@ from imgopt.adapters.metrics.registry import MetricsServer
 from imgopt.adapters.postgres.engine import migrate as apply_migrations
 from imgopt.bootstrap.containers import Container, create_container
 from imgopt.bootstrap.database import with_database
-from imgopt.bootstrap.settings import Settings
+from imgopt.bootstrap.settings import Settings, SettingsError
 from imgopt.bootstrap.tuning import keep_freed_memory, settle_garbage_collector
+from imgopt.domain.durations import parse_duration
 from imgopt.entrypoints.http.app import create_app
 from imgopt.entrypoints.worker.process import build_worker
 
@@ -32,6 +33,20 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
     _, container = prepare(settings)
     container.shutdown_resources()
     log.info("the database schema is up to date")
+    return 0
+
+
+def purge(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        older_than = parse_duration(args.older_than)
+    except ValueError as exc:
+        raise SettingsError(f"--older-than: {exc}") from None
+    _, container = prepare(settings)
+    try:
+        purged = container.use_cases.purge_requests()(older_than)
+    finally:
+        container.shutdown_resources()
+    print(f"purged {purged} requests that finished more than {args.older_than} ago")
     return 0
 
 

@@ -117,6 +117,10 @@ class FakeRequests(RequestRepository):
     def save(self, request: UploadRequest) -> None:
         self.add(request)
 
+    def finished_before(self, moment: datetime, limit: int) -> list[UploadRequest]:
+        old = [r for r in self.state.requests.values() if r.status.is_terminal and r.finished_at < moment]
+        return [copy.deepcopy(r) for r in sorted(old, key=lambda r: r.finished_at)[:limit]]
+
     def delete(self, request: UploadRequest) -> None:
         del self.state.requests[request.id]
         self.state.products.pop(request.id, None)

@@ -17,6 +17,7 @@ from imgopt.application.use_cases.management import CancelRequest, DeleteRequest
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.application.use_cases.registration import RegisterWebhook
+from imgopt.application.use_cases.retention import PurgeRequests
 from imgopt.application.use_cases.status import ExportOutputCsv, GetStatus, ListRequests
 from imgopt.application.use_cases.webhook_management import (
     DeleteWebhook,
@@ -104,6 +105,7 @@ class World:
         self.cancel_request = CancelRequest(self.uow, self.clock, announcer, self.webhook_work)
         self._retry_request = RetryRequest(self.uow, self.clock, self.image_work)
         self.delete_request = DeleteRequest(self.uow, self.storage)
+        self.purge = PurgeRequests(self.uow, self.clock, self.storage, batch=2)
         self._list_webhooks = ListWebhooks(reader)
         self._delete_webhook = DeleteWebhook(self.uow)
         self.rotate_secret = RotateWebhookSecret(self.uow, self.clock, self.ids)

@@ -42,6 +42,15 @@ _FOR_UPDATE = text(
 )
 
 # productimages has no foreign key (it would slow COPY down); the rest goes with the request.
+_TERMINAL = [status.value for status in RequestStatus if status.is_terminal]
+_FINISHED_BEFORE = text(
+    f"""
+    SELECT {COLUMNS} FROM images.requests
+    WHERE finished_at < :moment AND status = ANY(:terminal)
+    ORDER BY finished_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
+)
+
 _DELETE = text(
     """
     WITH products AS (DELETE FROM images.productimages WHERE request_id = :id)
@@ -113,6 +122,11 @@ class PostgresRequestRepository(RequestRepository):
 
     def delete(self, request: UploadRequest) -> None:
         self._connection.execute(_DELETE, {"id": request.id})
+
+    def finished_before(self, moment: datetime, limit: int) -> list[UploadRequest]:
+        params = {"moment": moment, "limit": limit, "terminal": _TERMINAL}
+        rows = self._connection.execute(_FINISHED_BEFORE, params)
+        return [request_from(row) for row in rows]
 
     def save(self, request: UploadRequest) -> None:
         self._connection.execute(

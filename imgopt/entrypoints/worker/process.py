@@ -3,6 +3,7 @@
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 # receivers cannot take every slot.
 DELIVERY_SLOTS = 32
 LEASE_CHECK_SECONDS = 2.0
+SWEEP_SECONDS = 3600.0
+RETENTION_SECONDS = 86400.0
 
 
 class Worker:
@@ -64,7 +67,7 @@ class Worker:
 
 
 def build_worker(container: Container, settings: Settings) -> Worker:
-    """The worker on `container`: images, webhooks, and a watch on expired leases."""
+    """The worker on `container`: images, webhooks, a watch on expired leases, and housekeeping."""
     use_cases, persistence, metrics = container.use_cases, container.persistence, container.telemetry.worker()
     stop = threading.Event()
     worker_id = container.core.worker_id()
@@ -90,5 +93,9 @@ def build_worker(container: Container, settings: Settings) -> Worker:
         Loop("images", lambda: images.drain(stop), interval, stop, watch, wake=persistence.image_work().wait),
         Loop("webhooks", lambda: deliveries.drain(stop), interval, stop, watch, wake=persistence.webhook_work().wait),
         Loop("leases", lambda: metrics.reclaimed(reclaim()), LEASE_CHECK_SECONDS, stop, watch),
+        Loop("sweep", use_cases.sweep_interrupted_writes(), SWEEP_SECONDS, stop, watch),
     ]
+    if settings.retention_days is not None:
+        purge, retention = use_cases.purge_requests(), timedelta(days=settings.retention_days)
+        loops.append(Loop("retention", lambda: purge(retention), RETENTION_SECONDS, stop, watch))
     return Worker(worker_id, loops, stop, on_stopped=[images.close, deliveries.close])

@@ -1,0 +1,55 @@
+"""Retention: finished requests older than the retention period go, their outputs first; so do half-written files."""
+
+import logging
+from datetime import timedelta
+
+from imgopt.application.ports import Clock, ImageStorage, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class PurgeRequests:
+    """Delete every request that finished more than `older_than` ago; return how many.
+
+    A batch at a time, each in its own transaction: the outputs are deleted from storage first,
+    then the rows, so a storage failure leaves the batch to the next run instead of leaving
+    objects nothing points to. Batches are claimed with SKIP LOCKED, so any number of workers
+    may purge at once, each taking different requests.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, storage: ImageStorage, batch: int = 100) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._storage = storage
+        self._batch = batch
+
+    def __call__(self, older_than: timedelta) -> int:
+        cutoff = self._clock.now() - older_than
+        purged = 0
+        while True:
+            with self._uow() as uow:
+                requests = uow.requests.finished_before(cutoff, self._batch)
+                for request in requests:
+                    self._storage.delete(uow.jobs.output_keys(request))
+                    uow.requests.delete(request)
+                uow.commit()
+            purged += len(requests)
+            if len(requests) < self._batch:
+                break
+        if purged:
+            log.info("purged %d requests that finished before %s", purged, cutoff.isoformat())
+        return purged
+
+
+class SweepInterruptedWrites:
+    """Remove what writes that never finished left in storage (a worker killed mid-write)."""
+
+    def __init__(self, storage: ImageStorage, older_than: timedelta = timedelta(hours=1)) -> None:
+        self._storage = storage
+        self._older_than = older_than
+
+    def __call__(self) -> int:
+        swept = self._storage.sweep(self._older_than)
+        if swept:
+            log.info("swept %d files that interrupted writes left behind", swept)
+        return swept
