@@ -13,6 +13,7 @@ from rich.console import Console
 from bench import (
     api,
     auto,
+    capacity,
     details,
     encoders,
     fairness,
@@ -41,6 +42,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "fairness": fairness.fairness,
     "details": details.details,
     "soak": soak.soak,
+    "queue-capacity": capacity.queue_capacity,
 }
 
 

@@ -6,7 +6,7 @@ import httpx
 
 from bench.database import scratch_database
 from bench.endpoints import Origin, Receiver
-from bench.pipeline import _csv, _serve
+from bench.pipeline import csv_of, serve
 from bench.result import Goal, Measure, Result, Verdict
 from bench.server import ServerProcess, create_key
 from bench.stats import median
@@ -36,7 +36,7 @@ def fairness(quick: bool) -> Result:
         with (
             Origin({PHOTO: photo}) as origin,
             Receiver() as receiver,
-            _serve(database_url, "fairness", auth="required") as server,
+            serve(database_url, "fairness", auth="required") as server,
         ):
             tenants = {t: httpx.Client(base_url=server.url, timeout=300, headers={"Authorization": f"Bearer {k}"})
                        for t, k in keys.items()}  # fmt: skip
@@ -105,7 +105,7 @@ class _Runs:
         return self._a.get(f"/status/{request_id}").raise_for_status().json()["images"]
 
     def _upload(self, client: httpx.Client, label: str, count: int, webhook: bool) -> dict:
-        csv = _csv(f"{self._origin.base_url}/{label}", [PHOTO] * count)
+        csv = csv_of(f"{self._origin.base_url}/{label}", [PHOTO] * count)
         data = {"webhookUrl": f"{self._receiver.base_url}/hooks/{label}"} if webhook else {}
         response = client.post("/upload", files={"file": ("products.csv", csv, "text/csv")}, data=data)
         if response.status_code != 202:

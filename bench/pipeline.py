@@ -66,17 +66,17 @@ def pipeline(quick: bool) -> Result:
     )
     kernel = imgopt_optimizer(OptimizationOptions())
     data = list(inputs.values())
-    data_dir = _fresh_data_dir("pipeline")
+    data_dir = fresh_data_dir("pipeline")
     checks: list[dict] = []
     with (
         ThreadPoolExecutor(WORKERS) as pool,
         scratch_database("pipeline") as database_url,
         Origin(inputs) as origin,
         Receiver() as receiver,
-        _serve(database_url, "pipeline") as server,
+        serve(database_url, "pipeline") as server,
     ):
         run_threads(kernel, data[:2], pool)
-        trips = _Trips(server, origin, receiver, database_url, data_dir)
+        trips = Trips(server, origin, receiver, database_url, data_dir)
         trips.run("warm-up", list(inputs)[:2], timeout=120)
 
         def through_imgopt() -> dict[str, float]:
@@ -146,14 +146,14 @@ def latency(quick: bool) -> Result:
     kernel(data)
     samples: list[dict[str, float]] = []
     checks: list[dict] = []
-    data_dir = _fresh_data_dir("latency")
+    data_dir = fresh_data_dir("latency")
     with (
         scratch_database("latency") as database_url,
         Origin({LATENCY_PHOTO: data}) as origin,
         Receiver() as receiver,
-        _serve(database_url, "latency", worker_poll_seconds=f"{POLL_SECONDS:g}") as server,
+        serve(database_url, "latency", worker_poll_seconds=f"{POLL_SECONDS:g}") as server,
     ):
-        trips = _Trips(server, origin, receiver, database_url, data_dir)
+        trips = Trips(server, origin, receiver, database_url, data_dir)
         trips.run("warm-up", [LATENCY_PHOTO], timeout=60)
         for index in range(runs):
             time.sleep(SETTLE_SECONDS + (index * GOLDEN % 1) * POLL_SECONDS - IDLE_PROBE_SECONDS)
@@ -251,7 +251,7 @@ class _Trip:
         }
 
 
-class _Trips:
+class Trips:
     """Uploads CSVs of named images to the server and follows each to its verified webhook."""
 
     def __init__(
@@ -264,26 +264,27 @@ class _Trips:
         self._files = data_dir / "files"
         self._client = httpx.Client(base_url=server.url, timeout=120)
 
+    def upload(self, label: str, names: list[str], webhook: bool = True) -> dict:
+        """POST /upload of `names` under a URL prefix of their own; the receipt."""
+        csv = csv_of(f"{self._origin.base_url}/{label}", names)
+        data = {"webhookUrl": f"{self._receiver.base_url}/hooks/{label}"} if webhook else {}
+        response = self._client.post("/upload", files={"file": ("products.csv", csv, "text/csv")}, data=data)
+        if response.status_code != 202 or response.json().get("images") != len(names):
+            raise RuntimeError(f"{label}: the upload answered {response.status_code}: {response.text[:500]}")
+        return response.json()
+
     def run(self, label: str, names: list[str], timeout: float) -> _Trip:
-        csv = _csv(f"{self._origin.base_url}/{label}", names)
         expected = self._receiver.count + 1
         serve_cpu, db_cpu, bench_cpu = self._server.cpu_seconds(), backend_cpu(self._database_url), time.process_time()
         wall_start, start = time.time(), time.perf_counter()
-        response = self._client.post(
-            "/upload",
-            files={"file": ("products.csv", csv, "text/csv")},
-            data={"webhookUrl": f"{self._receiver.base_url}/hooks/{label}"},
-        )
+        receipt = self.upload(label, names)
         upload_seconds = time.perf_counter() - start
-        if response.status_code != 202 or response.json().get("images") != len(names):
-            raise RuntimeError(f"{label}: the upload answered {response.status_code}: {response.text[:500]}")
         arrival = self._receiver.wait(expected, timeout)
         if arrival is None:
             raise RuntimeError(f"{label}: no webhook within {timeout:g} s; server log: {self._server.log_tail()}")
         bench_cpu = time.process_time() - bench_cpu
         serve_cpu = self._server.cpu_seconds() - serve_cpu
         db_cpu = backend_cpu_used(db_cpu, backend_cpu(self._database_url))
-        receipt = response.json()
         check = self._check(label, receipt, arrival, len(names))
         status = self._delivered(receipt["requestId"])
         shutil.rmtree(self._files / receipt["requestId"], ignore_errors=True)
@@ -330,7 +331,7 @@ class _Trips:
         return f"{len(failed)} not optimized, e.g. {failed[:3]}"
 
 
-def _csv(base_url: str, names: list[str]) -> bytes:
+def csv_of(base_url: str, names: list[str]) -> bytes:
     """The original's format, two image URLs per product (one in the last row when the count is odd)."""
     lines = [",".join(HEADER)]
     for serial, first in enumerate(range(0, len(names), 2), start=1):
@@ -339,7 +340,7 @@ def _csv(base_url: str, names: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _serve(database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str) -> ServerProcess:
+def serve(database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str) -> ServerProcess:
     # The origin and the receiver are on loopback, which the service refuses unless told otherwise.
     return imgopt_serve(
         database_url,
@@ -351,7 +352,7 @@ def _serve(database_url: str, name: str, environment: dict[str, str] | None = No
     )
 
 
-def _fresh_data_dir(name: str) -> Path:
+def fresh_data_dir(name: str) -> Path:
     folder = WORK / "data" / name
     shutil.rmtree(folder, ignore_errors=True)
     return folder

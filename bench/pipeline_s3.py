@@ -7,7 +7,7 @@ import psutil
 from bench import images
 from bench.database import scratch_database
 from bench.endpoints import Origin, Receiver
-from bench.pipeline import _describe_all, _fresh_data_dir, _rate_measures, _serve, _Trips
+from bench.pipeline import Trips, _describe_all, _rate_measures, fresh_data_dir, serve
 from bench.race import WORKERS
 from bench.result import Goal, Measure, Result, Verdict
 from bench.stats import column, interleave, median, paired_ratios
@@ -43,14 +43,14 @@ def pipeline_s3(quick: bool) -> Result:
         scratch_database("pipeline-s3") as s3_db,
         Origin(inputs) as origin,
         Receiver() as receiver,
-        _serve(filesystem_db, "pipeline-fs") as filesystem_server,
-        _serve(s3_db, "pipeline-s3", seaweed.endpoint.environment, storage_url=f"s3://{BUCKET}/outputs") as s3_server,
+        serve(filesystem_db, "pipeline-fs") as filesystem_server,
+        serve(s3_db, "pipeline-s3", seaweed.endpoint.environment, storage_url=f"s3://{BUCKET}/outputs") as s3_server,
     ):
         seaweed.endpoint.create_bucket(BUCKET)
         weed = psutil.Process(seaweed.pid)
         trips = {
-            "filesystem": _Trips(filesystem_server, origin, receiver, filesystem_db, _fresh_data_dir("pipeline-fs")),
-            "s3": _Trips(s3_server, origin, receiver, s3_db, _fresh_data_dir("pipeline-s3")),
+            "filesystem": Trips(filesystem_server, origin, receiver, filesystem_db, fresh_data_dir("pipeline-fs")),
+            "s3": Trips(s3_server, origin, receiver, s3_db, fresh_data_dir("pipeline-s3")),
         }
         for name, trip in trips.items():
             trip.run(f"warm-up-{name}", list(inputs)[:2], timeout=120)

@@ -141,6 +141,24 @@ class ShiftedClock(Clock):
         return datetime.now(UTC) + self.offset
 
 
+def claim_in_lockstep(claimers: dict[str, Callable[[int], list]], rounds: int, size: int) -> dict[str, list[int]]:
+    """Every claimer claims `size` jobs at the same moment, `rounds` times, each on a thread; the job ids each got."""
+    claimed: dict[str, list[int]] = {worker: [] for worker in claimers}
+    barrier = threading.Barrier(len(claimers))
+
+    def drain(worker: str) -> None:
+        for _ in range(rounds):
+            barrier.wait(timeout=60)
+            claimed[worker] += [job.id for job in claimers[worker](size)]
+
+    threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return claimed
+
+
 def csv_bytes(*rows: str) -> bytes:
     return (HEADER + "".join(row + "\n" for row in rows)).encode()
 

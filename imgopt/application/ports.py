@@ -5,7 +5,7 @@ Adapters implement them; tests replace them with hand-written fakes. Every port 
 """
 
 import abc
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
@@ -19,6 +19,7 @@ from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
+from imgopt.domain.turns import Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
 T = TypeVar("T")
@@ -45,13 +46,16 @@ class RequestRepository(abc.ABC):
         in id order, or risk a deadlock). Another tenant's request is None, exactly like an unknown one."""
 
     @abc.abstractmethod
-    def next_to_expand(self) -> UploadRequest | None:
-        """The oldest request with products not yet turned into jobs, locked until the unit of work ends."""
+    def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
+        """The requests of every tenant (the worker's scope), locked in id order until the unit of work
+        ends: one round trip for a batch's requests. Unknown ids are left out."""
 
     @abc.abstractmethod
-    def starving(self, limit: int) -> list[UploadRequest]:
-        """Up to `limit` open requests, oldest first, with products not yet turned into jobs and no image
-        waiting for a worker; locked until the unit of work ends, skipping those another worker holds."""
+    def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
+        """Up to `limit` running requests with products not yet turned into jobs whose first job due at `now`
+        (in claiming order) is fewer than `lines` lines before `expanded_line`, or that have none:
+        those with none first, then the fewest lines ahead, then the oldest. Locked until the unit
+        of work ends; one another transaction holds is left out (it is busy elsewhere)."""
 
     @abc.abstractmethod
     def save(self, request: UploadRequest) -> None: ...
@@ -107,8 +111,17 @@ class ProductRepository(abc.ABC):
         """
 
     @abc.abstractmethod
-    def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
-        """How far the images of the products on `lines` have come, as this unit of work sees them."""
+    def progress(self, lines: Mapping[UUID, Collection[int]]) -> dict[UUID, list[ProductProgress]]:
+        """How far the images of the products on `lines[request_id]` have come, for each request, as
+        this unit of work sees them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a claim took, and whether it saw a running request short of jobs."""
+
+    jobs: list[ImageJob]
+    requests_short_of_jobs: bool
 
 
 class ImageJobRepository(abc.ABC):
@@ -119,12 +132,17 @@ class ImageJobRepository(abc.ABC):
         """Create the jobs of the next `products` products after `request.expanded_line`; return the last line."""
 
     @abc.abstractmethod
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        """Up to `limit` due jobs of open requests, now held by `worker_id`; each claim counts as an attempt.
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+    ) -> Claimed:
+        """Up to `limit` due jobs of running requests, now held by `worker_id`; each claim counts as an attempt.
 
-        Tenants take turns for the workers — the one with the fewest images in flight goes first,
-        then one job of each in turn — and within a tenant its requests do, each request's oldest
-        due first: a small upload never waits behind another's huge one."""
+        Tenants, then the requests of each, take `turns` (see `Turns`), so a small upload never waits
+        behind another's huge one: a claim comes up short only when none has anything more due.
+        Within a request, the jobs due first go first. It also tells whether any request is short of
+        jobs, as `RequestRepository.short_of_jobs(lines, now, …)` would find it: the claim has just
+        looked, and asking apart would cost a round trip.
+        """
 
     @abc.abstractmethod
     def reclaim_expired(self, now: datetime) -> int:

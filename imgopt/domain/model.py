@@ -102,6 +102,9 @@ class ImageJob:
     attempts: int
     options: OptimizationOptions = field(default_factory=OptimizationOptions)
     status: ImageStatus = ImageStatus.PROCESSING
+    # Claimed when no more images of its request were left to claim than were in flight: the request
+    # may finish with it, so its outcome is worth recording at once.
+    finishing: bool = False
 
     def output_key(self, extension: str) -> str:
         """Where this image's output is stored: the same key on every attempt, so a repeat replaces it."""

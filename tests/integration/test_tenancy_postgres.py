@@ -136,6 +136,7 @@ def test_claims_take_turns_across_tenants_and_their_requests_and_skip_cancelled_
     b_small = ingest(b, io.BytesIO(csv_bytes("1,R,https://b.example/r1.jpg", "2,S,https://b.example/r2.jpg")))
     cancelled = ingest(b, io.BytesIO(csv_bytes("1,T,https://b.example/t.jpg")))
     use_cases.cancel_request()(b, cancelled.request_id)
+    claim(4)  # four more of A's; it finds the new uploads short of jobs and makes theirs
 
     claimed = [job.request_id for job in claim(4)]
 

@@ -3,8 +3,7 @@
 import base64
 import copy
 import threading
-from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -12,6 +11,7 @@ from uuid import UUID
 from imgopt.application.ports import (
     ApiKeyReader,
     ApiKeyRepository,
+    Claimed,
     Clock,
     DeliveryRepository,
     FetchedImage,
@@ -48,32 +48,12 @@ from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
+from imgopt.domain.turns import Contender, Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook
 
 
 def _owned(tenant_id: Scope, thing: object) -> bool:
     return thing is not None and tenant_id in (None, thing.tenant_id)
-
-
-def _in_turns(jobs: list[dict], requests: dict[UUID, UploadRequest], in_flight: list[dict]) -> list[dict]:
-    """Jobs in the order the PostgreSQL claim takes them: tenants in turn (each behind by the images it has
-    `in_flight`), and each tenant's requests in turn."""
-
-    def numbered(ordered: list[dict], group) -> dict[int, int]:
-        seen: Counter = Counter()
-        turns = {}
-        for job in ordered:
-            turns[job["id"]] = seen[group(job)]
-            seen[group(job)] += 1
-        return turns
-
-    oldest = sorted(jobs, key=lambda j: (j["next_attempt_at"], j["id"]))
-    request_turn = numbered(oldest, lambda j: j["request_id"])
-    in_tenant = sorted(oldest, key=lambda j: (request_turn[j["id"]], j["next_attempt_at"], j["id"]))
-    tenant_turn = numbered(in_tenant, lambda j: requests[j["request_id"]].tenant_id)
-    busy = Counter(requests[j["request_id"]].tenant_id for j in in_flight)
-    turn = {j["id"]: tenant_turn[j["id"]] + busy[requests[j["request_id"]].tenant_id] for j in in_tenant}
-    return sorted(in_tenant, key=lambda j: (turn[j["id"]], j["next_attempt_at"], j["id"]))
 
 
 def _newest_first(items: list, position, after: Position | None, limit: int) -> Page:
@@ -98,6 +78,23 @@ class State:
     def jobs_of(self, request_id: UUID) -> list[dict]:
         return [job for job in self.jobs.values() if job["request_id"] == request_id]
 
+    def due_jobs(self, request_id: UUID, now: datetime) -> list[dict]:
+        jobs = self.jobs_of(request_id)
+        due = [j for j in jobs if j["status"] is ImageStatus.PENDING and j["next_attempt_at"] <= now]
+        return sorted(due, key=lambda j: (j["next_attempt_at"], j["id"]))
+
+    def short_of_jobs(self, lines: int, now: datetime) -> list[UploadRequest]:
+        def ahead(request: UploadRequest) -> int:
+            due = self.due_jobs(request.id, now)
+            return request.expanded_line - due[0]["line"] if due else -1
+
+        running = [r for r in self.requests.values() if not r.status.is_terminal]
+        short = [r for r in running if r.has_products_to_expand and ahead(r) < lines]
+        return sorted(short, key=lambda r: (ahead(r), r.created_at))
+
+    def in_flight(self, request_id: UUID) -> int:
+        return sum(1 for job in self.jobs_of(request_id) if job["status"] is ImageStatus.PROCESSING)
+
 
 class FakeRequests(RequestRepository):
     def __init__(self, state: State) -> None:
@@ -110,18 +107,12 @@ class FakeRequests(RequestRepository):
         request = self.state.requests.get(request_id)
         return copy.deepcopy(request) if _owned(tenant_id, request) else None
 
-    def next_to_expand(self) -> UploadRequest | None:
-        waiting = [r for r in self.state.requests.values() if r.expanded_line < r.last_line]
-        return copy.deepcopy(min(waiting, key=lambda r: r.created_at)) if waiting else None
+    def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
+        known = sorted(request_id for request_id in request_ids if request_id in self.state.requests)
+        return {request_id: copy.deepcopy(self.state.requests[request_id]) for request_id in known}
 
-    def starving(self, limit: int) -> list[UploadRequest]:
-        waiting = {job["request_id"] for job in self.state.jobs.values() if job["status"] is ImageStatus.PENDING}
-        starving = [
-            r
-            for r in self.state.requests.values()
-            if r.has_products_to_expand and not r.status.is_terminal and r.id not in waiting
-        ]
-        return [copy.deepcopy(r) for r in sorted(starving, key=lambda r: r.created_at)[:limit]]
+    def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
+        return [copy.deepcopy(r) for r in self.state.short_of_jobs(lines, now)[:limit]]
 
     def save(self, request: UploadRequest) -> None:
         self.add(request)
@@ -190,7 +181,10 @@ class FakeProducts(ProductRepository):
         self.add_many(request_id, rows)
         return True
 
-    def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
+    def progress(self, lines: Mapping[UUID, Collection[int]]) -> dict[UUID, list[ProductProgress]]:
+        return {request_id: self._progress(request_id, request_lines) for request_id, request_lines in lines.items()}
+
+    def _progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
         jobs = self.state.jobs_of(request_id)
         return [
             ProductProgress.of(job["status"] for job in jobs if job["line"] == row.line)
@@ -214,27 +208,45 @@ class FakeJobs(ImageJobRepository):
                 )  # fmt: skip
         return rows[-1].line if rows else request.last_line
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        requests = self.state.requests
-        due = [
-            j
-            for j in self.state.jobs.values()
-            if j["status"] is ImageStatus.PENDING
-            and j["next_attempt_at"] <= now
-            and not requests[j["request_id"]].status.is_terminal
-        ]
-        claimed = []
-        in_flight = [j for j in self.state.jobs.values() if j["status"] is ImageStatus.PROCESSING]
-        for job in _in_turns(due, requests, in_flight)[:limit]:
-            job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
-            job["attempts"] += 1
-            options = requests[job["request_id"]].options
-            claimed.append(
-                ImageJob(
-                    job["id"], job["request_id"], job["line"], job["position"], job["url"], job["attempts"], options
-                )
-            )
-        return sorted(claimed, key=lambda job: job.id)
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+    ) -> Claimed:
+        """Rounds of `turns.allot`, as the PostgreSQL statement runs them."""
+        claimed: list[ImageJob] = []
+        while len(claimed) < limit:
+            running = [r for r in self.state.requests.values() if not r.status.is_terminal]
+            waiting = [self._contender(r, running) for r in running if self.state.due_jobs(r.id, now)]
+            gave_all_allowed = False
+            for contender, allowance in turns.allot(waiting, limit - len(claimed)):
+                jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
+                request = self.state.requests[contender.id]
+                unclaimed = request.image_count - request.cancelled - contender.attained - len(jobs)
+                finishing = unclaimed <= contender.in_flight + len(jobs)
+                claimed += [self._claim(job, worker_id, lease_until, finishing) for job in jobs]
+                gave_all_allowed = gave_all_allowed or len(jobs) == allowance
+            if not gave_all_allowed:
+                break
+        return Claimed(claimed, bool(self.state.short_of_jobs(lines, now)))
+
+    def _contender(self, request: UploadRequest, running: list[UploadRequest]) -> Contender:
+        done = request.optimized + request.failed
+        tenant_in_flight = sum(self.state.in_flight(r.id) for r in running if r.tenant_id == request.tenant_id)
+        return Contender(request.id, request.created_at, done, self.state.in_flight(request.id), tenant_in_flight)
+
+    def _claim(self, job: dict, worker_id: str, lease_until: datetime, finishing: bool) -> ImageJob:
+        job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
+        job["attempts"] += 1
+        options = self.state.requests[job["request_id"]].options
+        return ImageJob(
+            job["id"],
+            job["request_id"],
+            job["line"],
+            job["position"],
+            job["url"],
+            job["attempts"],
+            options,
+            finishing=finishing,
+        )
 
     def reclaim_expired(self, now: datetime) -> int:
         expired = [j for j in self.state.jobs.values() if j["lease_until"] and j["lease_until"] < now]

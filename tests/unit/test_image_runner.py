@@ -2,6 +2,7 @@
 
 import threading
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -12,6 +13,8 @@ from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
+from imgopt.domain.model import ImageOutcome
+from imgopt.entrypoints.worker.batch import OutcomeBatch
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from tests.support import wait_for
 from tests.unit.fakes import FakeFetcher, FakeOptimizer, FixedClock
@@ -124,3 +127,24 @@ def test_results_finished_while_the_database_was_away_are_recorded_when_it_retur
     assert {job["status"] for job in jobs(world).values()} == {ImageStatus.OPTIMIZED}
     assert {job["attempts"] for job in jobs(world).values()} == {1}
     assert sorted(fetcher.fetched) == sorted(URLS)
+
+
+def outcome(request_id: UUID) -> ImageOutcome:
+    return ImageOutcome(1, request_id, 2, ImageStatus.OPTIMIZED, 1)
+
+
+def test_an_outcome_that_may_finish_its_request_is_written_at_once_while_others_run():
+    batch = OutcomeBatch(lambda outcomes: outcomes, max_wait=60, observe=lambda recorded: None)
+
+    batch.add(outcome(UUID(int=1)), finishing=True)
+
+    assert batch.due(idle=False)
+
+
+def test_other_outcomes_wait_for_their_group_while_images_run():
+    batch = OutcomeBatch(lambda outcomes: outcomes, max_wait=60, observe=lambda recorded: None)
+
+    batch.add(outcome(UUID(int=2)))
+
+    assert not batch.due(idle=False)
+    assert batch.due(idle=True)

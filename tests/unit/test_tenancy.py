@@ -197,6 +197,7 @@ def test_a_small_upload_takes_turns_with_a_big_one_of_another_tenant_instead_of_
     a.claim(4)  # tenant A's upload is under way: some of its jobs exist and wait
 
     small = b.upload("1,Q1,https://o.example/b1.jpg", "2,Q2,https://o.example/b2.jpg")
+    a.claim(4)  # four more of A's; it finds B's upload short of jobs and makes them
     claimed = a.claim(4)
 
     assert sum(job.request_id == small.request_id for job in claimed) == 2
@@ -209,6 +210,7 @@ def test_a_tenants_requests_take_turns_too_and_a_cancelled_ones_images_are_never
     second = w.upload("1,Q,https://o.example/b1.jpg")
     third = w.upload("1,R,https://o.example/c1.jpg")
     w.cancel(third.request_id)
+    w.claim(1)  # one more of the first; it finds the second short of jobs and makes them
 
     claimed = w.claim(3)
 
@@ -217,13 +219,16 @@ def test_a_tenants_requests_take_turns_too_and_a_cancelled_ones_images_are_never
     )
 
 
-def test_a_tenant_with_fewer_images_in_flight_goes_first_until_the_shares_are_even():
+def test_the_tenant_with_fewer_images_in_flight_goes_first_and_then_the_other_again():
     a = World(images={})
     b = a.acting_as(TENANT_B)
     a.upload(*(f"{n},P{n},https://o.example/a{n}.jpg" for n in range(1, 201)))
     a.claim(4)
     small = b.upload(*(f"{n},Q{n},https://o.example/b{n}.jpg" for n in range(1, 11)))
+    a.claim(1)  # a fifth of A's; it finds B's upload short of jobs and makes them
 
-    claimed = [job.request_id == small.request_id for job in a.claim(6)]
+    first, then = a.claim(6), a.claim(4)
 
-    assert claimed.count(True) == 5  # B catches up with A's 4 in flight, then they alternate
+    # B has none in flight: all six are B's; then A, with 5 in flight to B's 6, goes first again.
+    assert [job.request_id == small.request_id for job in first] == [True] * 6
+    assert [job.request_id == small.request_id for job in then] == [False] * 4

@@ -18,6 +18,8 @@ from imgopt.adapters.net.guard import AddressGuard
 # The deadline of the exchange running in this context, as a time.monotonic() value.
 _deadline: ContextVar[float | None] = ContextVar("imgopt_deadline", default=None)
 
+READ_BYTES = 1024 * 1024
+
 # Most specific first: a ReadTimeout is also a TimeoutException, and must stay a ReadTimeout.
 _HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
@@ -157,7 +159,7 @@ class _DeadlineStream(httpcore.NetworkStream):
                 sock.shutdown(socket.SHUT_RDWR)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+        return self._stream.read(max(max_bytes, READ_BYTES), _clamp(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _clamp(timeout, httpcore.WriteTimeout))

@@ -1,13 +1,15 @@
 """The work queue: optimizer jobs claimed with FOR UPDATE SKIP LOCKED under a lease."""
 
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, text
 
-from imgopt.adapters.postgres.requests import options_from
-from imgopt.application.ports import ImageJobRepository
+from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT, options_from
+from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.model import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
+from imgopt.domain.turns import Turns
 
 _RETURNING = """RETURNING j.id, j.request_id, j.line_no, j.position, j.input_url, j.attempts,
     r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
@@ -22,34 +24,53 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
-# Turns: each open request offers its oldest due jobs that no other claim holds (at most `limit`,
-# locked until this claim commits, so concurrent claims never offer the same); a tenant's requests take
-# turns, then tenants do, counting the images each already has in flight, so every tenant converges
-# on an equal share of the workers. Only open requests' jobs are claimed: a cancelled request's stay put.
+# The rule of `domain.turns.Turns`, in one statement. `running` finds each running request's first
+# job due once, and its tenant's images in flight; `waiting` keeps those with a job due, with their
+# images done and in flight; `turns` orders them (tenants first) and gives each its allowance; each
+# is then visited in that order through its own slice of the due-jobs index and locks only what it
+# gives: the outer LIMIT ends the visits once the claim is full. A job is `finishing` when no more
+# images of its request are left to claim than are in flight. The last line is there even when
+# nothing was claimed, to say whether some running request is short of jobs.
 _CLAIM_DUE = text(
     f"""
-    WITH offered AS (
-        SELECT r.tenant_id, d.id, d.next_attempt_at,
-            row_number() OVER (PARTITION BY r.id ORDER BY d.next_attempt_at, d.id) AS request_turn
-        FROM images.requests r CROSS JOIN LATERAL (
-            SELECT id, next_attempt_at FROM images.optimizerjobs
-            WHERE request_id = r.id AND status = 'pending' AND next_attempt_at <= :now
-            ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED) d
-        WHERE r.status IN ('pending', 'processing')),
-    busy AS (
-        SELECT r.tenant_id, count(*) AS in_flight
-        FROM images.optimizerjobs j JOIN images.requests r ON r.id = j.request_id
-        WHERE j.status = 'processing' GROUP BY r.tenant_id),
+    WITH in_flight AS (
+        SELECT request_id, count(*) AS images FROM images.optimizerjobs
+        WHERE status = 'processing' GROUP BY request_id),
+    running AS (
+        SELECT r.id, r.created_at, r.optimized_count + r.failed_count AS done,
+            r.image_count - r.cancelled_count AS image_count, front, coalesce(f.images, 0) AS in_flight,
+            sum(coalesce(f.images, 0)) OVER (PARTITION BY r.tenant_id) AS tenant_in_flight,
+            {SHORT_OF_JOBS} AS short
+        FROM {WITH_FRONT} LEFT JOIN in_flight f ON f.request_id = r.id WHERE {RUNNING}),
+    waiting AS (
+        SELECT id, created_at, in_flight, tenant_in_flight, done + in_flight AS attained,
+            image_count - done - in_flight AS unclaimed,
+            count(*) OVER () AS requests, sum(in_flight) OVER () AS all_in_flight
+        FROM running WHERE front IS NOT NULL),
     turns AS (
-        SELECT o.id, o.next_attempt_at, coalesce(b.in_flight, 0) + row_number() OVER (
-            PARTITION BY o.tenant_id ORDER BY o.request_turn, o.next_attempt_at, o.id) AS tenant_turn
-        FROM offered o LEFT JOIN busy b ON b.tenant_id = o.tenant_id),
-    picked AS (SELECT id FROM turns ORDER BY tenant_turn, next_attempt_at, id LIMIT :limit)
-    UPDATE images.optimizerjobs j
-    SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
-        attempts = j.attempts + 1, updated_at = :now
-    FROM picked, images.requests r WHERE j.id = picked.id AND r.id = j.request_id
-    {_RETURNING}
+        SELECT id, unclaimed, in_flight,
+            row_number() OVER (
+                ORDER BY tenant_in_flight, least(attained, :head_start), in_flight, created_at, id) AS turn,
+            greatest(ceil(CAST(:limit AS numeric) / requests),
+                     ceil((all_in_flight + :limit) / requests) - in_flight,
+                     :head_start - attained) AS allowance
+        FROM waiting ORDER BY turn),
+    picked AS (
+        SELECT due.id, t.turn, t.allowance, t.unclaimed, t.in_flight FROM turns t CROSS JOIN LATERAL (
+            SELECT j.id FROM images.optimizerjobs j
+            WHERE j.request_id = t.id AND j.status = 'pending' AND j.next_attempt_at <= :now
+            ORDER BY j.next_attempt_at, j.id LIMIT t.allowance FOR UPDATE SKIP LOCKED) AS due
+        LIMIT :limit),
+    claimed AS (
+        UPDATE images.optimizerjobs j
+        SET status = 'processing', claimed_by = :worker, lease_until = :lease_until,
+            attempts = j.attempts + 1, updated_at = :now
+        FROM picked, images.requests r WHERE j.id = picked.id AND r.id = j.request_id
+        {_RETURNING}, picked.turn, picked.allowance, picked.unclaimed, picked.in_flight),
+    counted AS (SELECT *, count(*) OVER (PARTITION BY request_id) AS taken FROM claimed)
+    SELECT counted.*, short.any AS requests_short_of_jobs,
+        counted.unclaimed - counted.taken <= counted.in_flight + counted.taken AS finishing
+    FROM (SELECT coalesce(bool_or(short), false) AS any FROM running) AS short LEFT JOIN counted ON true
     """
 )
 
@@ -126,11 +147,25 @@ class PostgresImageJobRepository(ImageJobRepository):
         through = self._connection.execute(_EXPAND, params).scalar()
         return request.last_line if through is None else through
 
-    def claim(self, worker_id: str, limit: int, now: datetime, lease_until: datetime) -> list[ImageJob]:
-        if limit <= 0:
-            return []
-        params = {"worker": worker_id, "now": now, "lease_until": lease_until, "limit": limit}
-        return sorted((_job(row) for row in self._connection.execute(_CLAIM_DUE, params)), key=lambda job: job.id)
+    def claim(
+        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+    ) -> Claimed:
+        claimed: list[Row] = []
+        while True:
+            params = {
+                "worker": worker_id,
+                "now": now,
+                "lease_until": lease_until,
+                "limit": limit - len(claimed),
+                "head_start": turns.head_start,
+                "lines": lines,
+            }
+            rows = self._connection.execute(_CLAIM_DUE, params).all()
+            jobs = [row for row in rows if row.id is not None]
+            claimed += sorted(jobs, key=lambda row: (row.turn, row.id))
+            if len(claimed) == limit or not _some_gave_its_allowance(jobs):
+                # Every request gave all it had due, or the claim is full.
+                return Claimed([_job(row) for row in claimed], rows[0].requests_short_of_jobs)
 
     def reclaim_expired(self, now: datetime) -> int:
         return self._connection.execute(_RECLAIM_EXPIRED, {"now": now}).rowcount
@@ -161,6 +196,12 @@ class PostgresImageJobRepository(ImageJobRepository):
         return list(self._connection.execute(_OUTPUT_KEYS, {"id": request.id}).scalars())
 
 
+def _some_gave_its_allowance(rows: list[Row]) -> bool:
+    """Whether a request gave all it was allowed: it may have more due, for another round."""
+    given = Counter(row.request_id for row in rows)
+    return any(given[row.request_id] == row.allowance for row in rows)
+
+
 def _job(row: Row) -> ImageJob:
     return ImageJob(
         id=row.id,
@@ -170,6 +211,7 @@ def _job(row: Row) -> ImageJob:
         url=row.input_url,
         attempts=row.attempts,
         options=options_from(row),
+        finishing=row.finishing,
     )
 
 

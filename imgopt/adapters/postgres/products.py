@@ -1,6 +1,6 @@
 """Products as uploaded, bulk-loaded with binary COPY, and how far their images have come."""
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from uuid import UUID
 
@@ -16,15 +16,18 @@ from imgopt.domain.request import ProductProgress
 _REPEATED_SERIAL = text(
     "SELECT 1 FROM images.productimages WHERE request_id = :id GROUP BY serial HAVING count(*) > 1 LIMIT 1"
 )
+# A product's jobs are created together (one expansion covers whole products), so counting them
+# counts its images. One index probe per product: the planner cannot choose a scan of the whole
+# request, which it did on fresh statistics, costing a scan per product.
 _PROGRESS = text(
     """
-    SELECT cardinality(p.input_urls) AS images,
-        count(*) FILTER (WHERE j.status = 'optimized') AS optimized,
-        count(*) FILTER (WHERE j.status = 'failed') AS failed
-    FROM images.productimages p
-    JOIN images.optimizerjobs j ON j.request_id = p.request_id AND j.line_no = p.line_no
-    WHERE p.request_id = :id AND p.line_no = ANY(:lines)
-    GROUP BY p.line_no, p.input_urls
+    SELECT l.request_id, p.*
+    FROM unnest(CAST(:requests AS uuid[]), CAST(:lines AS integer[])) AS l(request_id, line_no)
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS images,
+            count(*) FILTER (WHERE j.status = 'optimized') AS optimized,
+            count(*) FILTER (WHERE j.status = 'failed') AS failed
+        FROM images.optimizerjobs j WHERE j.request_id = l.request_id AND j.line_no = l.line_no) AS p
     """
 )
 
@@ -70,6 +73,12 @@ class PostgresProductRepository(ProductRepository):
             yield copy
             copy.write(END)
 
-    def progress(self, request_id: UUID, lines: Collection[int]) -> list[ProductProgress]:
-        rows = self._connection.execute(_PROGRESS, {"id": request_id, "lines": list(lines)})
-        return [ProductProgress(row.images, row.optimized, row.failed) for row in rows]
+    def progress(self, lines: Mapping[UUID, Collection[int]]) -> dict[UUID, list[ProductProgress]]:
+        pairs = [(request_id, line) for request_id, request_lines in lines.items() for line in request_lines]
+        if not pairs:
+            return {request_id: [] for request_id in lines}
+        params = {"requests": [request_id for request_id, _ in pairs], "lines": [line for _, line in pairs]}
+        progress: dict[UUID, list[ProductProgress]] = {request_id: [] for request_id in lines}
+        for row in self._connection.execute(_PROGRESS, params):
+            progress[row.request_id].append(ProductProgress(row.images, row.optimized, row.failed))
+        return progress

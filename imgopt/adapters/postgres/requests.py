@@ -1,5 +1,6 @@
 """Upload requests: the aggregate's row, locked while a worker counts outcomes into it."""
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
@@ -57,17 +58,29 @@ _DELETE = text(
     """
 )
 
-_NEXT_TO_EXPAND = text(
-    f"SELECT {COLUMNS} FROM images.requests WHERE expanded_line < last_line ORDER BY created_at LIMIT 1 FOR UPDATE"
+_MANY_FOR_UPDATE = text(
+    f"SELECT {COLUMNS} FROM images.requests WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE"
 )
 
+# Requests `r` with `front`, the line of their first job due (claims take them in that order, so it
+# says how many are left): one index probe per request, where counting cost a scan.
+WITH_FRONT = """
+    images.requests r LEFT JOIN LATERAL (
+        SELECT j.line_no FROM images.optimizerjobs j
+        WHERE j.request_id = r.id AND j.status = 'pending' AND j.next_attempt_at <= :now
+        ORDER BY j.next_attempt_at, j.id LIMIT 1) AS due(front) ON true
+"""
+RUNNING = "r.status IN ('pending', 'processing')"
+# Products left to turn into jobs, and none due or the first within `:lines` of the last made.
+SHORT_OF_JOBS = "r.expanded_line < r.last_line AND coalesce(r.expanded_line - front < :lines, true)"
 
-_STARVING = text(
+# The ones with fewest due first: a new upload, with none, before an old one running low.
+_SHORT_OF_JOBS = text(
     f"""
-    SELECT {COLUMNS} FROM images.requests r
-    WHERE expanded_line < last_line AND status IN ('pending', 'processing')
-        AND NOT EXISTS (SELECT 1 FROM images.optimizerjobs j WHERE j.request_id = r.id AND j.status = 'pending')
-    ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    SELECT {COLUMNS} FROM {WITH_FRONT} WHERE {RUNNING} AND {SHORT_OF_JOBS}
+    ORDER BY front IS NOT NULL, r.expanded_line - front, r.created_at, r.id
+    LIMIT :limit
+    FOR UPDATE OF r SKIP LOCKED
     """
 )
 
@@ -99,6 +112,14 @@ class PostgresRequestRepository(RequestRepository):
         row = self._connection.execute(_FOR_UPDATE, {"id": request_id, "tenant": tenant_id}).first()
         return request_from(row) if row else None
 
+    def get_many_for_update(self, request_ids: Collection[UUID]) -> dict[UUID, UploadRequest]:
+        rows = self._connection.execute(_MANY_FOR_UPDATE, {"ids": list(request_ids)})
+        return {row.id: request_from(row) for row in rows}
+
+    def short_of_jobs(self, lines: int, now: datetime, limit: int) -> list[UploadRequest]:
+        rows = self._connection.execute(_SHORT_OF_JOBS, {"lines": lines, "now": now, "limit": limit})
+        return [request_from(row) for row in rows]
+
     def delete(self, request: UploadRequest) -> None:
         self._connection.execute(_DELETE, {"id": request.id})
 
@@ -106,13 +127,6 @@ class PostgresRequestRepository(RequestRepository):
         params = {"moment": moment, "limit": limit, "terminal": _TERMINAL}
         rows = self._connection.execute(_FINISHED_BEFORE, params)
         return [request_from(row) for row in rows]
-
-    def next_to_expand(self) -> UploadRequest | None:
-        row = self._connection.execute(_NEXT_TO_EXPAND).first()
-        return request_from(row) if row else None
-
-    def starving(self, limit: int) -> list[UploadRequest]:
-        return [request_from(row) for row in self._connection.execute(_STARVING, {"limit": limit})]
 
     def save(self, request: UploadRequest) -> None:
         self._connection.execute(

@@ -2,46 +2,55 @@
 
 from datetime import datetime, timedelta
 
-from imgopt.application.ports import Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
+from imgopt.application.ports import Claimed, Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
 from imgopt.domain.model import ImageJob
-from imgopt.domain.request import UploadRequest
+from imgopt.domain.turns import Turns
 
-# Products turned into jobs at a time, at least: more jobs than one claim keeps other workers fed.
-EXPANSION_SLICE = 32
+# Products turned into jobs at a time, and how close to the last of them a request's first job due
+# may come before it gets more: enough that the many workers claiming at once all find some, few
+# enough that an upload costs no bulk insert.
+EXPANSION_SLICE = 128
 
 
 class ClaimImages:
     """Claim up to `limit` due images for this worker, under a lease.
 
-    Jobs are created from a request's products only as workers need them, so a million-row upload
-    costs no million inserts before its first image is done. Fairness comes first: every request
-    none of whose images is waiting gets its next slice, and the claim takes turns across tenants
-    and requests; only then, when too few are due, the oldest request gets a bigger slice.
+    Tenants, then their requests, take `turns`, so no upload is stuck behind another. Jobs are made from a request's
+    products only as workers need them: when the claim finds requests short of jobs (a new upload,
+    or one whose due jobs run low), their next slices are made at once, whatever their age, and the
+    claim takes what it still lacks. A million-row upload costs no million inserts before its first
+    image is done, and never holds back the uploads behind it.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, lease: timedelta) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, lease: timedelta, turns: Turns = Turns()
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._worker_id = worker_id
         self._lease = lease
+        self._turns = turns
 
     def __call__(self, limit: int) -> list[ImageJob]:
         now = self._clock.now()
-        lease_until = now + self._lease
         with self._uow() as uow:
-            for request in uow.requests.starving(limit):
-                _expand(uow, request, EXPANSION_SLICE, now)
-            jobs = uow.jobs.claim(self._worker_id, limit, now, lease_until)
-            while len(jobs) < limit and (request := uow.requests.next_to_expand()) is not None:
-                _expand(uow, request, max(limit - len(jobs), EXPANSION_SLICE), now)
-                jobs += uow.jobs.claim(self._worker_id, limit - len(jobs), now, lease_until)
+            claimed = self._claim(uow, limit, now)
+            jobs = claimed.jobs
+            if claimed.requests_short_of_jobs:
+                self._make_jobs(uow, limit, now)
+                if len(jobs) < limit:
+                    jobs += self._claim(uow, limit - len(jobs), now).jobs
             uow.commit()
         return jobs
 
+    def _claim(self, uow: UnitOfWork, limit: int, now: datetime) -> Claimed:
+        return uow.jobs.claim(self._worker_id, limit, now, now + self._lease, self._turns, EXPANSION_SLICE)
 
-def _expand(uow: UnitOfWork, request: UploadRequest, products: int, now: datetime) -> None:
-    request.expanded_through(uow.jobs.add_for(request, products, now), now)
-    uow.requests.save(request)
+    def _make_jobs(self, uow: UnitOfWork, limit: int, now: datetime) -> None:
+        # Each request gives at least one job: more requests than `limit` would be wasted on this claim.
+        for request in uow.requests.short_of_jobs(EXPANSION_SLICE, now, limit):
+            request.expanded_through(uow.jobs.add_for(request, max(limit, EXPANSION_SLICE), now), now)
+            uow.requests.save(request)
 
 
 class ReleaseImages:

@@ -3,7 +3,7 @@
 import logging
 from collections import defaultdict
 
-from imgopt.application.ports import EVERY_TENANT, Clock, UnitOfWorkFactory, WorkSignal
+from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.announcement import Announcer
 from imgopt.domain.model import ImageOutcome
 from imgopt.domain.request import UploadRequest
@@ -38,16 +38,16 @@ class RecordOutcomes:
         announced = 0
         finished_requests: list[UploadRequest] = []
         with self._uow() as uow:
-            requests = {
-                request_id: uow.requests.get_for_update(request_id, EVERY_TENANT)
-                for request_id in sorted({outcome.request_id for outcome in outcomes})
-            }
-            settled = [requests[o.request_id].settle(o) for o in outcomes if requests[o.request_id] is not None]
+            # Locked first, in one statement: an image of a request cancelled meanwhile is cancelled rather
+            # than tried again, and the progress read after sees every concurrent recorder's outcomes.
+            requests = uow.requests.get_many_for_update({outcome.request_id for outcome in outcomes})
+            settled = [requests[o.request_id].settle(o) for o in outcomes if o.request_id in requests]
             recorded = uow.jobs.record(self._worker_id, settled, now)
-            for request_id, finished in sorted(_terminal_by_request(recorded).items()):
+            terminal = _terminal_by_request(recorded)
+            progress = uow.products.progress({id: {o.line for o in done} for id, done in terminal.items()})
+            for request_id, finished in sorted(terminal.items()):
                 request = requests[request_id]
-                products = uow.products.progress(request_id, {outcome.line for outcome in finished})
-                request.record(finished, products, now)
+                request.record(finished, progress[request_id], now)
                 uow.requests.save(request)
                 if request.events:
                     announced += self._announcer.announce(uow, request)

@@ -9,7 +9,8 @@ from imgopt.domain.model import ImageOutcome
 
 class OutcomeBatch:
     """Outcomes waiting to be recorded: written together once the first has waited `max_wait` seconds,
-    or at once when nothing else is running. A write that fails keeps them for the next."""
+    or at once when one may finish its request (its uploader should not wait for others' images),
+    or when nothing else is running. A write that fails keeps them for the next."""
 
     def __init__(self, record: RecordOutcomes, max_wait: float, observe: Callable[[list[ImageOutcome]], None]) -> None:
         self._record = record
@@ -17,23 +18,29 @@ class OutcomeBatch:
         self._observe = observe
         self._outcomes: list[ImageOutcome] = []
         self._first_at = 0.0
+        self._finishing = False
         self.recorded = 0
 
     @property
     def waiting(self) -> int:
         return len(self._outcomes)
 
-    def add(self, outcome: ImageOutcome) -> None:
+    def add(self, outcome: ImageOutcome, finishing: bool = False) -> None:
+        """Keep `outcome`; `finishing` when its image was among the last of its request (`ImageJob.finishing`)."""
         if not self._outcomes:
             self._first_at = time.monotonic()
         self._outcomes.append(outcome)
+        self._finishing = self._finishing or finishing
 
     def due(self, idle: bool) -> bool:
-        return bool(self._outcomes) and (idle or time.monotonic() - self._first_at >= self._max_wait)
+        if not self._outcomes:
+            return False
+        return idle or self._finishing or time.monotonic() - self._first_at >= self._max_wait
 
     def flush(self) -> None:
         if self._outcomes:
             recorded = self._record(self._outcomes)
             self._outcomes = []
+            self._finishing = False
             self.recorded += len(recorded)
             self._observe(recorded)
