@@ -55,7 +55,7 @@ def pipeline(quick: bool) -> Result:
             "has reached a receiver in the bench process; the webhook is then verified with `standardwebhooks` and "
             "must say completed with every image optimized. One server for all rounds, warmed up by a 2-image "
             "upload; outputs are written by the service to disk and deleted after each round. Reference = the bare "
-            "kernel: PillowOptimizer.optimize(data, OptimizationOptions()) on "
+            "kernel: the default optimizer's .optimize(data, OptimizationOptions()) on "
             f"{WORKERS} threads over the same {count} inputs in memory (warmed up on 2). {rounds} interleaved rounds, "
             "rotating the order; medians; ratios paired per round. Per CPU-second: the kernel's = images over the "
             "bench process's CPU time; imgopt's = images over the CPU time of the serve process plus the PostgreSQL "
@@ -139,7 +139,7 @@ def latency(quick: bool) -> Result:
             f"{IDLE_PROBE_SECONDS * 1000:.0f} ms before each upload shows the worker was idle. Split: when each step "
             "happened from the clock's start (server timestamps from GET /status?details=true, same host and clock). "
             "Reference, timed after each run in the bench process while the server idles: the bare kernel, "
-            "PillowOptimizer.optimize(data, OptimizationOptions()) on the same bytes, one thread; ratios paired by run."
+            "the default optimizer's .optimize(data, OptimizationOptions()) on the same bytes, one thread; ratios paired by run."
         ),
     )
     kernel = imgopt_optimizer(OptimizationOptions())

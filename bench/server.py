@@ -147,7 +147,8 @@ def _imgopt(
 def imgopt_environment(
     database_url: str, name: str, environment: dict[str, str] | None = None, **settings: str
 ) -> dict[str, str]:
-    """The environment of an imgopt command; no key and no rate limit unless a benchmark asks for them."""
+    """The environment of an imgopt command; no key, no rate limit and no cap on waiting images unless a
+    benchmark asks for them (ingest and details store millions of rows that nothing ever processes)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("IMGOPT_")}
     env.update(environment or {})
     env.update(
@@ -155,6 +156,7 @@ def imgopt_environment(
         IMGOPT_DATA_DIR=str(work_dir("data", name)),
         IMGOPT_AUTH="off",
         IMGOPT_RATE_LIMIT_PER_MINUTE="0",
+        IMGOPT_MAX_WAITING_IMAGES="0",
     )
     env.update({f"IMGOPT_{key.upper()}": value for key, value in settings.items()})
     return env
