@@ -139,7 +139,8 @@ def latency(quick: bool) -> Result:
             f"{IDLE_PROBE_SECONDS * 1000:.0f} ms before each upload shows the worker was idle. Split: when each step "
             "happened from the clock's start (server timestamps from GET /status?details=true, same host and clock). "
             "Reference, timed after each run in the bench process while the server idles: the bare kernel, "
-            "the default optimizer's .optimize(data, OptimizationOptions()) on the same bytes, one thread; ratios paired by run."
+            "the default optimizer's .optimize(data, OptimizationOptions()) on the same bytes, one thread; ratios "
+            "paired by run."
         ),
     )
     kernel = imgopt_optimizer(OptimizationOptions())
