@@ -30,12 +30,22 @@ class ImageRunnerOptions:
         """Threads working on images: while `concurrency` of them optimize, as many more download."""
         return 2 * self.concurrency
 
+    @property
+    def claim_when_idle(self) -> int:
+        """Idle threads worth a claim: as many as optimize at once, so claims come in groups.
+
+        A download takes a few milliseconds against tens for an optimization, so the images still
+        running keep every optimizer busy meanwhile; claiming for each thread as it came free cost
+        a database round trip per image.
+        """
+        return self.concurrency
+
 
 class ImageRunner:
     """Drain the queue of due images, keeping every thread busy, then return.
 
-    It claims only as many images as it has idle threads, so every image it holds has been
-    started: a claim counts an attempt, and a worker that dies must not charge one to images it
+    It claims only as many images as it has idle threads, once as many are idle as optimize at
+    once, so every image it holds has been started: a claim counts an attempt, and a worker that dies must not charge one to images it
     never began. Outcomes the database could not take (it was away) stay with the runner, with
     the images still running, and the next drain records them first; their lease still guards
     them, so none is lost and none counted twice. When `stop` is set it claims nothing more,
@@ -69,7 +79,7 @@ class ImageRunner:
         queue_empty = False
         while True:
             idle = self._options.threads - len(self._running)
-            if idle and not stop.is_set() and not queue_empty:
+            if idle >= self._options.claim_when_idle and not stop.is_set() and not queue_empty:
                 jobs = self._claim(idle)
                 queue_empty = len(jobs) < idle
                 self._running.update((self._pool.submit(self._process, job), job) for job in jobs)
