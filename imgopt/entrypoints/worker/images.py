@@ -45,12 +45,12 @@ class ImageRunner:
     """Drain the queue of due images, keeping every thread busy, then return.
 
     It claims only as many images as it has idle threads, once as many are idle as optimize at
-    once, so every image it holds has been started: a claim counts an attempt, and a worker that dies must not charge one to images it
-    never began. Outcomes the database could not take (it was away) stay with the runner, with
-    the images still running, and the next drain records them first; their lease still guards
-    them, so none is lost and none counted twice. When `stop` is set it claims nothing more,
-    waits `stop_grace` seconds for the images that are running, records them, and hands the
-    rest back to the queue.
+    once, so every image it holds has been started: a claim counts an attempt, and a worker that
+    dies must not charge one to images it never began. Outcomes the database could not take (it
+    was away) stay with the runner, with the images still running, and the next drain records
+    them first; their lease still guards them, so none is lost and none counted twice. When
+    `stop` is set it claims nothing more, waits `stop_grace` seconds for the images that are
+    running, records them, and hands the rest back to the queue.
     """
 
     def __init__(
