@@ -58,14 +58,14 @@ def setup():
     fetcher, outage = GatedFetcher(), Outage(world)
     process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
 
-    def runner(worker_id: str) -> ImageRunner:
+    def runner(worker_id: str, concurrency: int = 1, metrics: WorkerMetrics | None = None) -> ImageRunner:
         return ImageRunner(
             ClaimImages(outage, world.clock, worker_id, timedelta(seconds=30)),
             process,
             RecordOutcomes(outage, world.clock, worker_id, world.announcer, world.webhook_work),
             world.release,
-            ImageRunnerOptions(concurrency=1),
-            WorkerMetrics(new_registry()),
+            ImageRunnerOptions(concurrency=concurrency),
+            metrics or WorkerMetrics(new_registry()),
         )
 
     yield world, receipt.request_id, fetcher, outage, runner
@@ -127,6 +127,31 @@ def test_results_finished_while_the_database_was_away_are_recorded_when_it_retur
     assert {job["status"] for job in jobs(world).values()} == {ImageStatus.OPTIMIZED}
     assert {job["attempts"] for job in jobs(world).values()} == {1}
     assert sorted(fetcher.fetched) == sorted(URLS)
+
+
+def test_claims_wait_until_as_many_threads_are_idle_as_optimize_at_once(setup):
+    world, request_id, fetcher, _, runner = setup
+    registry = new_registry()
+    worker, stop = runner("w1", concurrency=2, metrics=WorkerMetrics(registry)), threading.Event()
+    thread = threading.Thread(target=worker.drain, args=(stop,))
+    thread.start()
+    wait_for(lambda: len(fetcher.started) == 4, message="all four threads to start an image")
+
+    def in_flight() -> float | None:
+        return registry.get_sample_value("imgopt_worker_images_in_flight")
+
+    fetcher.gates[fetcher.started[0]].set()
+    wait_for(lambda: in_flight() == 3, message="the runner to collect the first image")
+    started_with_one_idle = len(fetcher.started)
+    fetcher.gates[fetcher.started[1]].set()
+    wait_for(lambda: len(fetcher.started) == 6, message="a claim once two threads are idle")
+    for gate in fetcher.gates.values():
+        gate.set()
+    thread.join(30)
+
+    assert started_with_one_idle == 4
+    assert world.status(request_id).summary.images.optimized == 6
+    assert {job["attempts"] for job in jobs(world).values()} == {1}
 
 
 def outcome(request_id: UUID) -> ImageOutcome:
