@@ -26,7 +26,7 @@ from bench.server import ServerProcess, imgopt_serve
 from bench.stats import column, interleave, median, paired_ratios, percentile
 from bench.subjects import imgopt_optimizer, run_threads
 from bench.workspace import WORK, corpus_dir
-from imgopt.bootstrap.settings import Settings
+from imgopt.bootstrap.settings import Settings, default_concurrency
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import HEADER
 
@@ -36,6 +36,9 @@ POLL_SECONDS = Settings().worker_poll_seconds
 SETTLE_SECONDS = 0.3  # after a run's delivery is recorded, before the next run's spacing starts
 IDLE_PROBE_SECONDS = 0.1  # the server's CPU is read over this window just before each latency upload
 GOLDEN = 0.6180339887498949  # spreads the runs' start phases evenly over the poll interval
+
+# What `imgopt serve` optimizes at once by default on a host with as many cores as the kernel has threads.
+SERVE_CONCURRENCY = default_concurrency(WORKERS)
 
 
 def pipeline(quick: bool) -> Result:
@@ -49,7 +52,8 @@ def pipeline(quick: bool) -> Result:
         method=(
             f"{count} distinct {images.SOURCE}-sized JPEGs (the kernel-original variants, {megabytes:.0f} MB), "
             f"{count // 2} products x 2 URLs in the original's CSV format. imgopt = `imgopt serve` (API + worker, one "
-            f"process, IMGOPT_WORKER_CONCURRENCY={WORKERS}) as a subprocess on a scratch database; the images are "
+            f"process, IMGOPT_WORKER_CONCURRENCY={SERVE_CONCURRENCY}, the default on {WORKERS} cores) as a subprocess "
+            "on a scratch database; the images are "
             "served from memory by an HTTP/1.1 origin on loopback in the bench process, under a URL prefix new to "
             "every upload; the clock runs from just before POST /upload (with webhookUrl) until the webhook's body "
             "has reached a receiver in the bench process; the webhook is then verified with `standardwebhooks` and "
@@ -128,7 +132,8 @@ def latency(quick: bool) -> Result:
         f"one-image CSV from upload until the signed webhook, {runs} runs, worker idle before each",
         method=(
             f"{LATENCY_PHOTO} from the corpus (1920x1080 JPEG, {len(data) / 1e3:.0f} kB), one product, one URL new to "
-            f"every run, served by an origin on loopback; `imgopt serve` (IMGOPT_WORKER_CONCURRENCY={WORKERS}, "
+            f"every run, served by an origin on loopback; `imgopt serve` (IMGOPT_WORKER_CONCURRENCY="
+            f"{SERVE_CONCURRENCY}, the default on {WORKERS} cores, "
             f"IMGOPT_WORKER_POLL_SECONDS={POLL_SECONDS:g}, the default) as a subprocess on a scratch database; clock "
             "from just before POST /upload (with webhookUrl) until the webhook's body has reached a receiver in the "
             "bench process; every webhook verified with `standardwebhooks` and checked to report the image optimized. "
@@ -347,7 +352,7 @@ def serve(database_url: str, name: str, environment: dict[str, str] | None = Non
         database_url,
         name,
         environment,
-        worker_concurrency=str(WORKERS),
+        worker_concurrency=str(SERVE_CONCURRENCY),
         allow_private_networks="true",
         **settings,
     )

