@@ -20,7 +20,7 @@ def default_concurrency(cores: int) -> int:
 
     The one more keeps every core busy while a thread is between images (storing its output,
     taking the next download, waiting its turn for the GIL). The bare optimizer is no faster
-    with a thread more than cores; the whole service is (docs/performance.md, "What was tried").
+    with a thread more than cores; the whole service is (docs/performance.md, "What was changed to get there").
     """
     return cores + 1
 

@@ -25,7 +25,7 @@ class VipsOptimizer(ImageOptimizer):
     image never falls under the never-larger rule (the original is not what was asked for).
     Animations, palettes, 16-bit, CMYK, GIF, TIFF, AVIF, and files libvips cannot read go to a
     PillowOptimizer, which also gives the reasons for failures. libvips is set to one thread per image
-    and no operation cache, process-wide: the worker runs an image per core.
+    and no operation cache, process-wide: the worker runs about an image per core.
     """
 
     def __init__(self, pillow: PillowOptimizer | None = None) -> None:
