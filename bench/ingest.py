@@ -18,7 +18,7 @@ COPY = "COPY bench_copy (serial, product_name, input_image_urls) FROM STDIN (FOR
 
 
 def ingest(quick: bool) -> Result:
-    rows, big_rows, rounds = (5_000, 50_000, 1) if quick else (100_000, 1_000_000, 3)
+    rows, big_rows, rounds = (5_000, 50_000, 1) if quick else (100_000, 1_000_000, 5)
     small, big = products_csv(rows), products_csv(big_rows)
     unusual = spaced_copy(small)
     result = Result(
