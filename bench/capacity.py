@@ -24,8 +24,8 @@ def queue_capacity(quick: bool) -> Result:
         f"{'/'.join(map(str, steps))} simulated hosts with an instant optimizer against one PostgreSQL",
         method=(
             f"Each simulated host is a process running the worker's real image path (`bench/host.py`: ImageRunner "
-            f"claiming, processing on threads and recording in batches, IMGOPT_WORKER_CONCURRENCY={CONCURRENCY} as "
-            "on a 2-core host) against one scratch database, with the optimizer replaced by a fake of its port that "
+            f"claiming, processing on threads and recording in batches, IMGOPT_WORKER_CONCURRENCY={CONCURRENCY}, one "
+            "per core) against one scratch database, with the optimizer replaced by a fake of its port that "
             "answers at once, the fetcher by one that answers every URL at once with 100 kB (an origin on loopback "
             "would have made the bench's own HTTP serving the bottleneck, not the database), and the real filesystem "
             f"storage. For each step, a {count:,}-image upload ({count // 2:,} products x 2 URLs, through the use "

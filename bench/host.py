@@ -1,7 +1,8 @@
 """A simulated worker host for the queue measurements: `python -m bench.host DATABASE_URL DATA_DIR FETCH PACE`.
 
 It runs the worker's real image path (ImageRunner: claim, process on threads, record in batches)
-with IMGOPT_WORKER_CONCURRENCY=2, as a 2-core host would, but with the optimizer replaced by one
+with IMGOPT_WORKER_CONCURRENCY=2, one optimization per core of a 2-core host (the service's own
+default there is one more), but with the optimizer replaced by one
 that answers at once (PACE 0) or after PACE seconds of sleep, one image per core at a time as the
 real one; when FETCH is `memory`, the fetcher answers at once too (`network` keeps the real one).
 It prints `ready`, then for each line of request ids on stdin works until they have all finished
