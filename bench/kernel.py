@@ -69,7 +69,7 @@ def kernel_original(quick: bool) -> Result:
 def kernel_sharp_task(quick: bool) -> Result:
     count = 4 if quick else 100
     files = [images.source_photo()] * count
-    rounds = 1 if quick else 5
+    rounds = 1 if quick else 9
     size = (720, 588)
     options = OptimizationOptions(quality=80, max_width=size[0], max_height=size[1], format=OutputFormat.JPEG)
     factories = {
