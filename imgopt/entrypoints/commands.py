@@ -9,6 +9,7 @@ import uvicorn
 
 from imgopt.adapters.metrics.registry import MetricsServer
 from imgopt.adapters.postgres.engine import migrate as apply_migrations
+from imgopt.adapters.postgres.plain_copy import COMPILED
 from imgopt.bootstrap.containers import Container, create_container
 from imgopt.bootstrap.database import with_database
 from imgopt.bootstrap.settings import Settings, SettingsError
@@ -24,9 +25,18 @@ def prepare(settings: Settings, migrate: bool = True) -> tuple[Settings, Contain
     """Settings with a database chosen, and the container on it, migrated unless told otherwise."""
     settings = with_database(settings)
     container = create_container(settings)
+    log.info("plain CSV rows are read %s", _plain_copy_path(settings))
     if migrate:
         apply_migrations(container.persistence.engine())
     return settings, container
+
+
+def _plain_copy_path(settings: Settings) -> str:
+    if settings.plain_copy == "python":
+        return "in Python (IMGOPT_PLAIN_COPY=python)"
+    if COMPILED:
+        return "by the compiled scanner, blocks it declines in Python"
+    return "in Python (the compiled scanner was not built: no C compiler at install?)"
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
