@@ -1,5 +1,6 @@
 """A plain file's rows as binary COPY data: compiled where the scanner is sure of a block, in Python otherwise."""
 
+import sys
 from collections.abc import Iterator
 from uuid import UUID
 
@@ -40,9 +41,11 @@ class PlainCopy:
         if self._scan is None:
             return None
         limits = csv.limits
-        scanned = self._scan(
-            lines.data, lines.first_line, self._encoder.row_prefix, limits.max_name_length, limits.max_urls_per_row
+        # Limits past what C counts in mean no limit a block can reach.
+        max_name_length, max_urls = (
+            min(limit, sys.maxsize) for limit in (limits.max_name_length, limits.max_urls_per_row)
         )
+        scanned = self._scan(lines.data, lines.first_line, self._encoder.row_prefix, max_name_length, max_urls)
         if scanned is None:
             return None
         copy, rows, images, first_serial, last_serial, increasing, longest_url, longest_cell = scanned
