@@ -183,49 +183,39 @@ def test_whole_files_read_the_same_with_and_without_the_scanner(limits):
         assert read_file(file, limits, True) == read_file(file, limits, False)
 
 
-_URLS = [
-    "http://a.example",
-    "https://a.example/x.jpg",
-    "HTTP://A-B.EXAMPLE:8080/x?y=1#z",
-    "https://a.example:0",
-    "https://a.example:65535/",
-    "https://a.example:65536/",
-    "https://a.example:00000",
-    "https://a.example:0008",
-    "https://a-.example",
-    "https://a.example-",
-    "https://a.example/w_1,h_2.jpg",
-    "https://a.example/a b",
-    'https://a.example/"',
-    "https://a.example/" + "u" * 30,
-    "https://ü.example",
-    "ftp://a.example",
-    "https://",
-    "",
-]
-_NAMES = ["A", "Shirt blue", '"Shirt, blue"', '"Q"', " A", "A ", '""', '"A""B"', "A\tB", "Café", "x" * 8, "x" * 9, ""]
-_SERIALS = ["1", "2", "007", "0", "000", "999999999999999999", "1234567890123456789", "", " 3", "-1"]
-_SEPARATORS = [",", ",", ",", ", ", ",,"]
+GOOD_URLS = ["http://a.example", "https://a.example/x.jpg", "HTTP://A-B.EXAMPLE:8080/x?y=1#z", "https://a"]
+GOOD_URLS += ["https://a.example:0", "https://a.example:65535/", "https://a.example:0008", "https://a-.example"]
+GOOD_URLS += ["https://a.example/" + "u" * 30, "hTTps://1.2.3.4:443/?q=a;b&c#%20"]
+ODD_URLS = ["https://a.example:65536/", "https://a.example:00000", "https://a.example-", "https://a.example/a b"]
+ODD_URLS += ["https://a.example/w_1,h_2.jpg", 'https://a.example/"', "https://ü.example", "ftp://a.example", ""]
+ODD_URLS += ["https://", "https://a.example:", "https://.example", "https://a.example:123456"]
+GOOD_NAMES = ["A", "Shirt blue", '"Shirt, blue"', '"Q"', "x" * 8, "(colour 1)"]
+ODD_NAMES = [" A", "A ", '""', '"A""B"', "A\tB", "Café", "x" * 9, "", '" Q"', 'A"']
+GOOD_SERIALS = ["1", "2", "007", "999999999999999999"]
+ODD_SERIALS = ["0", "000", "1234567890123456789", "", " 3", "-1"]
 
 
 @st.composite
 def blocks(draw) -> bytes:
-    """Blocks of lines near the scanner's shapes: mostly what it takes, at a rate per block what it must weigh."""
+    """Blocks of lines near the scanner's shapes: each piece common, or at a rate drawn per block one it must weigh."""
+    odd_percent = draw(st.sampled_from([0, 0, 2, 5, 20]))
+
+    def pick(good: list[str], odd: list[str]) -> str:
+        return draw(st.sampled_from(odd if draw(st.integers(0, 99)) < odd_percent else good))
+
     lines = []
     for _ in range(draw(st.integers(1, 8))):
-        if draw(st.integers(0, 15)) == 0:
+        if pick(["row"], ["blank"]) == "blank":
             lines.append(draw(st.sampled_from(["", ",,", " "])))
             continue
-        urls = draw(st.lists(st.sampled_from(_URLS[:5] * 6 + _URLS), min_size=1, max_size=4))
-        cell = urls[0] + "".join(draw(st.sampled_from(_SEPARATORS)) + url for url in urls[1:])
+        urls = [pick(GOOD_URLS, ODD_URLS) for _ in range(draw(st.integers(1, 4)))]
+        cell = urls[0] + "".join(pick([","], [", ", ",,", " ,"]) + url for url in urls[1:])
         if len(urls) > 1 or draw(st.booleans()):
             cell = f'"{cell}"'
-        serial = draw(st.sampled_from(_SERIALS[:3] * 4 + _SERIALS))
-        name = draw(st.sampled_from(_NAMES[:4] * 3 + _NAMES))
-        lines.append(f"{serial},{name},{cell}")
+        lines.append(f"{pick(GOOD_SERIALS, ODD_SERIALS)},{pick(GOOD_NAMES, ODD_NAMES)},{pick([cell], [cell + ','])}")
     ending = draw(st.sampled_from(["\n", "\r\n"]))
-    data = "".join(line + ending for line in lines).encode()
-    if draw(st.integers(0, 9)) == 0:
+    data = "".join(line + pick([ending], ["\r", "\n\n"]) for line in lines).encode()
+    if pick(["whole"], ["cut"]) == "cut":
         data = data[: draw(st.integers(0, len(data)))]
     return data
 
