@@ -41,7 +41,7 @@ class PlainCopy:
         if self._scan is None:
             return None
         limits = csv.limits
-        # Limits past what C counts in mean no limit a block can reach.
+        # A limit too large for C's integers is one no block can reach.
         max_name_length, max_urls = (
             min(limit, sys.maxsize) for limit in (limits.max_name_length, limits.max_urls_per_row)
         )
