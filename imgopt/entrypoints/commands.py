@@ -25,18 +25,19 @@ def prepare(settings: Settings, migrate: bool = True) -> tuple[Settings, Contain
     """Settings with a database chosen, and the container on it, migrated unless told otherwise."""
     settings = with_database(settings)
     container = create_container(settings)
-    log.info("plain CSV rows are read %s", _plain_copy_path(settings))
     if migrate:
         apply_migrations(container.persistence.engine())
     return settings, container
 
 
-def _plain_copy_path(settings: Settings) -> str:
+def _say_how_plain_rows_are_read(settings: Settings) -> None:
     if settings.plain_copy == "python":
-        return "in Python (IMGOPT_PLAIN_COPY=python)"
-    if COMPILED:
-        return "by the compiled scanner, blocks it declines in Python"
-    return "in Python (the compiled scanner was not built: no C compiler at install?)"
+        how = "in Python (IMGOPT_PLAIN_COPY=python)"
+    elif COMPILED:
+        how = "by the compiled scanner, blocks it declines in Python"
+    else:
+        how = "in Python (the compiled scanner was not built: no C compiler at install?)"
+    log.info("plain CSV rows are read %s", how)
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -62,6 +63,7 @@ def purge(settings: Settings, args: argparse.Namespace) -> int:
 
 def api(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
+    _say_how_plain_rows_are_read(settings)
     app = create_app(container, settings)
     settle_garbage_collector()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None)
@@ -70,6 +72,7 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
+    _say_how_plain_rows_are_read(settings)
     keep_freed_memory()
     worker = build_worker(container, settings)
     # The worker stops before the container releases the engine, the pools and the HTTP clients it uses.
