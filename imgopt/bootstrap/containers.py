@@ -7,6 +7,7 @@ each is a singleton. Override any provider to rebind it
 (`container.core.clock.override(providers.Object(clock))`) before the first use case is built.
 """
 
+import operator
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
@@ -92,7 +93,11 @@ class Persistence(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     engine = providers.Resource(_engine, url=config.database_url, pool_size=config.pool_size)
-    uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
+    uow = providers.Factory(
+        SqlAlchemyUnitOfWork,
+        engine=engine,
+        compiled_plain_copy=providers.Callable(operator.ne, config.plain_copy, "python"),
+    )
     status_reader = providers.Singleton(PostgresStatusReader, engine=engine)
     key_reader = providers.Resource(
         _closing,

@@ -13,6 +13,8 @@ MiB = 1024 * 1024
 FILES_PATH = "/files"
 """Where the API serves outputs: `{IMGOPT_PUBLIC_BASE_URL}/files/{key}`."""
 OPTIMIZERS = ("pillow", "vips")
+# How plain CSV rows become COPY rows: a diagnostic switch, to compare the compiled scanner with Python.
+PLAIN_COPY_PATHS = ("compiled", "python")
 
 
 def default_concurrency(cores: int) -> int:
@@ -60,6 +62,7 @@ class Settings:
     auth: str = "required"
     rate_limit_per_minute: int = 600
     max_waiting_images: int = 1_000_000
+    plain_copy: str = "compiled"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
@@ -93,6 +96,10 @@ class Settings:
         if self.optimizer not in OPTIMIZERS:
             raise SettingsError(
                 f"{env_name('optimizer')} must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if self.plain_copy not in PLAIN_COPY_PATHS:
+            raise SettingsError(
+                f"{env_name('plain_copy')} must be one of {', '.join(PLAIN_COPY_PATHS)}, got {self.plain_copy!r}"
             )
         if not 0 < self.auto_quality_target < 100:
             raise SettingsError(f"{env_name('auto_quality_target')} must be a SSIMULACRA2 score between 0 and 100")

@@ -32,10 +32,11 @@ def stored_rows(engine, request_id: uuid.UUID) -> list[tuple]:
         ).all()
 
 
-def test_a_plain_file_is_stored_as_the_row_rules_store_it(clean_database):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled scanner where it is sure", "python only"])
+def test_a_plain_file_is_stored_as_the_row_rules_store_it(clean_database, compiled):
     plain_id, checked_id = uuid.uuid4(), uuid.uuid4()
 
-    with SqlAlchemyUnitOfWork(clean_database) as uow:
+    with SqlAlchemyUnitOfWork(clean_database, compiled_plain_copy=compiled) as uow:
         assert uow.products.add_plain(plain_id, PlainCsv(io.BytesIO(VARIED)))
         uow.products.add_many(checked_id, ProductCsvReader(io.BytesIO(VARIED)))
         uow.commit()
@@ -85,3 +86,27 @@ def test_an_upload_whose_plain_rows_repeat_a_serial_is_explained_by_the_row_rule
     assert [str(error) for error in rejected.value.errors] == ["line 4, column 'S. No.': 3 is already used on line 2"]
     with clean_database.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM images.productimages")).scalar() == 0
+
+
+def test_an_ascii_file_of_the_common_shape_is_stored_as_the_row_rules_store_it(clean_database):
+    data = csv_bytes(
+        *(
+            f'{n},"Product {n}, blue","https://a.example/{n}/1.jpg,HTTP://B.EXAMPLE:8080/{n}?s=2#x"'
+            for n in range(1, 4000)
+        )
+    )
+    plain_id, checked_id = uuid.uuid4(), uuid.uuid4()
+
+    with SqlAlchemyUnitOfWork(clean_database) as uow:
+        assert uow.products.add_plain(plain_id, PlainCsv(io.BytesIO(data)))
+        uow.products.add_many(checked_id, ProductCsvReader(io.BytesIO(data)))
+        uow.commit()
+
+    rows = stored_rows(clean_database, plain_id)
+    assert rows == stored_rows(clean_database, checked_id)
+    assert rows[-1] == (
+        4000,
+        3999,
+        "Product 3999, blue",
+        ["https://a.example/3999/1.jpg", "HTTP://B.EXAMPLE:8080/3999?s=2#x"],
+    )

@@ -29,7 +29,8 @@ class ProductCopy:
     """The rows of one request, as data for COPY_PRODUCTS between START and END."""
 
     def __init__(self, request_id: UUID) -> None:
-        self._row_prefix = struct.pack(">hi16si", 5, 16, request_id.bytes, 4)
+        # The field count, then the request id and the length of line_no: the same at the start of every row.
+        self.row_prefix = struct.pack(">hi16si", 5, 16, request_id.bytes, 4)
 
     def block(self, block: PlainBlock) -> bytes:
         return self._encode(block.lines, block.serials, block.names, block.urls)
@@ -44,7 +45,7 @@ class ProductCopy:
     def _encode(
         self, lines: Sequence[int], serials: Sequence[int], names: Sequence[bytes], urls: Sequence[Sequence[bytes]]
     ) -> bytes:
-        row_start, array_start, length, prefix = _ROW_START.pack, _ARRAY_START.pack, _length, self._row_prefix
+        row_start, array_start, length, prefix = _ROW_START.pack, _ARRAY_START.pack, _length, self.row_prefix
         parts: list[bytes] = []
         extend = parts.extend
         for line, serial, name, row_urls in zip(lines, serials, names, urls, strict=True):

@@ -7,6 +7,7 @@ from uuid import UUID
 from psycopg import Copy
 from sqlalchemy import Connection, text
 
+from imgopt.adapters.postgres.plain_copy import PlainCopy
 from imgopt.adapters.postgres.product_copy import COPY_PRODUCTS, END, START, ProductCopy
 from imgopt.application.ports import ProductRepository
 from imgopt.domain.plain_csv import NotPlain, PlainCsv
@@ -33,8 +34,9 @@ _PROGRESS = text(
 
 
 class PostgresProductRepository(ProductRepository):
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, compiled_plain_copy: bool = True) -> None:
         self._connection = connection
+        self._compiled_plain_copy = compiled_plain_copy
 
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         with self._copy() as copy:
@@ -43,18 +45,19 @@ class PostgresProductRepository(ProductRepository):
 
     def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
         savepoint = self._connection.begin_nested()
-        stored = self._copy_while_plain(ProductCopy(request_id), csv) and self._serials_distinct(request_id, csv)
+        encoder = PlainCopy(request_id, self._compiled_plain_copy)
+        stored = self._copy_while_plain(encoder, csv) and self._serials_distinct(request_id, csv)
         if stored:
             savepoint.commit()
         else:
             savepoint.rollback()
         return stored
 
-    def _copy_while_plain(self, encoder: ProductCopy, csv: PlainCsv) -> bool:
+    def _copy_while_plain(self, encoder: PlainCopy, csv: PlainCsv) -> bool:
         with self._copy() as copy:
             try:
-                for block in csv:
-                    copy.write(encoder.block(block))
+                for block in encoder.blocks(csv):
+                    copy.write(block)
             except NotPlain:
                 return False  # the COPY still ends cleanly (no error in the server's log); the savepoint undoes it
         return True
