@@ -7,7 +7,6 @@ each is a singleton. Override any provider to rebind it
 (`container.core.clock.override(providers.Object(clock))`) before the first use case is built.
 """
 
-import operator
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
@@ -96,7 +95,7 @@ class Persistence(containers.DeclarativeContainer):
     uow = providers.Factory(
         SqlAlchemyUnitOfWork,
         engine=engine,
-        compiled_plain_copy=providers.Callable(operator.ne, config.plain_copy, "python"),
+        compiled_plain_copy=config.compiled_plain_copy,
     )
     status_reader = providers.Singleton(PostgresStatusReader, engine=engine)
     key_reader = providers.Resource(
@@ -306,6 +305,7 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
             "pool_size": max(settings.concurrency + 4, 10),
             "delivery_lease_seconds": 120,
             "auth_required": settings.auth_required,
+            "compiled_plain_copy": settings.compiled_plain_copy,
         }
     )
     return container

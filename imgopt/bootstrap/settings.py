@@ -93,20 +93,19 @@ class Settings:
                 check_storage_url(self.storage_url)
         except ValueError as exc:
             raise SettingsError(f"{env_name('storage_url')}: {exc}") from None
-        if self.optimizer not in OPTIMIZERS:
-            raise SettingsError(
-                f"{env_name('optimizer')} must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
-            )
-        if self.plain_copy not in PLAIN_COPY_PATHS:
-            raise SettingsError(
-                f"{env_name('plain_copy')} must be one of {', '.join(PLAIN_COPY_PATHS)}, got {self.plain_copy!r}"
-            )
+        self._check_choice("optimizer", OPTIMIZERS)
+        self._check_choice("plain_copy", PLAIN_COPY_PATHS)
         if not 0 < self.auto_quality_target < 100:
             raise SettingsError(f"{env_name('auto_quality_target')} must be a SSIMULACRA2 score between 0 and 100")
         try:
             RetrySchedule.parse(self.webhook_retry_schedule)
         except ValueError as exc:
             raise SettingsError(f"{env_name('webhook_retry_schedule')}: {exc}") from None
+
+    def _check_choice(self, field_name: str, choices: tuple[str, ...]) -> None:
+        value = getattr(self, field_name)
+        if value not in choices:
+            raise SettingsError(f"{env_name(field_name)} must be one of {', '.join(choices)}, got {value!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -123,6 +122,11 @@ class Settings:
     @property
     def auth_required(self) -> bool:
         return self.auth == "required"
+
+    @property
+    def compiled_plain_copy(self) -> bool:
+        """Whether plain CSV rows may go through the compiled scanner (where it was built)."""
+        return self.plain_copy == "compiled"
 
     @property
     def concurrency(self) -> int:

@@ -31,7 +31,7 @@ def prepare(settings: Settings, migrate: bool = True) -> tuple[Settings, Contain
 
 
 def _say_how_plain_rows_are_read(settings: Settings) -> None:
-    if settings.plain_copy == "python":
+    if not settings.compiled_plain_copy:
         how = "in Python (IMGOPT_PLAIN_COPY=python)"
     elif COMPILED:
         how = "by the compiled scanner, blocks it declines in Python"
