@@ -8,14 +8,13 @@ import abc
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, BinaryIO, Generic, Self, TypeVar
 from uuid import UUID
 
 from imgopt.domain.errors import DomainError
 from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.plain_csv import PlainCsv
-from imgopt.domain.product_csv import ProductRow
+from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
@@ -102,12 +101,12 @@ class ProductRepository(abc.ABC):
         """Store every row the iterable yields, in bulk, consuming it as it goes."""
 
     @abc.abstractmethod
-    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
-        """Store every row of a plain CSV, in bulk; or store nothing and return False.
+    def add_plain(self, request_id: UUID, csv_file: BinaryIO, limits: CsvLimits) -> CsvCounts | None:
+        """Store every row of a CSV of the common shape, read in bulk, and return its counts; or store nothing.
 
-        False when the file turns out not to be plain (`csv` raises NotPlain) or its serials
-        repeat (checked here when `csv.serials_increasing` is false): then only the row-by-row
-        rules can tell what is wrong, or that nothing is. CsvTooLarge passes through.
+        None when the file turns out not to be of that shape, or its serials repeat: then only the
+        row-by-row rules can tell what is wrong, or that nothing is. The stream is left wherever
+        reading stopped. CsvTooLarge passes through.
         """
 
     @abc.abstractmethod

@@ -8,8 +8,7 @@ from imgopt.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkF
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.domain.limits import WaitingImagesLimit
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.plain_csv import PlainCsv
-from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
+from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductCsvReader
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.webhooks import Webhook, WebhookFormat
 
@@ -26,8 +25,8 @@ class IngestReceipt:
 class IngestCsv:
     """Stream the CSV into bulk storage, in one transaction: every row valid and stored, or none.
 
-    A file of the usual, plain shape (PlainCsv) is recognised a block at a time and stored as
-    it is read. Any other file, or a plain one whose serials repeat, is read again from where
+    A file of the common shape is first offered to the repository, which reads and stores it in
+    bulk or declines it. Any other file, or one whose serials repeat, is read again from where
     it started through the row-by-row rules, which store it or explain what is wrong: a single
     bad row anywhere rolls the transaction back and raises CsvRejected listing the problems.
     Memory stays flat whatever the size of the file. An upload that would take the tenant past its
@@ -65,16 +64,16 @@ class IngestCsv:
             self._register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
         )
         with self._uow() as uow:
-            reader = self._add_products(uow, request_id, csv_file)
-            self._waiting_limit.check(uow.tenants.waiting_images(tenant_id), reader.image_count)
+            counts = self._add_products(uow, request_id, csv_file)
+            self._waiting_limit.check(uow.tenants.waiting_images(tenant_id), counts.image_count)
             request = UploadRequest(
                 id=request_id,
                 tenant_id=tenant_id,
                 options=options,
                 created_at=self._clock.now(),
-                product_count=reader.product_count,
-                image_count=reader.image_count,
-                last_line=reader.last_line,
+                product_count=counts.product_count,
+                image_count=counts.image_count,
+                last_line=counts.last_line,
             )
             uow.requests.add(request)
             if registration:
@@ -82,19 +81,20 @@ class IngestCsv:
             uow.commit()
         self._image_work.notify()
         if registration is None:
-            return IngestReceipt(request_id, reader.product_count, reader.image_count)
+            return IngestReceipt(request_id, counts.product_count, counts.image_count)
         return IngestReceipt(
-            request_id, reader.product_count, reader.image_count, registration.webhook, registration.warning
+            request_id, counts.product_count, counts.image_count, registration.webhook, registration.warning
         )
 
-    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> PlainCsv | ProductCsvReader:
-        """The reader that stored the products: in bulk if the file is plain, else row by row (or CsvRejected)."""
+    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> CsvCounts:
+        """Store the products: in bulk if the repository takes the file whole, else row by row (or CsvRejected)."""
         if csv_file.seekable():
-            start, plain = csv_file.tell(), PlainCsv(csv_file, self._limits)
-            if uow.products.add_plain(request_id, plain):
-                return plain
+            start = csv_file.tell()
+            counts = uow.products.add_plain(request_id, csv_file, self._limits)
+            if counts:
+                return counts
             csv_file.seek(start)
         reader = ProductCsvReader(csv_file, self._limits)
         uow.products.add_many(request_id, reader)
         reader.raise_if_invalid()
-        return reader
+        return reader.counts()
