@@ -71,6 +71,11 @@ def assert_agree(data: bytes, limits: CsvLimits = CsvLimits()) -> bool:
             )
         ),
         csv_bytes('1,A,"' + ",".join(f"https://a.example/{'u' * 1000}/{n}" for n in range(100)) + '"'),
+        csv_bytes(
+            *(f'{n},P,"http://a.example/{n},http://b.example/{n}"' for n in range(1, 99)),
+            '99,Q,"http://c,http://d,http://e"',
+        ),
+        csv_bytes(",,", '1,"A","http://a.example"', "2,B,http://b.example"),
     ],
     ids=[
         "original format",
@@ -84,6 +89,8 @@ def assert_agree(data: bytes, limits: CsvLimits = CsvLimits()) -> bool:
         "longest name and URL",
         "many blocks",
         "the longest cell",
+        "two URLs a row but the last",
+        "an empty row first",
     ],
 )
 def test_plain_files_read_exactly_as_the_row_rules_read_them(data):

@@ -2,6 +2,7 @@
 
 import csv
 from collections.abc import Iterator, Sequence
+from functools import cache
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import BinaryIO, NamedTuple
@@ -23,8 +24,10 @@ _HEADER = ",".join(HEADER).encode()
 _HEADER_LINES = {prefix + _HEADER + end for prefix in (b"", b"\xef\xbb\xbf") for end in (b"\n", b"\r\n")}
 
 
-def _plain_lines():
-    """Whole lines, each a product row of the common shape or an empty row (only commas, spaces and tabs).
+@cache
+def _plain_lines(urls: int | None):
+    """Whole lines, each a product row of the common shape with `urls` URLs; or, for None, with any
+    number of URLs, or an empty row (only commas, spaces and tabs).
 
     A serial of digits; a name, quoted or not, without control characters, quotes, commas or spaces
     at either end; then one URL of the row rules' plain pattern (without quotes or commas), or a
@@ -33,14 +36,18 @@ def _plain_lines():
     url = PLAIN_URL_PATTERN.replace(f"[{PLAIN_URL_CHARACTERS}]", r"[\x21\x23-\x2b\x2d-\x7e]")
     edge = r"[^\x00-\x20\x7f\",]"
     name = rf"{edge}(?:[^\x00-\x1f\x7f\",]*{edge})?"
-    product = rf"[0-9]{{1,18}},(?:{name}|\"{name}\"),(?:{url}|\"{url}(?:,{url})*\")"
+    if urls is None:
+        cell = rf"{url}|\"{url}(?:,{url})*\""
+    else:  # exactly that many, a single one bare or quoted
+        cell = rf"{url}|\"{url}\"" if urls == 1 else rf"\"{url}(?:,{url}){{{urls - 1}}}\""
+    product = rf"[0-9]{{1,18}},(?:{name}|\"{name}\"),(?:{cell})"
+    row = rf"(?:{product}|[ \t]*(?:,[ \t]*)*)" if urls is None else product
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1  # bytes as they are; UTF-8 is checked apart
     options.never_capture = True
-    return re2.compile(rf"(?:(?:{product}|[ \t]*(?:,[ \t]*)*)\r?\n)*".encode(), options)
+    return re2.compile(rf"(?:{row}\r?\n)*".encode(), options)
 
 
-_PLAIN_LINES = _plain_lines()
 _serial, _name, _urls = itemgetter(0), itemgetter(1), itemgetter(slice(2, None))
 
 
@@ -54,7 +61,7 @@ class PlainBlock(NamedTuple):
     lines: Sequence[int]
     serials: list[int]
     names: list[bytes]
-    urls: list[list[bytes]]
+    urls: Sequence[Sequence[bytes]]
 
 
 class PlainCsv:
@@ -101,21 +108,14 @@ class PlainCsv:
 
     def read(self, data: bytes, first_line: int) -> PlainBlock:
         """The rows of `data` (whole lines, the first numbered `first_line`), counted; NotPlain if any is not plain."""
-        if not _PLAIN_LINES.fullmatch(data):
+        urls = data.count(b",", 0, data.find(b"\n")) - 1  # on the first line
+        if 0 < urls <= self._limits.max_urls_per_row and _plain_lines(urls).fullmatch(data):
+            block, longest_line = _uniform(_unquoted(data), urls, first_line)
+        elif _plain_lines(None).fullmatch(data):
+            block, longest_line = _varied(_unquoted(data), first_line)
+        else:
             raise NotPlain
-        text = data.replace(b'"', b"")
-        if b"\r" in text:
-            text = text.replace(b"\r\n", b"\n")
-        lines = text.split(b"\n")
-        lines.pop()
-        cells = list(map(bytes.split, lines, repeat(b",")))
-        serials: list = list(map(_serial, cells))
-        numbers: Sequence[int] = range(first_line, first_line + len(lines))
-        if not all(map(bytes.isdigit, serials)):  # empty rows, skipped as the row rules skip them
-            kept = list(map(bytes.isdigit, serials))
-            cells, serials, numbers = (list(compress(column, kept)) for column in (cells, serials, numbers))
-        block = PlainBlock(numbers, list(map(int, serials)), list(map(_name, cells)), list(map(_urls, cells)))
-        self._check(block, max(map(len, lines), default=0), data.isascii())
+        self._check(block, longest_line, data.isascii())
         self._count(block)
         return block
 
@@ -153,6 +153,41 @@ class PlainCsv:
         if self.product_count > self._limits.max_rows:
             raise CsvTooLarge.beyond(self._limits.max_rows)
         self.image_count += sum(map(len, block.urls))
+
+
+def _unquoted(data: bytes) -> bytes:
+    """The lines without quotes (which only surround cells) and with LF ends."""
+    text = data.replace(b'"', b"")
+    return text.replace(b"\r\n", b"\n") if b"\r" in text else text
+
+
+def _uniform(text: bytes, urls: int, first_line: int) -> tuple[PlainBlock, int]:
+    """Rows that all have `urls` URLs (no empty rows), cut in one split; and a bound on their line length."""
+    pieces = text.replace(b"\n", b",").split(b",")
+    pieces.pop()
+    width = urls + 2
+    serials = pieces[0::width]
+    block = PlainBlock(
+        range(first_line, first_line + len(serials)),
+        list(map(int, serials)),
+        pieces[1::width],
+        list(zip(*(pieces[cell::width] for cell in range(2, width)), strict=True)),
+    )
+    return block, width * (max(map(len, pieces), default=0) + 1)
+
+
+def _varied(text: bytes, first_line: int) -> tuple[PlainBlock, int]:
+    """Rows of any number of URLs and empty rows, cut line by line; and the longest line."""
+    lines = text.split(b"\n")
+    lines.pop()
+    cells = list(map(bytes.split, lines, repeat(b",")))
+    serials: list = list(map(_serial, cells))
+    numbers: Sequence[int] = range(first_line, first_line + len(lines))
+    if not all(map(bytes.isdigit, serials)):  # empty rows, skipped as the row rules skip them
+        kept = list(map(bytes.isdigit, serials))
+        cells, serials, numbers = (list(compress(column, kept)) for column in (cells, serials, numbers))
+    block = PlainBlock(numbers, list(map(int, serials)), list(map(_name, cells)), list(map(_urls, cells)))
+    return block, max(map(len, lines), default=0)
 
 
 def _check_text(names: list[bytes]) -> None:
