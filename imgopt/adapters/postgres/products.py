@@ -6,6 +6,7 @@ from typing import BinaryIO
 from uuid import UUID
 
 from psycopg import Copy
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 
 from imgopt.adapters.postgres.plain_csv import NotPlain, PlainCsv
@@ -66,10 +67,10 @@ class PostgresProductRepository(ProductRepository):
 
     @contextmanager
     def _copy(self) -> Iterator[Copy]:
-        # Written straight to the socket: the server loads one block while the next is encoded, and
-        # a slower server makes the writes wait (a writer thread measured no faster, and queued).
+        # psycopg's writer thread sends each block while the next is read and encoded, which these
+        # Python readers take about as long to do as the server takes to store a block.
         cursor = self._connection.connection.dbapi_connection.cursor()
-        with cursor, cursor.copy(COPY_PRODUCTS) as copy:
+        with cursor, cursor.copy(COPY_PRODUCTS, writer=QueuedLibpqWriter(cursor)) as copy:
             copy.write(START)
             yield copy
             copy.write(END)
