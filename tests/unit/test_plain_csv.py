@@ -111,6 +111,7 @@ def test_plain_files_read_exactly_as_the_row_rules_read_them(data):
         csv_bytes("1,Caf\xe9,https://x.example/a").replace("é".encode(), b"\xe9"),
         csv_bytes('1,"' + "x" * 200_000 + '",https://x.example/a'),
         csv_bytes('1,A,"' + ",".join(f"https://a.example/{'u' * 2000}/{n}" for n in range(70)) + '"'),
+        csv_bytes('1,A,"' + ",".join(f"https://a.example/{'u' * 2000}/{n}" for n in range(140)) + '"'),
         csv_bytes("5,A,https://x.example/a", "6,B,https://x.example/b", "5,C,https://x.example/c"),
         csv_bytes("1,A,https://x.example/a", "1,B,https://x.example/b"),
         csv_bytes(*(f"{n},,https://x.example/a" for n in range(1, 251))),
