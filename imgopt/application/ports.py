@@ -12,7 +12,7 @@ from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
 from imgopt.domain.errors import DomainError
-from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
+from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import ProductRow

@@ -16,8 +16,8 @@ from imgopt.adapters.postgres.signal import IMAGE_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.image_jobs import ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.lifecycle import RequestStatus
-from imgopt.domain.model import ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.product_csv import CsvRejected, ProductRow
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.domain.webhooks import DEFAULT_RETRY_SCHEDULE, AttemptResult, Delivery, DeliveryStatus

@@ -40,8 +40,8 @@ from imgopt.application.ports import (
     WebhookSender,
     WorkSignal,
 )
+from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.plain_csv import NotPlain, PlainCsv
 from imgopt.domain.product_csv import ProductRow

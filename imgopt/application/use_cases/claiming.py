@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from imgopt.application.ports import Claimed, Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
-from imgopt.domain.model import ImageJob
+from imgopt.domain.image_jobs import ImageJob
 from imgopt.domain.turns import Turns
 
 # Products turned into jobs at a time, and how close to the last of them a request's first job due

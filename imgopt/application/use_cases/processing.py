@@ -12,8 +12,8 @@ from imgopt.application.ports import (
     RandomSource,
     StorageFailed,
 )
+from imgopt.domain.image_jobs import FailureClass, ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.model import FailureClass, ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
 
 log = logging.getLogger(__name__)
 

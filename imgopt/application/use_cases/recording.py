@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.announcement import Announcer
-from imgopt.domain.model import ImageOutcome
+from imgopt.domain.image_jobs import ImageOutcome
 from imgopt.domain.request import UploadRequest
 
 log = logging.getLogger(__name__)
