@@ -1,31 +1,23 @@
-"""Ports: what the use cases need from the outside world, as small abstract classes.
-
-Adapters implement them; tests replace them with hand-written fakes. Every port is an
-`abc.ABC` because Litestar checks injected values against their annotations.
-"""
+"""Units of work and repositories: the transactions the use cases run, and whose data they touch."""
 
 import abc
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Generic, Self, TypeVar
+from datetime import datetime
+from typing import Self
 from uuid import UUID
 
-from imgopt.domain.errors import DomainError
-from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
-from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.plain_csv import PlainCsv
 from imgopt.domain.product_csv import ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
-from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
 from imgopt.domain.turns import Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
-T = TypeVar("T")
-
 EVERY_TENANT = None
 """The scope of the worker, which acts for every tenant; a caller's scope is always its own tenant's id."""
+
 
 Scope = UUID | None
 
@@ -249,240 +241,3 @@ class UnitOfWork(abc.ABC):
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 """A new unit of work for each transaction: use cases share no transaction state, whatever thread runs them."""
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a page of a newest-first list ends: the next page starts after this item."""
-
-    created_at: datetime
-    id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    next: Position | None
-
-
-class StatusReader(abc.ABC):
-    """Read models straight from what is committed: no unit of work, nothing written.
-
-    Every read is of one tenant's data: another tenant's ids read exactly as unknown ones.
-    """
-
-    @abc.abstractmethod
-    def summary(self, request_id: UUID, tenant_id: Scope) -> StatusSummary | None: ...
-
-    @abc.abstractmethod
-    def products(
-        self, request_id: UUID, tenant_id: Scope, after_line: int = 0, limit: int | None = None
-    ) -> Iterator[ProductDetail]:
-        """The request's products after `after_line`, in file order, with their images; streamed."""
-
-    @abc.abstractmethod
-    def deliveries(self, request_id: UUID, tenant_id: Scope) -> list[tuple[Delivery, list[AttemptResult]]]: ...
-
-    @abc.abstractmethod
-    def requests(self, tenant_id: UUID, status: str | None, after: Position | None, limit: int) -> Page[StatusSummary]:
-        """The tenant's requests, newest first, `status` only when given."""
-
-    @abc.abstractmethod
-    def webhooks(self, tenant_id: UUID, after: Position | None, limit: int) -> Page[Webhook]:
-        """The tenant's webhooks, newest first."""
-
-    @abc.abstractmethod
-    def webhook_deliveries(
-        self, webhook_id: UUID, tenant_id: UUID, after: Position | None, limit: int
-    ) -> Page[tuple[Delivery, list[AttemptResult]]] | None:
-        """The webhook's deliveries with their attempts, newest first; None when the tenant has no such webhook."""
-
-
-class ApiKeyReader(abc.ABC):
-    """API keys by the hash of the key, for authenticating every call."""
-
-    @abc.abstractmethod
-    def find(self, key_hash: str) -> ApiKey | None:
-        """The key with this hash, revoked or not, as stored now (noting that it was used)."""
-
-    def remembered(self, key_hash: str) -> ApiKey | None:
-        """The live key with this hash if it is known without asking the database (never blocks), else None."""
-        return None
-
-
-class EventDocuments(abc.ABC):
-    """The public form of events, as webhooks carry them."""
-
-    @abc.abstractmethod
-    def request_finished(self, summary: StatusSummary, output_csv_url: str, at: datetime) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedImage:
-    data: bytes
-    media_type: str
-    final_url: str
-
-
-class FetchFailed(Exception):
-    """A download that did not yield an image; `failure.transient` says whether to retry."""
-
-    def __init__(self, failure: ImageFailure) -> None:
-        super().__init__(failure.reason)
-        self.failure = failure
-
-
-class ImageFetcher(abc.ABC):
-    @abc.abstractmethod
-    def fetch(self, url: str) -> FetchedImage:
-        """The image at `url`, or FetchFailed."""
-
-
-@dataclass(frozen=True, slots=True)
-class OptimizedImage:
-    """`quality` and `score` say what auto quality chose: the encoder's quality and the SSIMULACRA2 score it
-    reached against the source (None when a quality was given, or the output is lossless)."""
-
-    data: bytes
-    media_type: str
-    extension: str
-    width: int
-    height: int
-    quality: int | None = None
-    score: float | None = None
-
-
-class OptimizeFailed(Exception):
-    """The bytes are not an image we can open and re-encode; never transient."""
-
-
-class ImageOptimizer(abc.ABC):
-    @abc.abstractmethod
-    def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
-        """A smaller (or, failing that, the original) encoding of `data`, or OptimizeFailed."""
-
-
-class StorageFailed(Exception):
-    """The storage could not be reached, refused, or is full or unwritable: worth another try later."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    key: str
-    size: int
-    media_type: str
-
-
-class ImageStorage(abc.ABC):
-    """Where optimized images live, under keys `{request_id}/{job_id}.{ext}`; an output never changes once written.
-
-    Every method raises StorageFailed when the storage cannot do what is asked; a key that is
-    not a storage key is a ValueError.
-    """
-
-    @abc.abstractmethod
-    def put(self, key: str, data: bytes, media_type: str) -> str:
-        """Store `data` under `key`, atomically and idempotently; return its public URL."""
-
-    @abc.abstractmethod
-    def url_for(self, key: str) -> str:
-        """The public URL of `key`: the API's /files route, or a CDN or public bucket in front of the storage."""
-
-    @abc.abstractmethod
-    def delete(self, keys: Iterable[str]) -> None:
-        """Remove these objects; keys already gone are no error, so an interrupted purge can run again."""
-
-    @abc.abstractmethod
-    def stat(self, key: str) -> StoredObject | None:
-        """What is stored under `key`, or None."""
-
-    @abc.abstractmethod
-    def read(self, key: str) -> Iterator[bytes] | None:
-        """The bytes under `key` in chunks, or None."""
-
-    @abc.abstractmethod
-    def signed_url(self, key: str) -> str | None:
-        """A short-lived URL a client may GET the object from directly, or None when only `read` serves it."""
-
-    @abc.abstractmethod
-    def sweep(self, older_than: timedelta) -> int:
-        """Remove what writes interrupted longer than `older_than` ago left behind; return how many were removed."""
-
-
-class WebhookSender(abc.ABC):
-    @abc.abstractmethod
-    def send(self, url: str, headers: dict[str, str], body: bytes, content_type: str) -> AttemptResult:
-        """POST once, following no redirects; never raises for the receiver's failures."""
-
-
-class UnsafeUrl(DomainError):
-    code = "unsafe_url"
-
-
-class UrlPolicy(abc.ABC):
-    @abc.abstractmethod
-    def check(self, url: str) -> str | None:
-        """Raise UnsafeUrl unless `url` is http(s) and its host resolves to public addresses only.
-
-        A host that does not resolve right now is not refused (DNS may be down for a moment):
-        the answer is then a warning saying so, else None."""
-
-
-class WorkSignal(abc.ABC):
-    """Wakes idle workers when new work is committed, so they need not wait for the next poll."""
-
-    @abc.abstractmethod
-    def notify(self) -> None:
-        """Announce committed work to every waiting worker, on any host."""
-
-    @abc.abstractmethod
-    def wait(self, timeout: float) -> bool:
-        """Block up to `timeout` seconds; True when work was announced meanwhile."""
-
-
-class Clock(abc.ABC):
-    @abc.abstractmethod
-    def now(self) -> datetime:
-        """The current time, timezone-aware (UTC)."""
-
-
-class RandomSource(abc.ABC):
-    @abc.abstractmethod
-    def fraction(self) -> float:
-        """A number drawn uniformly from [0, 1)."""
-
-
-@dataclass(frozen=True, slots=True)
-class QueueSnapshot:
-    """How much work is waiting, as committed at `at`."""
-
-    at: datetime
-    images_pending: int
-    images_processing: int
-    oldest_pending_since: datetime | None
-    deliveries_due: int
-    deliveries_pending: int
-    oldest_delivery_due_since: datetime | None
-
-
-class QueueReader(abc.ABC):
-    @abc.abstractmethod
-    def snapshot(self) -> QueueSnapshot:
-        """The queues of images and webhook deliveries, in a few cheap statements."""
-
-
-class IdGenerator(abc.ABC):
-    @abc.abstractmethod
-    def uuid(self) -> UUID: ...
-
-    @abc.abstractmethod
-    def message_id(self) -> str:
-        """A new webhook message id, unique across the system."""
-
-    @abc.abstractmethod
-    def secret(self) -> str:
-        """A new webhook signing secret, `whsec_` followed by base64 of 32 random bytes."""
-
-    @abc.abstractmethod
-    def api_key(self) -> str:
-        """A new API key, `imgopt_` followed by base64url of 32 random bytes."""
