@@ -12,7 +12,6 @@ from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 
 BUCKET = "imgopt-demo"
-CHOICES = ("filesystem", "s3")
 
 
 class StorageUnavailable(Exception):
