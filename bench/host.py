@@ -20,7 +20,7 @@ from uuid import UUID
 from dependency_injector import providers
 
 from bench.instant import InstantOptimizer, MemoryFetcher, PacedOptimizer
-from imgopt.adapters.imaging.bounded import CpuBoundOptimizer
+from imgopt.adapters.imaging.cpu_slots import CpuBoundOptimizer
 from imgopt.bootstrap.containers import create_container
 from imgopt.bootstrap.settings import Settings
 from imgopt.bootstrap.tuning import keep_freed_memory

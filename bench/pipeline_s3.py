@@ -12,7 +12,7 @@ from bench.race import WORKERS
 from bench.result import Goal, Measure, Result, Verdict
 from bench.stats import column, interleave, median, paired_ratios
 from bench.workspace import WORK
-from imgopt.adapters.storage.seaweedfs import EmbeddedSeaweedFS
+from imgopt.entrypoints.demo.seaweedfs import EmbeddedSeaweedFS
 
 BUCKET = "imgopt-bench"
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from imgopt.adapters.storage.s3_endpoint import S3Endpoint
-from imgopt.adapters.storage.seaweedfs import EmbeddedSeaweedFS
+from imgopt.entrypoints.demo.s3_endpoint import S3Endpoint
+from imgopt.entrypoints.demo.seaweedfs import EmbeddedSeaweedFS
 from tests.postgres import docker_engine_answers
 
 MINIO_IMAGE = "minio/minio:RELEASE.2025-04-22T22-12-26Z"

@@ -13,8 +13,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
-from imgopt.adapters.documents import JsonEventDocuments
-from imgopt.adapters.imaging.bounded import CpuBoundOptimizer
+from imgopt.adapters.imaging.cpu_slots import CpuBoundOptimizer
 from imgopt.adapters.imaging.pillow import PillowOptimizer
 from imgopt.adapters.imaging.vips import VipsOptimizer
 from imgopt.adapters.metrics.http import HttpMetrics
@@ -25,21 +24,22 @@ from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard, GuardedUrlPolicy
 from imgopt.adapters.net.sender import HttpxWebhookSender
+from imgopt.adapters.postgres.api_keys import PostgresApiKeyReader, RememberingApiKeyReader
 from imgopt.adapters.postgres.engine import make_engine
-from imgopt.adapters.postgres.keys import PostgresApiKeyReader, RememberingApiKeyReader
 from imgopt.adapters.postgres.queue import PostgresQueueReader
 from imgopt.adapters.postgres.signal import IMAGE_WORK, WEBHOOK_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.status import PostgresStatusReader
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
+from imgopt.adapters.status_documents import JsonEventDocuments
 from imgopt.adapters.storage.locations import cloud_variables, open_storage
 from imgopt.adapters.system import RandomIds, SystemClock, SystemRandomSource, new_worker_id
 from imgopt.application import ports
 from imgopt.application.links import Links
 from imgopt.application.use_cases.announcement import Announcer
+from imgopt.application.use_cases.api_keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
 from imgopt.application.use_cases.claiming import ClaimImages, ReclaimExpiredLeases, ReleaseImages
 from imgopt.application.use_cases.delivery import ClaimDeliveries, DeliverWebhook
 from imgopt.application.use_cases.ingest import IngestCsv
-from imgopt.application.use_cases.keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
 from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
@@ -54,8 +54,8 @@ from imgopt.application.use_cases.webhook_management import (
     RotateWebhookSecret,
 )
 from imgopt.bootstrap.settings import Settings
+from imgopt.domain.image_jobs import RetryPolicy
 from imgopt.domain.limits import WaitingImagesLimit
-from imgopt.domain.model import RetryPolicy
 from imgopt.domain.product_csv import CsvLimits
 from imgopt.domain.webhooks import RetrySchedule
 

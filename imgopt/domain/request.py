@@ -6,8 +6,8 @@ from datetime import datetime
 from uuid import UUID
 
 from imgopt.domain.errors import IllegalTransition
+from imgopt.domain.image_jobs import ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus, check_request_transition, outcome_status
-from imgopt.domain.model import ImageOutcome
 from imgopt.domain.options import OptimizationOptions
 
 

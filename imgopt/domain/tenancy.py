@@ -16,7 +16,6 @@ KEY_PATTERN = re.compile(r"imgopt_[A-Za-z0-9_-]{43}")
 SHOWN_CHARACTERS = len(KEY_PREFIX) + 6
 
 ANONYMOUS_TENANT_ID = UUID("00000000-0000-4000-8000-000000000000")
-ANONYMOUS_TENANT_NAME = "anonymous"
 
 
 class Unauthenticated(DomainError):

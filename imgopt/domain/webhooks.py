@@ -95,7 +95,6 @@ class RetrySchedule:
 
 
 DEFAULT_RETRY_DELAYS = "0,5s,5m,30m,2h,5h,10h,10h"
-DEFAULT_RETRY_SCHEDULE = RetrySchedule.parse(DEFAULT_RETRY_DELAYS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from imgopt.domain.model import ImageFailure, RetryPolicy
+from imgopt.domain.image_jobs import ImageFailure, RetryPolicy
 from imgopt.domain.tenancy import hash_key
 from tests.support import csv_bytes, wait_for
 

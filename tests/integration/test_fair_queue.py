@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from imgopt.application.use_cases.claiming import EXPANSION_SLICE, ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
-from imgopt.domain.model import StoredImage
+from imgopt.domain.image_jobs import StoredImage
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.domain.turns import Turns
 from tests.support import claim_in_lockstep, csv_bytes

@@ -16,11 +16,11 @@ from imgopt.adapters.postgres.signal import IMAGE_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.image_jobs import ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.lifecycle import RequestStatus
-from imgopt.domain.model import ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.product_csv import CsvRejected, ProductRow
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
-from imgopt.domain.webhooks import DEFAULT_RETRY_SCHEDULE, AttemptResult, Delivery, DeliveryStatus
+from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, AttemptResult, Delivery, DeliveryStatus, RetrySchedule
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from imgopt.entrypoints.worker.webhooks import DeliveryRunner
 from tests.postgres import create_database, drop_database
@@ -234,7 +234,7 @@ def test_the_outbox_hides_a_claimed_delivery_and_logs_attempts(container):
         [claimed] = uow.deliveries.claim_due(10, NOW, LEASE)
         assert uow.deliveries.claim_due(10, NOW, LEASE) == []
         result = AttemptResult(NOW, 500, None, 12)
-        uow.deliveries.record_attempt(claimed.after(result, DEFAULT_RETRY_SCHEDULE), result)
+        uow.deliveries.record_attempt(claimed.after(result, RetrySchedule.parse(DEFAULT_RETRY_DELAYS)), result)
         uow.commit()
 
     [(saved, attempts)] = container.persistence.status_reader().deliveries(receipt.request_id, ANONYMOUS_TENANT_ID)

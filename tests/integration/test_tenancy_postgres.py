@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from imgopt.adapters.postgres.api_keys import PostgresApiKeyReader, RememberingApiKeyReader
 from imgopt.adapters.postgres.engine import make_engine, migrate
-from imgopt.adapters.postgres.keys import PostgresApiKeyReader, RememberingApiKeyReader
 from imgopt.adapters.postgres.status import PostgresStatusReader
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID, Tenant, hash_key, new_api_key

@@ -41,8 +41,8 @@ from imgopt.application.ports import (
     WebhookSender,
     WorkSignal,
 )
+from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.model import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest

@@ -12,8 +12,8 @@ from imgopt.application.ports import FetchedImage, Unavailable
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.image_jobs import ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageOutcome
 from imgopt.entrypoints.worker.batch import OutcomeBatch
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from tests.support import wait_for

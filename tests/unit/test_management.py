@@ -7,8 +7,8 @@ import standardwebhooks
 
 from imgopt.application.errors import RequestNotFinished
 from imgopt.domain.errors import IllegalTransition
+from imgopt.domain.image_jobs import ImageFailure
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageFailure
 from imgopt.domain.webhooks import DeliveryStatus
 from tests.unit.fakes import FixedClock
 from tests.unit.world import World

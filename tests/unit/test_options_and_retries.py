@@ -4,8 +4,8 @@ from uuid import UUID
 import pytest
 
 from imgopt.domain.errors import InvalidOptions
+from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy, StoredImage
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.model import ImageFailure, ImageJob, RetryPolicy, StoredImage
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

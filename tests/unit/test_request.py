@@ -4,8 +4,8 @@ from uuid import UUID
 import pytest
 
 from imgopt.domain.errors import IllegalTransition
+from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy, StoredImage
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageFailure, ImageJob, RetryPolicy, StoredImage
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.request import ProductProgress, RequestFinished, UploadRequest
 

@@ -6,7 +6,7 @@ import pytest
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.ports import Position
-from imgopt.application.use_cases.keys import Authenticate
+from imgopt.application.use_cases.api_keys import Authenticate
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.limits import TokenBucket, TooManyWaitingImages
 from imgopt.domain.tenancy import ANONYMOUS, KEY_PATTERN, Caller, KeyNotFound, Unauthenticated, hash_key

@@ -5,8 +5,8 @@ import pytest
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.ports import UnsafeUrl
+from imgopt.domain.image_jobs import ImageFailure, StoredImage
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import ImageFailure, StoredImage
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 from imgopt.domain.product_csv import CsvRejected
 from imgopt.domain.webhooks import WebhookFormat

@@ -7,7 +7,7 @@ import standardwebhooks
 
 from imgopt.domain.errors import IllegalTransition
 from imgopt.domain.webhooks import (
-    DEFAULT_RETRY_SCHEDULE,
+    DEFAULT_RETRY_DELAYS,
     AttemptResult,
     Delivery,
     DeliveryStatus,
@@ -17,6 +17,7 @@ from imgopt.domain.webhooks import (
     signature_headers,
 )
 
+SCHEDULE = RetrySchedule.parse(DEFAULT_RETRY_DELAYS)
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -43,9 +44,11 @@ def test_the_signature_is_versioned_base64():
 
 
 def test_the_default_schedule_is_eight_attempts_the_first_retry_within_ten_seconds():
-    assert len(DEFAULT_RETRY_SCHEDULE.delays) == 8
-    assert DEFAULT_RETRY_SCHEDULE.delays[:3] == (timedelta(0), timedelta(seconds=5), timedelta(minutes=5))
-    assert DEFAULT_RETRY_SCHEDULE.delays[-1] == timedelta(hours=10)
+    delays = SCHEDULE.delays
+
+    assert len(delays) == 8
+    assert delays[:3] == (timedelta(0), timedelta(seconds=5), timedelta(minutes=5))
+    assert delays[-1] == timedelta(hours=10)
 
 
 @pytest.mark.parametrize("text", ["", "5x", "1,,2", "soon"])
@@ -75,15 +78,15 @@ def test_a_failed_attempt_schedules_the_next_from_the_schedule():
     [(200, DeliveryStatus.DELIVERED), (204, DeliveryStatus.DELIVERED), (410, DeliveryStatus.CANCELLED)],
 )
 def test_success_and_gone_end_the_delivery(code, status):
-    assert delivery().after(AttemptResult(NOW, code), DEFAULT_RETRY_SCHEDULE).status is status
+    assert delivery().after(AttemptResult(NOW, code), SCHEDULE).status is status
 
 
 def test_a_redirect_is_a_failure():
-    assert delivery().after(AttemptResult(NOW, 302), DEFAULT_RETRY_SCHEDULE).status is DeliveryStatus.PENDING
+    assert delivery().after(AttemptResult(NOW, 302), SCHEDULE).status is DeliveryStatus.PENDING
 
 
 def test_a_finished_delivery_takes_no_more_attempts():
-    done = delivery().after(AttemptResult(NOW, 200), DEFAULT_RETRY_SCHEDULE)
+    done = delivery().after(AttemptResult(NOW, 200), SCHEDULE)
 
     with pytest.raises(IllegalTransition):
-        done.after(AttemptResult(NOW, 200), DEFAULT_RETRY_SCHEDULE)
+        done.after(AttemptResult(NOW, 200), SCHEDULE)

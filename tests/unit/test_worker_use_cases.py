@@ -6,8 +6,8 @@ import standardwebhooks
 
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.image_jobs import FailureClass, ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
-from imgopt.domain.model import FailureClass, ImageFailure, RetryPolicy, StoredImage
 from imgopt.domain.webhooks import DeliveryStatus, WebhookFormat
 from tests.unit.fakes import FixedClock
 from tests.unit.world import World

@@ -6,13 +6,13 @@ from datetime import timedelta
 from functools import partial
 from uuid import UUID
 
-from imgopt.adapters.documents import JsonEventDocuments
+from imgopt.adapters.status_documents import JsonEventDocuments
 from imgopt.application.links import Links
 from imgopt.application.use_cases.announcement import Announcer
+from imgopt.application.use_cases.api_keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
 from imgopt.application.use_cases.claiming import ClaimImages, ReclaimExpiredLeases, ReleaseImages
 from imgopt.application.use_cases.delivery import ClaimDeliveries, DeliverWebhook
 from imgopt.application.use_cases.ingest import IngestCsv
-from imgopt.application.use_cases.keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
 from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
@@ -26,8 +26,8 @@ from imgopt.application.use_cases.webhook_management import (
     Redeliver,
     RotateWebhookSecret,
 )
+from imgopt.domain.image_jobs import RetryPolicy
 from imgopt.domain.limits import WaitingImagesLimit
-from imgopt.domain.model import RetryPolicy
 from imgopt.domain.product_csv import CsvLimits
 from imgopt.domain.webhooks import RetrySchedule, WebhookFormat
 from tests.support import csv_bytes

@@ -52,10 +52,6 @@ class VipsPixels:
     def height(self) -> int:
         return self.image.height
 
-    @property
-    def has_alpha(self) -> bool:
-        return self.image.hasalpha()
-
     def rendered(self, size: tuple[int, int], opaque: bool) -> "VipsPixels":
         """Lanczos-3 to `size` (in alpha-weighted light), sRGB, upright, on white if `opaque`."""
         image = self.image

@@ -4,8 +4,8 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from imgopt.domain.image_jobs import FailureClass, ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.model import FailureClass, ImageOutcome
 
 
 class WorkerMetrics:

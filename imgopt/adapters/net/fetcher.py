@@ -10,7 +10,7 @@ from imgopt.adapters.net.guard import AddressGuard, UnresolvedHost
 from imgopt.adapters.net.transport import GuardedTransport
 from imgopt.application.ports import FetchedImage, FetchFailed, ImageFetcher, UnsafeUrl
 from imgopt.domain.formats import SNIFF_BYTES, describe_unknown, sniff
-from imgopt.domain.model import FailureClass, ImageFailure
+from imgopt.domain.image_jobs import FailureClass, ImageFailure
 
 MiB = 1024 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

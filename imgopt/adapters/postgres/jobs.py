@@ -7,7 +7,7 @@ from sqlalchemy import Connection, Row, text
 
 from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT, options_from
 from imgopt.application.ports import Claimed, ImageJobRepository
-from imgopt.domain.model import ImageJob, ImageOutcome
+from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.turns import Turns
 

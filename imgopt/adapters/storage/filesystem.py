@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from imgopt.adapters.storage.keys import checked, media_type_of
+from imgopt.adapters.storage.object_keys import checked, media_type_of
 from imgopt.application.ports import ImageStorage, StorageFailed, StoredObject
 
 INCOMING = ".incoming-"

@@ -7,7 +7,7 @@ from datetime import timedelta
 import obstore
 from obstore.exceptions import BaseError
 
-from imgopt.adapters.storage.keys import IMMUTABLE, checked
+from imgopt.adapters.storage.object_keys import IMMUTABLE, checked
 from imgopt.application.ports import ImageStorage, StorageFailed, StoredObject
 
 CHUNK_BYTES = 256 * 1024

@@ -1,9 +1,10 @@
 """The queue side of the worker: claim due images, hand back what cannot be done, take back what was abandoned."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from imgopt.application.ports import Claimed, Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
-from imgopt.domain.model import ImageJob
+from imgopt.domain.image_jobs import ImageJob
 from imgopt.domain.turns import Turns
 
 # Products turned into jobs at a time, and how close to the last of them a request's first job due
@@ -12,6 +13,7 @@ from imgopt.domain.turns import Turns
 EXPANSION_SLICE = 128
 
 
+@dataclass(frozen=True, slots=True)
 class ClaimImages:
     """Claim up to `limit` due images for this worker, under a lease.
 
@@ -22,18 +24,15 @@ class ClaimImages:
     image is done, and never holds back the uploads behind it.
     """
 
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, lease: timedelta, turns: Turns = Turns()
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._worker_id = worker_id
-        self._lease = lease
-        self._turns = turns
+    uow: UnitOfWorkFactory
+    clock: Clock
+    worker_id: str
+    lease: timedelta
+    turns: Turns = Turns()
 
     def __call__(self, limit: int) -> list[ImageJob]:
-        now = self._clock.now()
-        with self._uow() as uow:
+        now = self.clock.now()
+        with self.uow() as uow:
             claimed = self._claim(uow, limit, now)
             jobs = claimed.jobs
             if claimed.requests_short_of_jobs:
@@ -44,7 +43,7 @@ class ClaimImages:
         return jobs
 
     def _claim(self, uow: UnitOfWork, limit: int, now: datetime) -> Claimed:
-        return uow.jobs.claim(self._worker_id, limit, now, now + self._lease, self._turns, EXPANSION_SLICE)
+        return uow.jobs.claim(self.worker_id, limit, now, now + self.lease, self.turns, EXPANSION_SLICE)
 
     def _make_jobs(self, uow: UnitOfWork, limit: int, now: datetime) -> None:
         # Each request gives at least one job: more requests than `limit` would be wasted on this claim.
@@ -53,35 +52,35 @@ class ClaimImages:
             uow.requests.save(request)
 
 
+@dataclass(frozen=True, slots=True)
 class ReleaseImages:
     """Hand back images this worker claimed but will not process (it is stopping); the attempt does not count."""
 
-    def __init__(self, uow: UnitOfWorkFactory, worker_id: str, image_work: WorkSignal) -> None:
-        self._uow = uow
-        self._worker_id = worker_id
-        self._image_work = image_work
+    uow: UnitOfWorkFactory
+    worker_id: str
+    image_work: WorkSignal
 
     def __call__(self, jobs: list[ImageJob]) -> None:
         if not jobs:
             return
-        with self._uow() as uow:
-            uow.jobs.release(self._worker_id, [job.released() for job in jobs])
+        with self.uow() as uow:
+            uow.jobs.release(self.worker_id, [job.released() for job in jobs])
             uow.commit()
-        self._image_work.notify()
+        self.image_work.notify()
 
 
+@dataclass(frozen=True, slots=True)
 class ReclaimExpiredLeases:
     """Put back in the queue the images whose worker died holding them (their lease ran out)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, image_work: WorkSignal) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._image_work = image_work
+    uow: UnitOfWorkFactory
+    clock: Clock
+    image_work: WorkSignal
 
     def __call__(self) -> int:
-        with self._uow() as uow:
-            reclaimed = uow.jobs.reclaim_expired(self._clock.now())
+        with self.uow() as uow:
+            reclaimed = uow.jobs.reclaim_expired(self.clock.now())
             uow.commit()
         if reclaimed:
-            self._image_work.notify()
+            self.image_work.notify()
         return reclaimed

@@ -22,6 +22,7 @@ class Dispatch:
     webhook: Webhook | None
 
 
+@dataclass(frozen=True, slots=True)
 class ClaimDeliveries:
     """Claim up to `limit` due deliveries, at most one per webhook and none to `busy_webhooks`.
 
@@ -29,20 +30,20 @@ class ClaimDeliveries:
     dies while sending, it falls due again then, under the same message id.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, lease: timedelta) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._lease = lease
+    uow: UnitOfWorkFactory
+    clock: Clock
+    lease: timedelta
 
     def __call__(self, limit: int, busy_webhooks: Collection[UUID] = ()) -> list[Dispatch]:
-        now = self._clock.now()
-        with self._uow() as uow:
-            due = uow.deliveries.claim_due(limit, now, now + self._lease, busy_webhooks)
+        now = self.clock.now()
+        with self.uow() as uow:
+            due = uow.deliveries.claim_due(limit, now, now + self.lease, busy_webhooks)
             dispatches = [Dispatch(delivery, uow.webhooks.get(delivery.webhook_id, EVERY_TENANT)) for delivery in due]
             uow.commit()
         return dispatches
 
 
+@dataclass(frozen=True, slots=True)
 class DeliverWebhook:
     """Send one delivery once and record the attempt.
 
@@ -52,35 +53,27 @@ class DeliverWebhook:
     else (3xx included: redirects are not followed) is retried on the schedule until it runs out.
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        sender: WebhookSender,
-        clock: Clock,
-        export_output_csv: ExportOutputCsv,
-        schedule: RetrySchedule,
-    ) -> None:
-        self._uow = uow
-        self._sender = sender
-        self._clock = clock
-        self._export_output_csv = export_output_csv
-        self._schedule = schedule
+    uow: UnitOfWorkFactory
+    sender: WebhookSender
+    clock: Clock
+    export_output_csv: ExportOutputCsv
+    schedule: RetrySchedule
 
     def __call__(self, dispatch: Dispatch) -> AttemptResult:
         delivery, webhook = dispatch.delivery, dispatch.webhook
         if webhook is None or not webhook.enabled:
-            result = AttemptResult(self._clock.now(), error="the webhook was disabled")
+            result = AttemptResult(self.clock.now(), error="the webhook was disabled")
             self._save(delivery.cancelled(), result)
             return result
         body, content_type = self._body(delivery, webhook)
-        now = self._clock.now()
+        now = self.clock.now()
         headers = signature_headers(webhook.signing_secrets(now), delivery.id, int(now.timestamp()), body)
-        result = self._sender.send(webhook.url, headers, body, content_type)
-        self._save(delivery.after(result, self._schedule), result, disable=webhook.id if result.gone else None)
+        result = self.sender.send(webhook.url, headers, body, content_type)
+        self._save(delivery.after(result, self.schedule), result, disable=webhook.id if result.gone else None)
         return result
 
     def _save(self, delivery: Delivery, result: AttemptResult, disable: UUID | None = None) -> None:
-        with self._uow() as uow:
+        with self.uow() as uow:
             uow.deliveries.record_attempt(delivery, result)
             if disable is not None:
                 uow.webhooks.disable(disable)
@@ -95,7 +88,7 @@ class DeliverWebhook:
     def _body(self, delivery: Delivery, webhook: Webhook) -> tuple[bytes, str]:
         if webhook.format is WebhookFormat.JSON:
             return json.dumps(delivery.payload, separators=(",", ":")).encode(), "application/json"
-        csv = b"".join(self._export_output_csv(webhook.tenant_id, delivery.request_id))
+        csv = b"".join(self.export_output_csv(webhook.tenant_id, delivery.request_id))
         metadata = json.dumps({"requestId": str(delivery.request_id), **delivery.payload["data"]}).encode()
         return multipart_form(
             f"imgopt-{delivery.id}",

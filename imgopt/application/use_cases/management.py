@@ -1,5 +1,6 @@
 """What a tenant may do to its own requests: cancel one, retry its failed images, delete it with its outputs."""
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
@@ -15,60 +16,60 @@ def _owned(uow: UnitOfWork, request_id: UUID, tenant_id: UUID) -> UploadRequest:
     return request
 
 
+@dataclass(frozen=True, slots=True)
 class CancelRequest:
     """Cancel the images that wait; those in flight may still finish. The request ends as `cancelled`
     at once, and its webhooks are told so."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, announcer: Announcer, webhook_work: WorkSignal) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._announcer = announcer
-        self._webhook_work = webhook_work
+    uow: UnitOfWorkFactory
+    clock: Clock
+    announcer: Announcer
+    webhook_work: WorkSignal
 
     def __call__(self, tenant_id: UUID, request_id: UUID) -> UploadRequest:
-        now = self._clock.now()
-        with self._uow() as uow:
+        now = self.clock.now()
+        with self.uow() as uow:
             request = _owned(uow, request_id, tenant_id)
             uow.jobs.cancel_pending(request, now)
             request.cancel(uow.jobs.in_flight(request), now)
             uow.requests.save(request)
-            announced = self._announcer.announce(uow, request)
+            announced = self.announcer.announce(uow, request)
             uow.commit()
         if announced:
-            self._webhook_work.notify()
+            self.webhook_work.notify()
         return request
 
 
+@dataclass(frozen=True, slots=True)
 class RetryRequest:
     """Queue a finished request's failed images again; it reopens, and is announced again when done."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, image_work: WorkSignal) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._image_work = image_work
+    uow: UnitOfWorkFactory
+    clock: Clock
+    image_work: WorkSignal
 
     def __call__(self, tenant_id: UUID, request_id: UUID) -> UploadRequest:
-        with self._uow() as uow:
+        with self.uow() as uow:
             request = _owned(uow, request_id, tenant_id)
             if not request.status.is_terminal:
                 raise RequestNotFinished(f"request {request_id} is still {request.status}; retry it once it finishes")
-            lines = uow.jobs.retry_failed(request, self._clock.now())
+            lines = uow.jobs.retry_failed(request, self.clock.now())
             request.reopen(len(lines), len(set(lines)))
             uow.requests.save(request)
             uow.commit()
-        self._image_work.notify()
+        self.image_work.notify()
         return request
 
 
+@dataclass(frozen=True, slots=True)
 class DeleteRequest:
     """Delete a finished request: its output files first, then its rows (so a failure leaves it to delete again)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, storage: ImageStorage) -> None:
-        self._uow = uow
-        self._storage = storage
+    uow: UnitOfWorkFactory
+    storage: ImageStorage
 
     def __call__(self, tenant_id: UUID, request_id: UUID) -> None:
-        with self._uow() as uow:
+        with self.uow() as uow:
             request = _owned(uow, request_id, tenant_id)
             in_flight = uow.jobs.in_flight(request)
             if not request.status.is_terminal or in_flight:
@@ -76,6 +77,6 @@ class DeleteRequest:
                     f"request {request_id} is {request.status} with {request.waiting} images not finished; "
                     "cancel it and delete it once they are"
                 )
-            self._storage.delete(uow.jobs.output_keys(request))
+            self.storage.delete(uow.jobs.output_keys(request))
             uow.requests.delete(request)
             uow.commit()

@@ -1,6 +1,7 @@
 """Process one image: fetch it, optimize it, store the result."""
 
 import logging
+from dataclasses import dataclass
 
 from imgopt.application.ports import (
     Clock,
@@ -12,12 +13,13 @@ from imgopt.application.ports import (
     RandomSource,
     StorageFailed,
 )
+from imgopt.domain.image_jobs import FailureClass, ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.model import FailureClass, ImageFailure, ImageJob, ImageOutcome, RetryPolicy, StoredImage
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class ProcessImage:
     """What one attempt at one image came to; a failure is an outcome, never an exception.
 
@@ -27,31 +29,22 @@ class ProcessImage:
     at a moment the retry policy spreads at random.
     """
 
-    def __init__(
-        self,
-        fetcher: ImageFetcher,
-        optimizer: ImageOptimizer,
-        storage: ImageStorage,
-        clock: Clock,
-        retry: RetryPolicy,
-        random: RandomSource,
-    ) -> None:
-        self._fetcher = fetcher
-        self._optimizer = optimizer
-        self._storage = storage
-        self._clock = clock
-        self._retry = retry
-        self._random = random
+    fetcher: ImageFetcher
+    optimizer: ImageOptimizer
+    storage: ImageStorage
+    clock: Clock
+    retry: RetryPolicy
+    random: RandomSource
 
     def __call__(self, job: ImageJob) -> ImageOutcome:
-        if job.attempts > self._retry.max_attempts:
+        if job.attempts > self.retry.max_attempts:
             reason = f"abandoned: the worker holding it stopped {job.attempts - 1} times"
             return self._failed(job, ImageFailure(reason, kind=FailureClass.ABANDONED))
         try:
-            fetched = self._fetcher.fetch(job.url)
-            image = self._optimizer.optimize(fetched.data, job.options)
+            fetched = self.fetcher.fetch(job.url)
+            image = self.optimizer.optimize(fetched.data, job.options)
             key = job.output_key(image.extension)
-            url = self._storage.put(key, image.data, image.media_type)
+            url = self.storage.put(key, image.data, image.media_type)
         except FetchFailed as exc:
             failure = exc.failure
         except OptimizeFailed as exc:
@@ -78,10 +71,10 @@ class ProcessImage:
         return self._failed(job, failure)
 
     def _failed(self, job: ImageJob, failure: ImageFailure) -> ImageOutcome:
-        outcome = job.failed(failure, self._retry, self._clock.now(), self._random.fraction())
+        outcome = job.failed(failure, self.retry, self.clock.now(), self.random.fraction())
         if outcome.status is ImageStatus.FAILED:
             try:
-                self._storage.delete(job.output_keys())
+                self.storage.delete(job.output_keys())
             except StorageFailed as exc:  # the storage is away: the failure still stands, the stray file is logged
                 log.warning("could not remove the earlier outputs of a failed image: %s", exc, extra=_ids(job))
         return outcome

@@ -2,15 +2,17 @@
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 
 from imgopt.application.ports import Clock, UnitOfWorkFactory, WorkSignal
 from imgopt.application.use_cases.announcement import Announcer
-from imgopt.domain.model import ImageOutcome
+from imgopt.domain.image_jobs import ImageOutcome
 from imgopt.domain.request import UploadRequest
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class RecordOutcomes:
     """Persist a batch of outcomes in one transaction; return those that were recorded.
 
@@ -22,27 +24,24 @@ class RecordOutcomes:
     so an image of a request cancelled meanwhile is cancelled rather than tried again.
     """
 
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, worker_id: str, announcer: Announcer, webhook_work: WorkSignal
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._worker_id = worker_id
-        self._announcer = announcer
-        self._webhook_work = webhook_work
+    uow: UnitOfWorkFactory
+    clock: Clock
+    worker_id: str
+    announcer: Announcer
+    webhook_work: WorkSignal
 
     def __call__(self, outcomes: list[ImageOutcome]) -> list[ImageOutcome]:
         if not outcomes:
             return []
-        now = self._clock.now()
+        now = self.clock.now()
         announced = 0
         finished_requests: list[UploadRequest] = []
-        with self._uow() as uow:
+        with self.uow() as uow:
             # Locked first, in one statement: an image of a request cancelled meanwhile is cancelled rather
             # than tried again, and the progress read after sees every concurrent recorder's outcomes.
             requests = uow.requests.get_many_for_update({outcome.request_id for outcome in outcomes})
             settled = [requests[o.request_id].settle(o) for o in outcomes if o.request_id in requests]
-            recorded = uow.jobs.record(self._worker_id, settled, now)
+            recorded = uow.jobs.record(self.worker_id, settled, now)
             terminal = _terminal_by_request(recorded)
             progress = uow.products.progress({id: {o.line for o in done} for id, done in terminal.items()})
             for request_id, finished in sorted(terminal.items()):
@@ -50,7 +49,7 @@ class RecordOutcomes:
                 request.record(finished, progress[request_id], now)
                 uow.requests.save(request)
                 if request.events:
-                    announced += self._announcer.announce(uow, request)
+                    announced += self.announcer.announce(uow, request)
                     finished_requests.append(request)
             uow.commit()
         for request in finished_requests:
@@ -59,10 +58,10 @@ class RecordOutcomes:
                 request.status,
                 request.optimized,
                 request.failed,
-                extra={"request_id": str(request.id), "worker_id": self._worker_id},
+                extra={"request_id": str(request.id), "worker_id": self.worker_id},
             )
         if announced:
-            self._webhook_work.notify()
+            self.webhook_work.notify()
         return recorded
 
 

@@ -18,6 +18,7 @@ class Registration:
     warning: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class RegisterWebhook:
     """Register a webhook for one of the tenant's requests or, without `request_id`, for all of them.
 
@@ -25,38 +26,29 @@ class RegisterWebhook:
     not resolve right now is accepted with a warning, since every delivery checks it again.
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        ids: IdGenerator,
-        url_policy: UrlPolicy,
-        announcer: Announcer,
-        webhook_work: WorkSignal,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
-        self._url_policy = url_policy
-        self._announcer = announcer
-        self._webhook_work = webhook_work
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    url_policy: UrlPolicy
+    announcer: Announcer
+    webhook_work: WorkSignal
 
     def __call__(
         self, tenant_id: UUID, url: str, request_id: UUID | None = None, format: WebhookFormat = WebhookFormat.JSON
     ) -> Registration:
         registration = self.prepare(tenant_id, url, request_id, format)
         announced = 0
-        with self._uow() as uow:
+        with self.uow() as uow:
             if request_id is not None:
                 request = uow.requests.get_for_update(request_id, tenant_id)
                 if request is None:
                     raise RequestNotFound(f"no request with id {request_id}")
             uow.webhooks.add(registration.webhook)
             if request_id is not None and request.status.is_terminal:
-                announced = self._announcer.announce(uow, request, [registration.webhook])
+                announced = self.announcer.announce(uow, request, [registration.webhook])
             uow.commit()
         if announced:
-            self._webhook_work.notify()
+            self.webhook_work.notify()
         return registration
 
     def prepare(self, tenant_id: UUID, url: str, request_id: UUID | None, format: WebhookFormat) -> Registration:
@@ -65,14 +57,14 @@ class RegisterWebhook:
         problem = url_problem(url)
         if problem:
             raise UnsafeUrl(f"webhookUrl: {problem}")
-        warning = self._url_policy.check(url)
+        warning = self.url_policy.check(url)
         webhook = Webhook(
-            id=self._ids.uuid(),
+            id=self.ids.uuid(),
             tenant_id=tenant_id,
             url=url,
-            secret=self._ids.secret(),
+            secret=self.ids.secret(),
             format=format,
-            created_at=self._clock.now(),
+            created_at=self.clock.now(),
             request_id=request_id,
         )
         return Registration(

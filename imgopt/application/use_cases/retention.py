@@ -1,6 +1,7 @@
 """Retention: finished requests older than the retention period go, their outputs first; so do half-written files."""
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from imgopt.application.ports import Clock, ImageStorage, UnitOfWorkFactory
@@ -8,6 +9,7 @@ from imgopt.application.ports import Clock, ImageStorage, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class PurgeRequests:
     """Delete every request that finished more than `older_than` ago; return how many.
 
@@ -17,39 +19,38 @@ class PurgeRequests:
     may purge at once, each taking different requests.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, storage: ImageStorage, batch: int = 100) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._storage = storage
-        self._batch = batch
+    uow: UnitOfWorkFactory
+    clock: Clock
+    storage: ImageStorage
+    batch: int = 100
 
     def __call__(self, older_than: timedelta) -> int:
-        cutoff = self._clock.now() - older_than
+        cutoff = self.clock.now() - older_than
         purged = 0
         while True:
-            with self._uow() as uow:
-                requests = uow.requests.finished_before(cutoff, self._batch)
+            with self.uow() as uow:
+                requests = uow.requests.finished_before(cutoff, self.batch)
                 for request in requests:
-                    self._storage.delete(uow.jobs.output_keys(request))
+                    self.storage.delete(uow.jobs.output_keys(request))
                     uow.requests.delete(request)
                 uow.commit()
             purged += len(requests)
-            if len(requests) < self._batch:
+            if len(requests) < self.batch:
                 break
         if purged:
             log.info("purged %d requests that finished before %s", purged, cutoff.isoformat())
         return purged
 
 
+@dataclass(frozen=True, slots=True)
 class SweepInterruptedWrites:
     """Remove what writes that never finished left in storage (a worker killed mid-write)."""
 
-    def __init__(self, storage: ImageStorage, older_than: timedelta = timedelta(hours=1)) -> None:
-        self._storage = storage
-        self._older_than = older_than
+    storage: ImageStorage
+    older_than: timedelta = timedelta(hours=1)
 
     def __call__(self) -> int:
-        swept = self._storage.sweep(self._older_than)
+        swept = self.storage.sweep(self.older_than)
         if swept:
             log.info("swept %d files that interrupted writes left behind", swept)
         return swept

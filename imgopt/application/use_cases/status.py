@@ -35,51 +35,51 @@ class StatusReport:
     details: StatusDetails | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class GetStatus:
     """The tenant's request: its counts, and with `details` a page of products and its deliveries."""
 
-    def __init__(self, reader: StatusReader, links: Links) -> None:
-        self._reader = reader
-        self._links = links
+    reader: StatusReader
+    links: Links
 
     def __call__(
         self, tenant_id: UUID, request_id: UUID, details: bool = False, after_line: int = 0, page_size: int = PAGE_SIZE
     ) -> StatusReport:
-        summary = self._reader.summary(request_id, tenant_id)
+        summary = self.reader.summary(request_id, tenant_id)
         if summary is None:
             raise RequestNotFound(f"no request with id {request_id}")
-        output_csv_url = self._links.output_csv(request_id) if summary.finished else None
+        output_csv_url = self.links.output_csv(request_id) if summary.finished else None
         if not details:
             return StatusReport(summary, output_csv_url)
         page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        products = list(self._reader.products(request_id, tenant_id, after_line, limit=page_size + 1))
+        products = list(self.reader.products(request_id, tenant_id, after_line, limit=page_size + 1))
         next_after_line = products[page_size - 1].line if len(products) > page_size else None
-        page = StatusDetails(products[:page_size], next_after_line, self._reader.deliveries(request_id, tenant_id))
+        page = StatusDetails(products[:page_size], next_after_line, self.reader.deliveries(request_id, tenant_id))
         return StatusReport(summary, output_csv_url, page)
 
 
+@dataclass(frozen=True, slots=True)
 class ListRequests:
     """The tenant's requests, newest first, a page at a time, optionally only those with one status."""
 
-    def __init__(self, reader: StatusReader) -> None:
-        self._reader = reader
+    reader: StatusReader
 
     def __call__(
         self, tenant_id: UUID, status: RequestStatus | None = None, after: Position | None = None, limit: int = 20
     ) -> Page[StatusSummary]:
         limit = max(1, min(limit, MAX_PAGE_SIZE))
-        return self._reader.requests(tenant_id, status.value if status else None, after, limit)
+        return self.reader.requests(tenant_id, status.value if status else None, after, limit)
 
 
+@dataclass(frozen=True, slots=True)
 class ExportOutputCsv:
     """The original's output CSV, one row per input row, outputs in input order."""
 
-    def __init__(self, reader: StatusReader) -> None:
-        self._reader = reader
+    reader: StatusReader
 
     def __call__(self, tenant_id: Scope, request_id: UUID) -> Iterator[bytes]:
         """Check at once that the request exists and has finished; then stream the file in chunks."""
-        summary = self._reader.summary(request_id, tenant_id)
+        summary = self.reader.summary(request_id, tenant_id)
         if summary is None:
             raise RequestNotFound(f"no request with id {request_id}")
         if not summary.finished:
@@ -93,7 +93,7 @@ class ExportOutputCsv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(OUTPUT_HEADER)
-        for count, product in enumerate(self._reader.products(request_id, tenant_id), start=1):
+        for count, product in enumerate(self.reader.products(request_id, tenant_id), start=1):
             writer.writerow(product.output_row())
             if count % 1000 == 0:
                 yield _drain(buffer)

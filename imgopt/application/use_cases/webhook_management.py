@@ -1,5 +1,6 @@
 """What a tenant may do to its own webhooks: list them, delete one, rotate its secret, read and replay deliveries."""
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from imgopt.application.ports import (
@@ -23,72 +24,72 @@ def _owned(uow: UnitOfWork, webhook_id: UUID, tenant_id: UUID) -> Webhook:
     return webhook
 
 
+@dataclass(frozen=True, slots=True)
 class ListWebhooks:
-    def __init__(self, reader: StatusReader) -> None:
-        self._reader = reader
+    reader: StatusReader
 
     def __call__(self, tenant_id: UUID, after: Position | None = None, limit: int = 20) -> Page[Webhook]:
-        return self._reader.webhooks(tenant_id, after, max(1, min(limit, MAX_PAGE_SIZE)))
+        return self.reader.webhooks(tenant_id, after, max(1, min(limit, MAX_PAGE_SIZE)))
 
 
+@dataclass(frozen=True, slots=True)
 class DeleteWebhook:
     """Remove a webhook and its deliveries; nothing more is sent to it."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    uow: UnitOfWorkFactory
 
     def __call__(self, tenant_id: UUID, webhook_id: UUID) -> None:
-        with self._uow() as uow:
+        with self.uow() as uow:
             uow.webhooks.delete(_owned(uow, webhook_id, tenant_id))
             uow.commit()
 
 
+@dataclass(frozen=True, slots=True)
 class RotateWebhookSecret:
     """A new signing secret, shown once; for a day every message is signed with the old one as well."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
 
     def __call__(self, tenant_id: UUID, webhook_id: UUID) -> Webhook:
-        with self._uow() as uow:
-            webhook = _owned(uow, webhook_id, tenant_id).rotated(self._ids.secret(), self._clock.now())
+        with self.uow() as uow:
+            webhook = _owned(uow, webhook_id, tenant_id).rotated(self.ids.secret(), self.clock.now())
             uow.webhooks.save(webhook)
             uow.commit()
         return webhook
 
 
+@dataclass(frozen=True, slots=True)
 class ListDeliveries:
     """A webhook's deliveries, newest first, each with its log of attempts."""
 
-    def __init__(self, reader: StatusReader) -> None:
-        self._reader = reader
+    reader: StatusReader
 
     def __call__(
         self, tenant_id: UUID, webhook_id: UUID, after: Position | None = None, limit: int = 20
     ) -> Page[tuple[Delivery, list[AttemptResult]]]:
-        page = self._reader.webhook_deliveries(webhook_id, tenant_id, after, max(1, min(limit, MAX_PAGE_SIZE)))
+        page = self.reader.webhook_deliveries(webhook_id, tenant_id, after, max(1, min(limit, MAX_PAGE_SIZE)))
         if page is None:
             raise WebhookNotFound(f"no webhook with id {webhook_id}")
         return page
 
 
+@dataclass(frozen=True, slots=True)
 class Redeliver:
     """Send a delivery again, as it was and under the same `webhook-id`, so receivers can tell it is a replay."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, webhook_work: WorkSignal) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._webhook_work = webhook_work
+    uow: UnitOfWorkFactory
+    clock: Clock
+    webhook_work: WorkSignal
 
     def __call__(self, tenant_id: UUID, delivery_id: str) -> Delivery:
-        with self._uow() as uow:
+        with self.uow() as uow:
             delivery = uow.deliveries.get(delivery_id, tenant_id)
             if delivery is None:
                 raise DeliveryNotFound(f"no delivery with id {delivery_id}")
-            delivery = delivery.redelivered(self._clock.now())
+            delivery = delivery.redelivered(self.clock.now())
             uow.deliveries.save(delivery)
             uow.commit()
-        self._webhook_work.notify()
+        self.webhook_work.notify()
         return delivery

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from imgopt.bootstrap.settings import Settings
 from imgopt.domain.lifecycle import RequestStatus
-from imgopt.entrypoints.commands import prepare
+from imgopt.entrypoints.cli.service import prepare
 from imgopt.entrypoints.demo.local_http import ImageOrigin, WebhookReceiver
 from imgopt.entrypoints.demo.samples import sample_csv, sample_images
 from imgopt.entrypoints.demo.storage import StorageUnavailable, demo_storage

@@ -7,12 +7,11 @@ from contextlib import contextmanager
 from dependency_injector import providers
 
 from imgopt.adapters.storage.locations import open_storage
-from imgopt.adapters.storage.seaweedfs import EmbeddedSeaweedFS, weed_binary
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
+from imgopt.entrypoints.demo.seaweedfs import EmbeddedSeaweedFS, weed_binary
 
 BUCKET = "imgopt-demo"
-CHOICES = ("filesystem", "s3")
 
 
 class StorageUnavailable(Exception):

@@ -11,7 +11,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from imgopt.application.use_cases.keys import Authenticate
+from imgopt.application.use_cases.api_keys import Authenticate
 from imgopt.domain.limits import TokenBucket
 from imgopt.domain.tenancy import Caller
 

@@ -11,8 +11,8 @@ from litestar.params import FromQuery, JSONBody, MultipartBody
 from litestar.response import Stream
 from sqlalchemy import Engine
 
-from imgopt.adapters.documents import status_fields
 from imgopt.adapters.postgres.engine import readiness_problem
+from imgopt.adapters.status_documents import status_fields
 from imgopt.application.links import Links
 from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream
 
-from imgopt.adapters.storage.keys import IMMUTABLE
+from imgopt.adapters.storage.object_keys import IMMUTABLE
 from imgopt.application.ports import ImageStorage, StorageFailed, StoredObject
 from imgopt.bootstrap.settings import FILES_PATH
 from imgopt.entrypoints.http.errors import ApiError

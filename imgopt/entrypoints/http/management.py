@@ -5,7 +5,7 @@ from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from imgopt.adapters.documents import status_fields
+from imgopt.adapters.status_documents import status_fields
 from imgopt.application.ports import StorageFailed
 from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
 from imgopt.application.use_cases.status import ListRequests

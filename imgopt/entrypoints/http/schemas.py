@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from litestar.datastructures import UploadFile
 
-from imgopt.adapters.documents import ImageCountsDocument, ProductCountsDocument, StatusDocument
+from imgopt.adapters.status_documents import ImageCountsDocument, ProductCountsDocument, StatusDocument
 
 # An id the handler parses itself (to answer 400 `invalid_id`), documented as a UUID; Litestar reads `extra`.
 UuidText = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"format": "uuid"}})]

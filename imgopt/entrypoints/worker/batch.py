@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable
 
 from imgopt.application.use_cases.recording import RecordOutcomes
-from imgopt.domain.model import ImageOutcome
+from imgopt.domain.image_jobs import ImageOutcome
 
 
 class OutcomeBatch:

@@ -10,7 +10,7 @@ from imgopt.application.ports import Unavailable
 from imgopt.application.use_cases.claiming import ClaimImages, ReleaseImages
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
-from imgopt.domain.model import ImageJob, ImageOutcome
+from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.entrypoints.worker.batch import OutcomeBatch
 
 log = logging.getLogger(__name__)

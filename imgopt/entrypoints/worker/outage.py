@@ -23,10 +23,6 @@ class DatabaseWatch:
         self._lock = threading.Lock()
         self._down_since: float | None = None
 
-    @property
-    def down(self) -> bool:
-        return self._down_since is not None
-
     def failed(self, error: Exception) -> None:
         with self._lock:
             if self._down_since is not None:

@@ -1,4 +1,9 @@
-"""Alembic environment: runs on the connection `imgopt migrate` hands over, under an advisory lock."""
+"""Alembic environment: runs on the connection `imgopt migrate` hands over, under an advisory lock.
+
+Revisions form one line, each naming the one before it (`down_revision`): 0001, 0003_tenancy,
+0005_auto_quality. The numbers skipped were never released; a revision id is never renamed or reused,
+because every database records the one it is at. A new revision takes the next free number.
+"""
 
 from alembic import context
 from sqlalchemy import text

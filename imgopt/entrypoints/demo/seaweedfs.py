@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Self
 
-from imgopt.adapters.storage.s3_endpoint import S3Endpoint
+from imgopt.entrypoints.demo.s3_endpoint import S3Endpoint
 
 _SERVICES = ("master", "volume", "filer", "s3")
 

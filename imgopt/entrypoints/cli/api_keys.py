@@ -5,10 +5,10 @@ import json
 import sys
 from uuid import UUID
 
-from imgopt.application.use_cases.keys import ListedKey
+from imgopt.application.use_cases.api_keys import ListedKey
 from imgopt.bootstrap.settings import Settings
 from imgopt.domain.errors import DomainError
-from imgopt.entrypoints.commands import prepare
+from imgopt.entrypoints.cli.service import prepare
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

@@ -33,57 +33,58 @@ class ListedKey:
     tenant: str
 
 
+@dataclass(frozen=True, slots=True)
 class CreateApiKey:
     """Make a key for the tenant named `tenant`, creating the tenant on first use."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
 
     def __call__(self, tenant: str, name: str) -> CreatedKey:
-        tenant, name, now = check_name(tenant, "tenant"), check_name(name, "key"), self._clock.now()
-        plaintext = self._ids.api_key()
-        with self._uow() as uow:
+        tenant, name, now = check_name(tenant, "tenant"), check_name(name, "key"), self.clock.now()
+        plaintext = self.ids.api_key()
+        with self.uow() as uow:
             owner = uow.tenants.named(tenant)
             if owner is None:
-                owner = Tenant(self._ids.uuid(), tenant, now)
+                owner = Tenant(self.ids.uuid(), tenant, now)
                 uow.tenants.add(owner)
-            key = new_api_key(self._ids.uuid(), owner.id, name, plaintext, now)
+            key = new_api_key(self.ids.uuid(), owner.id, name, plaintext, now)
             uow.keys.add(key)
             uow.commit()
         return CreatedKey(key, owner.name, plaintext)
 
 
+@dataclass(frozen=True, slots=True)
 class ListApiKeys:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    uow: UnitOfWorkFactory
 
     def __call__(self, tenant: str | None = None) -> list[ListedKey]:
         """Every key, newest first, or only those of the tenant named `tenant` (none when it does not exist)."""
-        with self._uow() as uow:
+        with self.uow() as uow:
             if tenant is None:
                 return [ListedKey(key, name) for key, name in uow.keys.listed(EVERY_TENANT)]
             owner = uow.tenants.named(tenant.strip())
             return [ListedKey(key, name) for key, name in uow.keys.listed(owner.id)] if owner else []
 
 
+@dataclass(frozen=True, slots=True)
 class RevokeApiKey:
     """Revoke a key: from the commit on, every API process refuses it."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    uow: UnitOfWorkFactory
+    clock: Clock
 
     def __call__(self, key_id: UUID) -> ApiKey:
-        with self._uow() as uow:
-            key = uow.keys.revoke(key_id, self._clock.now())
+        with self.uow() as uow:
+            key = uow.keys.revoke(key_id, self.clock.now())
             if key is None:
                 raise KeyNotFound(f"no API key with id {key_id}")
             uow.commit()
         return key
 
 
+@dataclass(frozen=True, slots=True)
 class Authenticate:
     """Who a presented key stands for: its tenant, if the key exists and is not revoked.
 
@@ -91,22 +92,21 @@ class Authenticate:
     `at_once` answers from memory without blocking, or None when the database must be asked.
     """
 
-    def __init__(self, keys: ApiKeyReader, required: bool) -> None:
-        self._keys = keys
-        self._required = required
+    keys: ApiKeyReader
+    required: bool
 
     def at_once(self, presented: str | None) -> Caller | None:
-        if not self._required:
+        if not self.required:
             return ANONYMOUS
         key_hash = hash_key(check_key_format(presented))
-        key = self._keys.remembered(key_hash)
+        key = self.keys.remembered(key_hash)
         return self._caller(key, key_hash) if key is not None else None
 
     def __call__(self, presented: str | None) -> Caller:
-        if not self._required:
+        if not self.required:
             return ANONYMOUS
         key_hash = hash_key(check_key_format(presented))
-        return self._caller(self._keys.find(key_hash), key_hash)
+        return self._caller(self.keys.find(key_hash), key_hash)
 
     @staticmethod
     def _caller(key: ApiKey | None, key_hash: str) -> Caller:

@@ -36,9 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     _key_commands(commands)
     args = parser.parse_args(argv)
     if args.command in ("upload", "status"):
-        from imgopt.entrypoints.remote import commands as remote
+        from imgopt.entrypoints.cli import client
 
-        return {"upload": remote.upload, "status": remote.status}[args.command](args)
+        return {"upload": client.upload, "status": client.status}[args.command](args)
     try:
         return _run(args, _settings(args))
     except SettingsError as exc:
@@ -49,18 +49,24 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_format)
     if args.command == "keys":
-        from imgopt.entrypoints import keys
+        from imgopt.entrypoints.cli import api_keys
 
-        return keys.run(settings, args)
+        return api_keys.run(settings, args)
     if args.command == "demo":
         try:
             from imgopt.entrypoints.demo.run import demo
         except ImportError as exc:
             raise SettingsError(f"imgopt demo needs {exc.name}: pip install 'imgopt[demo]'") from None
         return demo(settings, args)
-    from imgopt.entrypoints import commands as run
+    from imgopt.entrypoints.cli import service
 
-    chosen = {"serve": run.serve, "api": run.api, "worker": run.work, "migrate": run.migrate, "purge": run.purge}
+    chosen = {
+        "serve": service.serve,
+        "api": service.api,
+        "worker": service.work,
+        "migrate": service.migrate,
+        "purge": service.purge,
+    }
     return chosen[args.command](settings, args)
 
 
@@ -95,7 +101,7 @@ def _client_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _key_commands(commands: argparse._SubParsersAction) -> None:
-    from imgopt.entrypoints.keys import add_commands
+    from imgopt.entrypoints.cli.api_keys import add_commands
 
     add_commands(commands)
 
@@ -106,7 +112,3 @@ def _settings(args: argparse.Namespace) -> Settings:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         overrides["public_base_url"] = f"http://{host}:{args.port}"
     return Settings.from_env(**overrides)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

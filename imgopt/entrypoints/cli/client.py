@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from imgopt.client import ApiError, Client, ImgoptError, Status
-from imgopt.entrypoints.remote import report
+from imgopt.entrypoints.cli import client_report as report
 
 
 def upload(args: argparse.Namespace) -> int:
