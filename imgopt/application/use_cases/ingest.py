@@ -22,6 +22,7 @@ class IngestReceipt:
     webhook_warning: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class IngestCsv:
     """Stream the CSV into bulk storage, in one transaction: every row valid and stored, or none.
 
@@ -33,23 +34,13 @@ class IngestCsv:
     limit of images waiting at once is rolled back too (TooManyWaitingImages).
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        ids: IdGenerator,
-        limits: CsvLimits,
-        register_webhook: RegisterWebhook,
-        image_work: WorkSignal,
-        waiting_limit: WaitingImagesLimit,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
-        self._limits = limits
-        self._register_webhook = register_webhook
-        self._image_work = image_work
-        self._waiting_limit = waiting_limit
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    limits: CsvLimits
+    register_webhook: RegisterWebhook
+    image_work: WorkSignal
+    waiting_limit: WaitingImagesLimit
 
     def __call__(
         self,
@@ -59,18 +50,18 @@ class IngestCsv:
         webhook_url: str | None = None,
         webhook_format: WebhookFormat = WebhookFormat.JSON,
     ) -> IngestReceipt:
-        request_id = self._ids.uuid()
+        request_id = self.ids.uuid()
         registration = (
-            self._register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
+            self.register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
         )
-        with self._uow() as uow:
+        with self.uow() as uow:
             counts = self._add_products(uow, request_id, csv_file)
-            self._waiting_limit.check(uow.tenants.waiting_images(tenant_id), counts.image_count)
+            self.waiting_limit.check(uow.tenants.waiting_images(tenant_id), counts.image_count)
             request = UploadRequest(
                 id=request_id,
                 tenant_id=tenant_id,
                 options=options,
-                created_at=self._clock.now(),
+                created_at=self.clock.now(),
                 product_count=counts.product_count,
                 image_count=counts.image_count,
                 last_line=counts.last_line,
@@ -79,7 +70,7 @@ class IngestCsv:
             if registration:
                 uow.webhooks.add(registration.webhook)
             uow.commit()
-        self._image_work.notify()
+        self.image_work.notify()
         if registration is None:
             return IngestReceipt(request_id, counts.product_count, counts.image_count)
         return IngestReceipt(
@@ -90,11 +81,11 @@ class IngestCsv:
         """Store the products: in bulk if the repository takes the file whole, else row by row (or CsvRejected)."""
         if csv_file.seekable():
             start = csv_file.tell()
-            counts = uow.products.add_plain(request_id, csv_file, self._limits)
+            counts = uow.products.add_plain(request_id, csv_file, self.limits)
             if counts:
                 return counts
             csv_file.seek(start)
-        reader = ProductCsvReader(csv_file, self._limits)
+        reader = ProductCsvReader(csv_file, self.limits)
         uow.products.add_many(request_id, reader)
         reader.raise_if_invalid()
         return reader.counts()
