@@ -262,3 +262,10 @@ def test_limits_no_row_can_meet_are_left_to_the_row_rules(limits):
         rules_read(data, limits)
     with pytest.raises(NotPlain):
         plain_read(data, limits)
+
+
+def test_rows_of_more_urls_than_a_pattern_can_count_read_as_the_rules_read_them():
+    limits = CsvLimits(max_urls_per_row=2000)
+    data = csv_bytes(*(f'{n},P,"' + ",".join(f"http://a.example/{u}" for u in range(1200)) + '"' for n in (1, 2)))
+
+    assert assert_agree(data, limits)

@@ -20,6 +20,8 @@ from imgopt.domain.product_csv import (
 
 # Twice the longest valid row (a cell may hold 131,072 characters): a longer line goes to the row rules.
 BLOCK_BYTES = 1 << 18
+# Blocks whose rows all have this many URLs or fewer are cut in one split (a pattern per count).
+_UNIFORM_URLS = 16
 _HEADER = ",".join(HEADER).encode()
 _HEADER_LINES = {prefix + _HEADER + end for prefix in (b"", b"\xef\xbb\xbf") for end in (b"\n", b"\r\n")}
 
@@ -109,7 +111,7 @@ class PlainCsv:
     def read(self, data: bytes, first_line: int) -> PlainBlock:
         """The rows of `data` (whole lines, the first numbered `first_line`), counted; NotPlain if any is not plain."""
         urls = data.count(b",", 0, data.find(b"\n")) - 1  # on the first line
-        if 0 < urls <= self._limits.max_urls_per_row and _plain_lines(urls).fullmatch(data):
+        if 0 < urls <= min(_UNIFORM_URLS, self._limits.max_urls_per_row) and _plain_lines(urls).fullmatch(data):
             block, longest_line = _uniform(_unquoted(data), urls, first_line)
         elif _plain_lines(None).fullmatch(data):
             block, longest_line = _varied(_unquoted(data), first_line)
