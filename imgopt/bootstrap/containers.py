@@ -92,11 +92,7 @@ class Persistence(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     engine = providers.Resource(_engine, url=config.database_url, pool_size=config.pool_size)
-    uow = providers.Factory(
-        SqlAlchemyUnitOfWork,
-        engine=engine,
-        compiled_plain_copy=config.compiled_plain_copy,
-    )
+    uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
     status_reader = providers.Singleton(PostgresStatusReader, engine=engine)
     key_reader = providers.Resource(
         _closing,
@@ -305,7 +301,6 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
             "pool_size": max(settings.concurrency + 4, 10),
             "delivery_lease_seconds": 120,
             "auth_required": settings.auth_required,
-            "compiled_plain_copy": settings.compiled_plain_copy,
         }
     )
     return container

@@ -13,8 +13,6 @@ MiB = 1024 * 1024
 FILES_PATH = "/files"
 """Where the API serves outputs: `{IMGOPT_PUBLIC_BASE_URL}/files/{key}`."""
 OPTIMIZERS = ("pillow", "vips")
-# How plain CSV rows become COPY rows: a diagnostic switch, to compare the compiled scanner with Python.
-PLAIN_COPY_PATHS = ("compiled", "python")
 
 
 def default_concurrency(cores: int) -> int:
@@ -62,7 +60,6 @@ class Settings:
     auth: str = "required"
     rate_limit_per_minute: int = 600
     max_waiting_images: int = 1_000_000
-    plain_copy: str = "compiled"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
@@ -94,7 +91,6 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"{env_name('storage_url')}: {exc}") from None
         self._check_choice("optimizer", OPTIMIZERS)
-        self._check_choice("plain_copy", PLAIN_COPY_PATHS)
         if not 0 < self.auto_quality_target < 100:
             raise SettingsError(f"{env_name('auto_quality_target')} must be a SSIMULACRA2 score between 0 and 100")
         try:
@@ -122,11 +118,6 @@ class Settings:
     @property
     def auth_required(self) -> bool:
         return self.auth == "required"
-
-    @property
-    def compiled_plain_copy(self) -> bool:
-        """Whether plain CSV rows may go through the compiled scanner (where it was built)."""
-        return self.plain_copy == "compiled"
 
     @property
     def concurrency(self) -> int:

@@ -43,6 +43,14 @@ class CsvLimits:
     max_url_length: int = 2_048
 
 
+class CsvCounts(NamedTuple):
+    """What a valid file holds: its product rows, their image URLs, and the line of the last row."""
+
+    product_count: int
+    image_count: int
+    last_line: int
+
+
 class ProductRow(NamedTuple):
     line: int
     serial: int
@@ -112,6 +120,9 @@ class ProductCsvReader:
             self._error(self._row_start, None, _describe_csv_error(exc))
         finally:
             text.detach()
+
+    def counts(self) -> CsvCounts:
+        return CsvCounts(self.product_count, self.image_count, self.last_line)
 
     def raise_if_invalid(self) -> None:
         if self.error_count:

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 from uuid import UUID
 
 from imgopt.application.ports import (
@@ -43,8 +44,7 @@ from imgopt.application.ports import (
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.plain_csv import NotPlain, PlainCsv
-from imgopt.domain.product_csv import ProductRow
+from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
@@ -171,15 +171,9 @@ class FakeProducts(ProductRepository):
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         self.state.products.setdefault(request_id, []).extend(rows)
 
-    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
-        try:
-            rows = [row for block in csv for row in block.product_rows()]
-        except NotPlain:
-            return False
-        if len({row.serial for row in rows}) < len(rows):
-            return False
-        self.add_many(request_id, rows)
-        return True
+    def add_plain(self, request_id: UUID, csv_file: BinaryIO, limits: CsvLimits) -> CsvCounts | None:
+        csv_file.read()  # declines every file, having read it: the use case must read it again from its start
+        return None
 
     def progress(self, lines: Mapping[UUID, Collection[int]]) -> dict[UUID, list[ProductProgress]]:
         return {request_id: self._progress(request_id, request_lines) for request_id, request_lines in lines.items()}

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from uuid import UUID
 
-from imgopt.domain.plain_csv import PlainBlock
+from imgopt.adapters.postgres.plain_csv import PlainBlock
 from imgopt.domain.product_csv import ProductRow
 
 COPY_PRODUCTS = (

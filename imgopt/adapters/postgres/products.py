@@ -2,16 +2,17 @@
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import BinaryIO
 from uuid import UUID
 
 from psycopg import Copy
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 
-from imgopt.adapters.postgres.plain_copy import PlainCopy
+from imgopt.adapters.postgres.plain_csv import NotPlain, PlainCsv
 from imgopt.adapters.postgres.product_copy import COPY_PRODUCTS, END, START, ProductCopy
 from imgopt.application.ports import ProductRepository
-from imgopt.domain.plain_csv import NotPlain, PlainCsv
-from imgopt.domain.product_csv import ProductRow
+from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress
 
 _REPEATED_SERIAL = text(
@@ -34,30 +35,28 @@ _PROGRESS = text(
 
 
 class PostgresProductRepository(ProductRepository):
-    def __init__(self, connection: Connection, compiled_plain_copy: bool = True) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._compiled_plain_copy = compiled_plain_copy
 
     def add_many(self, request_id: UUID, rows: Iterable[ProductRow]) -> None:
         with self._copy() as copy:
             for chunk in ProductCopy(request_id).rows(rows):
                 copy.write(chunk)
 
-    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
+    def add_plain(self, request_id: UUID, csv_file: BinaryIO, limits: CsvLimits) -> CsvCounts | None:
         savepoint = self._connection.begin_nested()
-        encoder = PlainCopy(request_id, self._compiled_plain_copy)
-        stored = self._copy_while_plain(encoder, csv) and self._serials_distinct(request_id, csv)
-        if stored:
+        csv = PlainCsv(csv_file, limits)
+        if self._copy_while_plain(ProductCopy(request_id), csv) and self._serials_distinct(request_id, csv):
             savepoint.commit()
-        else:
-            savepoint.rollback()
-        return stored
+            return csv.counts()
+        savepoint.rollback()
+        return None
 
-    def _copy_while_plain(self, encoder: PlainCopy, csv: PlainCsv) -> bool:
+    def _copy_while_plain(self, encoder: ProductCopy, csv: PlainCsv) -> bool:
         with self._copy() as copy:
             try:
-                for block in encoder.blocks(csv):
-                    copy.write(block)
+                for block in csv:
+                    copy.write(encoder.block(block))
             except NotPlain:
                 return False  # the COPY still ends cleanly (no error in the server's log); the savepoint undoes it
         return True
@@ -68,10 +67,10 @@ class PostgresProductRepository(ProductRepository):
 
     @contextmanager
     def _copy(self) -> Iterator[Copy]:
-        # Written straight to the socket: the server loads one block while the next is encoded, and
-        # a slower server makes the writes wait (a writer thread measured no faster, and queued).
+        # psycopg's writer thread sends each block while the next is read and encoded, which these
+        # Python readers take about as long to do as the server takes to store a block.
         cursor = self._connection.connection.dbapi_connection.cursor()
-        with cursor, cursor.copy(COPY_PRODUCTS) as copy:
+        with cursor, cursor.copy(COPY_PRODUCTS, writer=QueuedLibpqWriter(cursor)) as copy:
             copy.write(START)
             yield copy
             copy.write(END)

@@ -14,9 +14,8 @@ from imgopt.application.ports import UnitOfWork
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """Connection errors anywhere in the block, the use case's own statements included, leave it as Unavailable."""
 
-    def __init__(self, engine: Engine, compiled_plain_copy: bool = True) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._compiled_plain_copy = compiled_plain_copy
         self._connection: Connection | None = None
 
     def __enter__(self) -> "SqlAlchemyUnitOfWork":
@@ -26,7 +25,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.tenants = PostgresTenantRepository(connection)
         self.keys = PostgresApiKeyRepository(connection)
         self.requests = PostgresRequestRepository(connection)
-        self.products = PostgresProductRepository(connection, self._compiled_plain_copy)
+        self.products = PostgresProductRepository(connection)
         self.jobs = PostgresImageJobRepository(connection)
         self.webhooks = PostgresWebhookRepository(connection)
         self.deliveries = PostgresDeliveryRepository(connection)

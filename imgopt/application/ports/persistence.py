@@ -4,12 +4,11 @@ import abc
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Self
+from typing import BinaryIO, Self
 from uuid import UUID
 
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
-from imgopt.domain.plain_csv import PlainCsv
-from imgopt.domain.product_csv import ProductRow
+from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.tenancy import ApiKey, Tenant
 from imgopt.domain.turns import Turns
@@ -94,12 +93,12 @@ class ProductRepository(abc.ABC):
         """Store every row the iterable yields, in bulk, consuming it as it goes."""
 
     @abc.abstractmethod
-    def add_plain(self, request_id: UUID, csv: PlainCsv) -> bool:
-        """Store every row of a plain CSV, in bulk; or store nothing and return False.
+    def add_plain(self, request_id: UUID, csv_file: BinaryIO, limits: CsvLimits) -> CsvCounts | None:
+        """Store every row of a CSV of the common shape, read in bulk, and return its counts; or store nothing.
 
-        False when the file turns out not to be plain (`csv` raises NotPlain) or its serials
-        repeat (checked here when `csv.serials_increasing` is false): then only the row-by-row
-        rules can tell what is wrong, or that nothing is. CsvTooLarge passes through.
+        None when the file turns out not to be of that shape, or its serials repeat: then only the
+        row-by-row rules can tell what is wrong, or that nothing is. The stream is left wherever
+        reading stopped. CsvTooLarge passes through.
         """
 
     @abc.abstractmethod

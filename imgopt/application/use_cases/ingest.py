@@ -8,8 +8,7 @@ from imgopt.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkF
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.domain.limits import WaitingImagesLimit
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.plain_csv import PlainCsv
-from imgopt.domain.product_csv import CsvLimits, ProductCsvReader
+from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductCsvReader
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.webhooks import Webhook, WebhookFormat
 
@@ -23,34 +22,25 @@ class IngestReceipt:
     webhook_warning: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class IngestCsv:
     """Stream the CSV into bulk storage, in one transaction: every row valid and stored, or none.
 
-    A file of the usual, plain shape (PlainCsv) is recognised a block at a time and stored as
-    it is read. Any other file, or a plain one whose serials repeat, is read again from where
+    A file of the common shape is first offered to the repository, which reads and stores it in
+    bulk or declines it. Any other file, or one whose serials repeat, is read again from where
     it started through the row-by-row rules, which store it or explain what is wrong: a single
     bad row anywhere rolls the transaction back and raises CsvRejected listing the problems.
     Memory stays flat whatever the size of the file. An upload that would take the tenant past its
     limit of images waiting at once is rolled back too (TooManyWaitingImages).
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        ids: IdGenerator,
-        limits: CsvLimits,
-        register_webhook: RegisterWebhook,
-        image_work: WorkSignal,
-        waiting_limit: WaitingImagesLimit,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
-        self._limits = limits
-        self._register_webhook = register_webhook
-        self._image_work = image_work
-        self._waiting_limit = waiting_limit
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    limits: CsvLimits
+    register_webhook: RegisterWebhook
+    image_work: WorkSignal
+    waiting_limit: WaitingImagesLimit
 
     def __call__(
         self,
@@ -60,41 +50,42 @@ class IngestCsv:
         webhook_url: str | None = None,
         webhook_format: WebhookFormat = WebhookFormat.JSON,
     ) -> IngestReceipt:
-        request_id = self._ids.uuid()
+        request_id = self.ids.uuid()
         registration = (
-            self._register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
+            self.register_webhook.prepare(tenant_id, webhook_url, request_id, webhook_format) if webhook_url else None
         )
-        with self._uow() as uow:
-            reader = self._add_products(uow, request_id, csv_file)
-            self._waiting_limit.check(uow.tenants.waiting_images(tenant_id), reader.image_count)
+        with self.uow() as uow:
+            counts = self._add_products(uow, request_id, csv_file)
+            self.waiting_limit.check(uow.tenants.waiting_images(tenant_id), counts.image_count)
             request = UploadRequest(
                 id=request_id,
                 tenant_id=tenant_id,
                 options=options,
-                created_at=self._clock.now(),
-                product_count=reader.product_count,
-                image_count=reader.image_count,
-                last_line=reader.last_line,
+                created_at=self.clock.now(),
+                product_count=counts.product_count,
+                image_count=counts.image_count,
+                last_line=counts.last_line,
             )
             uow.requests.add(request)
             if registration:
                 uow.webhooks.add(registration.webhook)
             uow.commit()
-        self._image_work.notify()
+        self.image_work.notify()
         if registration is None:
-            return IngestReceipt(request_id, reader.product_count, reader.image_count)
+            return IngestReceipt(request_id, counts.product_count, counts.image_count)
         return IngestReceipt(
-            request_id, reader.product_count, reader.image_count, registration.webhook, registration.warning
+            request_id, counts.product_count, counts.image_count, registration.webhook, registration.warning
         )
 
-    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> PlainCsv | ProductCsvReader:
-        """The reader that stored the products: in bulk if the file is plain, else row by row (or CsvRejected)."""
+    def _add_products(self, uow: UnitOfWork, request_id: UUID, csv_file: BinaryIO) -> CsvCounts:
+        """Store the products: in bulk if the repository takes the file whole, else row by row (or CsvRejected)."""
         if csv_file.seekable():
-            start, plain = csv_file.tell(), PlainCsv(csv_file, self._limits)
-            if uow.products.add_plain(request_id, plain):
-                return plain
+            start = csv_file.tell()
+            counts = uow.products.add_plain(request_id, csv_file, self.limits)
+            if counts:
+                return counts
             csv_file.seek(start)
-        reader = ProductCsvReader(csv_file, self._limits)
+        reader = ProductCsvReader(csv_file, self.limits)
         uow.products.add_many(request_id, reader)
         reader.raise_if_invalid()
-        return reader
+        return reader.counts()

@@ -9,7 +9,6 @@ import uvicorn
 
 from imgopt.adapters.metrics.registry import MetricsServer
 from imgopt.adapters.postgres.engine import migrate as apply_migrations
-from imgopt.adapters.postgres.plain_copy import COMPILED
 from imgopt.bootstrap.containers import Container, create_container
 from imgopt.bootstrap.database import with_database
 from imgopt.bootstrap.settings import Settings, SettingsError
@@ -28,16 +27,6 @@ def prepare(settings: Settings, migrate: bool = True) -> tuple[Settings, Contain
     if migrate:
         apply_migrations(container.persistence.engine())
     return settings, container
-
-
-def _say_how_plain_rows_are_read(settings: Settings) -> None:
-    if not settings.compiled_plain_copy:
-        how = "in Python (IMGOPT_PLAIN_COPY=python)"
-    elif COMPILED:
-        how = "by the compiled scanner, blocks it declines in Python"
-    else:
-        how = "in Python (the compiled scanner was not built: no C compiler at install?)"
-    log.info("plain CSV rows are read %s", how)
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -63,7 +52,6 @@ def purge(settings: Settings, args: argparse.Namespace) -> int:
 
 def api(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
-    _say_how_plain_rows_are_read(settings)
     app = create_app(container, settings)
     settle_garbage_collector()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None)
@@ -72,7 +60,6 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings, container = prepare(settings, migrate=not args.no_migrate)
-    _say_how_plain_rows_are_read(settings)
     keep_freed_memory()
     worker = build_worker(container, settings)
     # The worker stops before the container releases the engine, the pools and the HTTP clients it uses.
