@@ -41,8 +41,8 @@ class Counted:
         self.calls = 0
         self.items = 0
 
-    def __call__(self, argument):
-        result = self._use_case(argument)
+    def __call__(self, argument, *rest):
+        result = self._use_case(argument, *rest)
         self.calls += 1
         self.items += len(result) if self._count_result else len(argument)
         return result
@@ -69,7 +69,7 @@ def main(database_url: str, data_dir: str, fetch: str, pace: str) -> None:
         use_cases.process_image(),
         record,
         use_cases.release_images(),
-        ImageRunnerOptions(CONCURRENCY),
+        ImageRunnerOptions(CONCURRENCY, downloads=2 * CONCURRENCY, tenant_downloads=2 * CONCURRENCY),
         container.telemetry.worker(),
     )
     status = use_cases.get_status()

@@ -60,6 +60,9 @@ class Settings:
     auth: str = "required"
     rate_limit_per_minute: int = 600
     max_waiting_images: int = 1_000_000
+    # Downloads, apart from the optimizing threads (docs/operations.md, "Sizing a worker").
+    worker_downloads: int = 0  # downloads a worker runs at once; 0: four for each image it optimizes at once
+    worker_tenant_downloads: int = 0  # of which one tenant's at most; 0: half of them
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
@@ -97,6 +100,12 @@ class Settings:
             RetrySchedule.parse(self.webhook_retry_schedule)
         except ValueError as exc:
             raise SettingsError(f"{env_name('webhook_retry_schedule')}: {exc}") from None
+        self._check_downloads()
+
+    def _check_downloads(self) -> None:
+        for name in ("worker_downloads", "worker_tenant_downloads"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{env_name(name)} must be 0 (the default) or more, got {getattr(self, name)}")
 
     def _check_choice(self, field_name: str, choices: tuple[str, ...]) -> None:
         value = getattr(self, field_name)
@@ -122,6 +131,16 @@ class Settings:
     @property
     def concurrency(self) -> int:
         return self.worker_concurrency or default_concurrency(os.cpu_count() or 1)
+
+    @property
+    def downloads(self) -> int:
+        """Images a worker downloads at once, on threads apart from the `concurrency` that optimize."""
+        return self.worker_downloads or 4 * self.concurrency
+
+    @property
+    def tenant_downloads(self) -> int:
+        """Of `downloads`, how many one tenant's images may take: its slow origin cannot take them all."""
+        return min(self.worker_tenant_downloads or max(self.downloads // 2, 1), self.downloads)
 
     @property
     def output_storage_url(self) -> str:

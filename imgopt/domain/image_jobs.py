@@ -105,6 +105,7 @@ class ImageJob:
     # Claimed when no more images of its request were left to claim than were in flight: the request
     # may finish with it, so its outcome is worth recording at once.
     finishing: bool = False
+    tenant_id: UUID | None = None  # whose upload it is: a worker caps each tenant's downloads
 
     def output_key(self, extension: str) -> str:
         """Where this image's output is stored: the same key on every attempt, so a repeat replaces it."""

@@ -48,7 +48,7 @@ from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
-from imgopt.domain.turns import Contender, Turns
+from imgopt.domain.turns import Contender, DownloadRoom, Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook
 
 
@@ -203,7 +203,14 @@ class FakeJobs(ImageJobRepository):
         return rows[-1].line if rows else request.last_line
 
     def claim(
-        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+        self,
+        worker_id: str,
+        limit: int,
+        now: datetime,
+        lease_until: datetime,
+        turns: Turns,
+        lines: int,
+        room: DownloadRoom = DownloadRoom(),
     ) -> Claimed:
         """Rounds of `turns.allot`, as the PostgreSQL statement runs them."""
         claimed: list[ImageJob] = []
@@ -211,13 +218,16 @@ class FakeJobs(ImageJobRepository):
             running = [r for r in self.state.requests.values() if not r.status.is_terminal]
             waiting = [self._contender(r, running) for r in running if self.state.due_jobs(r.id, now)]
             gave_all_allowed = False
-            for contender, allowance in turns.allot(waiting, limit - len(claimed)):
-                jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
+            for contender, allotted in turns.allot(waiting, limit - len(claimed)):
                 request = self.state.requests[contender.id]
+                tenant_room = room.of(request.tenant_id)
+                allowance = allotted if tenant_room is None else min(allotted, tenant_room)
+                jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
+                room = room.after(request.tenant_id for _ in jobs)
                 unclaimed = request.image_count - request.cancelled - contender.attained - len(jobs)
                 finishing = unclaimed <= contender.in_flight + len(jobs)
                 claimed += [self._claim(job, worker_id, lease_until, finishing) for job in jobs]
-                gave_all_allowed = gave_all_allowed or len(jobs) == allowance
+                gave_all_allowed = gave_all_allowed or len(jobs) == allowance > 0
             if not gave_all_allowed:
                 break
         return Claimed(claimed, bool(self.state.short_of_jobs(lines, now)))
@@ -240,6 +250,7 @@ class FakeJobs(ImageJobRepository):
             job["attempts"],
             options,
             finishing=finishing,
+            tenant_id=self.state.requests[job["request_id"]].tenant_id,
         )
 
     def reclaim_expired(self, now: datetime) -> int:

@@ -18,7 +18,7 @@ from imgopt.entrypoints.worker.batch import OutcomeBatch
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from tests.support import wait_for
 from tests.unit.fakes import FakeFetcher, FakeOptimizer, FixedClock
-from tests.unit.world import World
+from tests.unit.world import TENANT_B, World
 
 JPEG = b"\xff\xd8\xff" + b"x" * 97
 URLS = [f"https://o.example/{n}.jpg" for n in range(1, 7)]
@@ -58,13 +58,19 @@ def setup():
     fetcher, outage = GatedFetcher(), Outage(world)
     process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
 
-    def runner(worker_id: str, concurrency: int = 1, metrics: WorkerMetrics | None = None) -> ImageRunner:
+    def runner(
+        worker_id: str,
+        concurrency: int = 1,
+        downloads: int = 2,
+        tenant_downloads: int | None = None,
+        metrics: WorkerMetrics | None = None,
+    ) -> ImageRunner:
         return ImageRunner(
             ClaimImages(outage, world.clock, worker_id, timedelta(seconds=30)),
             process,
             RecordOutcomes(outage, world.clock, worker_id, world.announcer, world.webhook_work),
             world.release,
-            ImageRunnerOptions(concurrency=concurrency),
+            ImageRunnerOptions(concurrency, downloads, tenant_downloads or downloads),
             metrics or WorkerMetrics(new_registry()),
         )
 
@@ -129,13 +135,13 @@ def test_results_finished_while_the_database_was_away_are_recorded_when_it_retur
     assert sorted(fetcher.fetched) == sorted(URLS)
 
 
-def test_claims_wait_until_as_many_threads_are_idle_as_optimize_at_once(setup):
+def test_claims_wait_until_as_many_download_threads_are_idle_as_optimize_at_once(setup):
     world, request_id, fetcher, _, runner = setup
     registry = new_registry()
-    worker, stop = runner("w1", concurrency=2, metrics=WorkerMetrics(registry)), threading.Event()
+    worker, stop = runner("w1", concurrency=2, downloads=4, metrics=WorkerMetrics(registry)), threading.Event()
     thread = threading.Thread(target=worker.drain, args=(stop,))
     thread.start()
-    wait_for(lambda: len(fetcher.started) == 4, message="all four threads to start an image")
+    wait_for(lambda: len(fetcher.started) == 4, message="all four download threads to start an image")
 
     def in_flight() -> float | None:
         return registry.get_sample_value("imgopt_worker_images_in_flight")
@@ -173,3 +179,23 @@ def test_other_outcomes_wait_for_their_group_while_images_run():
 
     assert not batch.due(idle=False)
     assert batch.due(idle=True)
+
+
+def test_one_tenants_downloads_take_no_more_than_its_share_of_the_download_threads(setup):
+    world, _, fetcher, _, runner = setup
+    other = world.acting_as(TENANT_B)
+    quick = "https://o.example/quick.jpg"
+    fetcher.images[quick], fetcher.gates[quick] = JPEG, threading.Event()
+    fetcher.gates[quick].set()
+    other_request = other.upload(f"1,Q,{quick}").request_id
+    worker, stop = runner("w1", concurrency=1, downloads=4, tenant_downloads=2), threading.Event()
+    thread = threading.Thread(target=worker.drain, args=(stop,))
+    thread.start()
+
+    wait_for(lambda: other.status(other_request).summary.finished, message="the other tenant's image to finish")
+    started_by_then = [url for url in fetcher.started if url in URLS]
+    for gate in fetcher.gates.values():
+        gate.set()
+    thread.join(30)
+
+    assert len(started_by_then) == 2  # the first tenant's six wait on their origin two at a time

@@ -2,7 +2,9 @@
 
 import os
 
-from imgopt.bootstrap.settings import Settings
+import pytest
+
+from imgopt.bootstrap.settings import Settings, SettingsError
 
 
 def test_by_default_a_worker_optimizes_one_image_more_than_it_has_cores(monkeypatch):
@@ -18,3 +20,19 @@ def test_a_concurrency_that_is_set_is_taken_as_it_is(monkeypatch):
 def test_a_host_that_cannot_count_its_cores_counts_as_one(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert Settings().concurrency == 2
+
+
+def test_a_worker_downloads_four_images_for_each_it_optimizes_and_one_tenant_takes_half(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    settings = Settings()
+    assert (settings.concurrency, settings.downloads, settings.tenant_downloads) == (3, 12, 6)
+
+
+def test_downloads_that_are_set_are_taken_and_a_tenant_never_gets_more_than_all(monkeypatch):
+    settings = Settings.from_env({"IMGOPT_WORKER_DOWNLOADS": "5", "IMGOPT_WORKER_TENANT_DOWNLOADS": "9"})
+    assert (settings.downloads, settings.tenant_downloads) == (5, 5)
+
+
+def test_negative_downloads_are_refused_with_the_variable_named():
+    with pytest.raises(SettingsError, match="IMGOPT_WORKER_TENANT_DOWNLOADS must be 0"):
+        Settings(worker_tenant_downloads=-1)

@@ -7,8 +7,9 @@ from imgopt.domain.options import OptimizationOptions
 
 
 class CpuBoundOptimizer(ImageOptimizer):
-    """Optimizing is CPU work and downloading is waiting: a worker runs more threads than cores so
-    that downloads overlap encoding, and this keeps the encoding itself to `slots` at a time."""
+    """Optimizing is CPU work: this keeps it to `slots` images at a time however many threads call
+    (a library caller running `process_image` on threads of its own; the worker's optimizing pool
+    has as many threads as slots, and downloads on other threads)."""
 
     def __init__(self, optimizer: ImageOptimizer, slots: int) -> None:
         self._optimizer = optimizer

@@ -9,9 +9,9 @@ from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT
 from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.request import UploadRequest
-from imgopt.domain.turns import Turns
+from imgopt.domain.turns import DownloadRoom, Turns
 
-_RETURNING = """RETURNING j.id, j.request_id, j.line_no, j.position, j.input_url, j.attempts,
+_RETURNING = """RETURNING j.id, j.request_id, r.tenant_id, j.line_no, j.position, j.input_url, j.attempts,
     r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
 
 _RECLAIM_EXPIRED = text(
@@ -28,33 +28,43 @@ _RECLAIM_EXPIRED = text(
 # job due once, and its tenant's images in flight; `waiting` keeps those with a job due, with their
 # images done and in flight; `turns` orders them (tenants first) and gives each its allowance; each
 # is then visited in that order through its own slice of the due-jobs index and locks only what it
-# gives: the outer LIMIT ends the visits once the claim is full. A job is `finishing` when no more
-# images of its request are left to claim than are in flight. The last line is there even when
-# nothing was claimed, to say whether some running request is short of jobs.
+# gives: the outer LIMIT ends the visits once the claim is full. A tenant's requests together give no
+# more than its room in the claiming worker's downloads (`DownloadRoom`), the first in turn order
+# first. A job is `finishing` when no more images of its request are left to claim than are in
+# flight. The last line is there even when nothing was claimed, to say whether some running
+# request is short of jobs.
 _CLAIM_DUE = text(
     f"""
     WITH in_flight AS (
         SELECT request_id, count(*) AS images FROM images.optimizerjobs
         WHERE status = 'processing' GROUP BY request_id),
     running AS (
-        SELECT r.id, r.created_at, r.optimized_count + r.failed_count AS done,
+        SELECT r.id, r.tenant_id, r.created_at, r.optimized_count + r.failed_count AS done,
             r.image_count - r.cancelled_count AS image_count, front, coalesce(f.images, 0) AS in_flight,
             sum(coalesce(f.images, 0)) OVER (PARTITION BY r.tenant_id) AS tenant_in_flight,
             {SHORT_OF_JOBS} AS short
         FROM {WITH_FRONT} LEFT JOIN in_flight f ON f.request_id = r.id WHERE {RUNNING}),
     waiting AS (
-        SELECT id, created_at, in_flight, tenant_in_flight, done + in_flight AS attained,
+        SELECT id, tenant_id, created_at, in_flight, tenant_in_flight, done + in_flight AS attained,
             image_count - done - in_flight AS unclaimed,
             count(*) OVER () AS requests, sum(in_flight) OVER () AS all_in_flight
         FROM running WHERE front IS NOT NULL),
-    turns AS (
-        SELECT id, unclaimed, in_flight,
+    ordered AS (
+        SELECT w.id, w.tenant_id, unclaimed, in_flight,
             row_number() OVER (
-                ORDER BY tenant_in_flight, least(attained, :head_start), in_flight, created_at, id) AS turn,
+                ORDER BY tenant_in_flight, least(attained, :head_start), in_flight, created_at, w.id) AS turn,
             greatest(ceil(CAST(:limit AS numeric) / requests),
                      ceil((all_in_flight + :limit) / requests) - in_flight,
-                     :head_start - attained) AS allowance
-        FROM waiting ORDER BY turn),
+                     :head_start - attained) AS allowance,
+            coalesce(room.images, CAST(:tenant_room AS integer)) AS tenant_room
+        FROM waiting w LEFT JOIN unnest(CAST(:tenants AS uuid[]), CAST(:rooms AS integer[])) AS room(tenant_id, images)
+            ON room.tenant_id = w.tenant_id),
+    turns AS (
+        SELECT id, unclaimed, in_flight, turn,
+            greatest(least(allowance, tenant_room - coalesce(sum(least(allowance, unclaimed)) OVER (
+                PARTITION BY tenant_id ORDER BY turn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)), 0)
+                AS allowance
+        FROM ordered ORDER BY turn),
     picked AS (
         SELECT due.id, t.turn, t.allowance, t.unclaimed, t.in_flight FROM turns t CROSS JOIN LATERAL (
             SELECT j.id FROM images.optimizerjobs j
@@ -148,10 +158,18 @@ class PostgresImageJobRepository(ImageJobRepository):
         return request.last_line if through is None else through
 
     def claim(
-        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+        self,
+        worker_id: str,
+        limit: int,
+        now: datetime,
+        lease_until: datetime,
+        turns: Turns,
+        lines: int,
+        room: DownloadRoom = DownloadRoom(),
     ) -> Claimed:
         claimed: list[Row] = []
         while True:
+            tenants = list(room.downloading)
             params = {
                 "worker": worker_id,
                 "now": now,
@@ -159,10 +177,14 @@ class PostgresImageJobRepository(ImageJobRepository):
                 "limit": limit - len(claimed),
                 "head_start": turns.head_start,
                 "lines": lines,
+                "tenants": tenants,
+                "rooms": [room.of(tenant) for tenant in tenants],
+                "tenant_room": room.per_tenant,  # NULL: no cap (least and greatest skip a NULL)
             }
             rows = self._connection.execute(_CLAIM_DUE, params).all()
             jobs = [row for row in rows if row.id is not None]
             claimed += sorted(jobs, key=lambda row: (row.turn, row.id))
+            room = room.after(row.tenant_id for row in jobs)
             if len(claimed) == limit or not _some_gave_its_allowance(jobs):
                 # Every request gave all it had due, or the claim is full.
                 return Claimed([_job(row) for row in claimed], rows[0].requests_short_of_jobs)
@@ -212,6 +234,7 @@ def _job(row: Row) -> ImageJob:
         attempts=row.attempts,
         options=options_from(row),
         finishing=row.finishing,
+        tenant_id=row.tenant_id,
     )
 
 

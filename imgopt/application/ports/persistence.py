@@ -11,7 +11,7 @@ from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.tenancy import ApiKey, Tenant
-from imgopt.domain.turns import Turns
+from imgopt.domain.turns import DownloadRoom, Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
 EVERY_TENANT = None
@@ -124,9 +124,18 @@ class ImageJobRepository(abc.ABC):
 
     @abc.abstractmethod
     def claim(
-        self, worker_id: str, limit: int, now: datetime, lease_until: datetime, turns: Turns, lines: int
+        self,
+        worker_id: str,
+        limit: int,
+        now: datetime,
+        lease_until: datetime,
+        turns: Turns,
+        lines: int,
+        room: DownloadRoom = DownloadRoom(),
     ) -> Claimed:
         """Up to `limit` due jobs of running requests, now held by `worker_id`; each claim counts as an attempt.
+
+        No tenant gets more than its `room` (the rest of its share of the worker's downloads).
 
         Tenants, then the requests of each, take `turns` (see `Turns`), so a small upload never waits
         behind another's huge one: a claim comes up short only when none has anything more due.

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from imgopt.application.ports import Claimed, Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
 from imgopt.domain.image_jobs import ImageJob
-from imgopt.domain.turns import Turns
+from imgopt.domain.turns import DownloadRoom, Turns
 
 # Products turned into jobs at a time, and how close to the last of them a request's first job due
 # may come before it gets more: enough that the many workers claiming at once all find some, few
@@ -30,20 +30,22 @@ class ClaimImages:
     lease: timedelta
     turns: Turns = Turns()
 
-    def __call__(self, limit: int) -> list[ImageJob]:
+    def __call__(self, limit: int, room: DownloadRoom = DownloadRoom()) -> list[ImageJob]:
+        """`room`: how many more each tenant may have downloading in this worker (no cap by default)."""
         now = self.clock.now()
         with self.uow() as uow:
-            claimed = self._claim(uow, limit, now)
+            claimed = self._claim(uow, limit, now, room)
             jobs = claimed.jobs
             if claimed.requests_short_of_jobs:
                 self._make_jobs(uow, limit, now)
                 if len(jobs) < limit:
-                    jobs += self._claim(uow, limit - len(jobs), now).jobs
+                    room = room.after(job.tenant_id for job in jobs if job.tenant_id is not None)
+                    jobs += self._claim(uow, limit - len(jobs), now, room).jobs
             uow.commit()
         return jobs
 
-    def _claim(self, uow: UnitOfWork, limit: int, now: datetime) -> Claimed:
-        return uow.jobs.claim(self.worker_id, limit, now, now + self.lease, self.turns, EXPANSION_SLICE)
+    def _claim(self, uow: UnitOfWork, limit: int, now: datetime, room: DownloadRoom) -> Claimed:
+        return uow.jobs.claim(self.worker_id, limit, now, now + self.lease, self.turns, EXPANSION_SLICE, room)
 
     def _make_jobs(self, uow: UnitOfWork, limit: int, now: datetime) -> None:
         # Each request gives at least one job: more requests than `limit` would be wasted on this claim.

@@ -1,10 +1,11 @@
-"""Process one image: fetch it, optimize it, store the result."""
+"""Process one image in two stages: download it; optimize it and store the result."""
 
 import logging
 from dataclasses import dataclass
 
 from imgopt.application.ports import (
     Clock,
+    FetchedImage,
     FetchFailed,
     ImageFetcher,
     ImageOptimizer,
@@ -37,24 +38,36 @@ class ProcessImage:
     random: RandomSource
 
     def __call__(self, job: ImageJob) -> ImageOutcome:
+        fetched = self.download(job)
+        return fetched if isinstance(fetched, ImageOutcome) else self.finish(job, fetched)
+
+    def download(self, job: ImageJob) -> FetchedImage | ImageOutcome:
+        """The first stage, waiting on the origin: the image's bytes, or the outcome of a failed download.
+
+        The worker runs it on threads of its own, so a slow origin holds no optimizing thread.
+        """
         if job.attempts > self.retry.max_attempts:
             reason = f"abandoned: the worker holding it stopped {job.attempts - 1} times"
             return self._failed(job, ImageFailure(reason, kind=FailureClass.ABANDONED))
         try:
-            fetched = self.fetcher.fetch(job.url)
+            return self.fetcher.fetch(job.url)
+        except FetchFailed as exc:
+            return self._failed(job, exc.failure)
+        except Exception as exc:  # a bug must cost one image an attempt, never the worker
+            return self._failed(job, _unexpected(job, exc))
+
+    def finish(self, job: ImageJob, fetched: FetchedImage) -> ImageOutcome:
+        """The second stage, on the CPU: optimize the downloaded bytes and store the result."""
+        try:
             image = self.optimizer.optimize(fetched.data, job.options)
             key = job.output_key(image.extension)
             url = self.storage.put(key, image.data, image.media_type)
-        except FetchFailed as exc:
-            failure = exc.failure
         except OptimizeFailed as exc:
             failure = ImageFailure(str(exc), kind=FailureClass.IMAGE)
         except StorageFailed as exc:
             failure = ImageFailure(f"could not store the output: {exc}", transient=True, kind=FailureClass.STORAGE)
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
-            log.exception("unexpected error processing an image", extra=_ids(job))
-            reason = f"unexpected error: {type(exc).__name__}"
-            failure = ImageFailure(reason, transient=True, kind=FailureClass.INTERNAL)
+            failure = _unexpected(job, exc)
         else:
             output = StoredImage(
                 key,
@@ -78,6 +91,11 @@ class ProcessImage:
             except StorageFailed as exc:  # the storage is away: the failure still stands, the stray file is logged
                 log.warning("could not remove the earlier outputs of a failed image: %s", exc, extra=_ids(job))
         return outcome
+
+
+def _unexpected(job: ImageJob, exc: Exception) -> ImageFailure:
+    log.exception("unexpected error processing an image", extra=_ids(job), exc_info=exc)
+    return ImageFailure(f"unexpected error: {type(exc).__name__}", transient=True, kind=FailureClass.INTERNAL)
 
 
 def _ids(job: ImageJob) -> dict[str, object]:

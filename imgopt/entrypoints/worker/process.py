@@ -77,8 +77,15 @@ def build_worker(container: Container, settings: Settings) -> Worker:
         use_cases.process_image(),
         use_cases.record_outcomes(),
         use_cases.release_images(),
-        ImageRunnerOptions(settings.concurrency, worker_id, stop_grace=settings.worker_stop_grace_seconds),
+        ImageRunnerOptions(
+            settings.concurrency,
+            settings.downloads,
+            settings.tenant_downloads,
+            worker_id,
+            stop_grace=settings.worker_stop_grace_seconds,
+        ),
         metrics,
+        announced=persistence.image_work().wait,
     )
     deliveries = DeliveryRunner(
         use_cases.claim_deliveries(),
