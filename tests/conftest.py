@@ -22,6 +22,8 @@ TABLES = ", ".join(
         "productimages",
         "requests",
         "apikeys",
+        "origin_leases",
+        "origin_rests",
     )
 )
 # The anonymous tenant comes with the schema; every other one is a test's own.

@@ -17,15 +17,18 @@ from imgopt.adapters.imaging.cpu_slots import CpuBoundOptimizer
 from imgopt.adapters.imaging.pillow import PillowOptimizer
 from imgopt.adapters.imaging.vips import VipsOptimizer
 from imgopt.adapters.metrics.http import HttpMetrics
+from imgopt.adapters.metrics.origins import OriginBackoffs
 from imgopt.adapters.metrics.queue import QueueGauges
 from imgopt.adapters.metrics.registry import new_registry
 from imgopt.adapters.metrics.timing import CountedSender, TimedFetcher, TimedOptimizer
 from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard, GuardedUrlPolicy
+from imgopt.adapters.net.politeness import PoliteFetcher
 from imgopt.adapters.net.sender import HttpxWebhookSender
 from imgopt.adapters.postgres.api_keys import PostgresApiKeyReader, RememberingApiKeyReader
 from imgopt.adapters.postgres.engine import make_engine
+from imgopt.adapters.postgres.origins import PostgresOriginSlots
 from imgopt.adapters.postgres.queue import PostgresQueueReader
 from imgopt.adapters.postgres.signal import IMAGE_WORK, WEBHOOK_WORK, PostgresWorkSignal
 from imgopt.adapters.postgres.status import PostgresStatusReader
@@ -103,6 +106,9 @@ class Persistence(containers.DeclarativeContainer):
     queue_reader = providers.Singleton(PostgresQueueReader, engine=engine)
     image_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=IMAGE_WORK)
     webhook_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=WEBHOOK_WORK)
+    origin_slots = providers.Singleton(
+        PostgresOriginSlots, engine=engine, slots=config.origin_concurrency, lease_seconds=config.origin_lease_seconds
+    )
 
 
 class Telemetry(containers.DeclarativeContainer):
@@ -119,6 +125,7 @@ class Network(containers.DeclarativeContainer):
     config = providers.Configuration()
     clock = providers.Dependency(instance_of=ports.Clock)
     registry = providers.Dependency()
+    origin_slots = providers.Dependency(instance_of=ports.OriginSlots)
 
     guard = providers.Singleton(AddressGuard, allow_private_networks=config.allow_private_networks)
     url_policy = providers.Singleton(GuardedUrlPolicy, guard=guard)
@@ -130,11 +137,20 @@ class Network(containers.DeclarativeContainer):
         connect_timeout=config.fetch_connect_timeout,
         read_timeout=config.fetch_read_timeout,
         total_timeout=config.fetch_total_timeout,
+        user_agent=config.user_agent,
+        max_retry_after=config.origin_max_backoff_seconds,
     )
     http_sender = providers.Resource(
         _closing, HttpxWebhookSender, guard=guard, clock=clock, timeout=config.webhook_timeout
     )
-    fetcher = providers.Singleton(TimedFetcher, fetcher=http_fetcher, registry=registry)
+    # Timed inside the origin's slot: the histogram shows the download, not the wait for a slot.
+    fetcher = providers.Singleton(
+        PoliteFetcher,
+        fetcher=providers.Singleton(TimedFetcher, fetcher=http_fetcher, registry=registry),
+        slots=origin_slots,
+        wait_seconds=config.fetch_total_timeout,
+        on_backoff=providers.Singleton(OriginBackoffs, registry=registry),
+    )
     sender = providers.Singleton(CountedSender, sender=http_sender, registry=registry)
 
 
@@ -258,7 +274,9 @@ class Container(containers.DeclarativeContainer):
     core = providers.Container(Core, config=config)
     persistence = providers.Container(Persistence, config=config)
     telemetry = providers.Container(Telemetry, queue_reader=persistence.queue_reader)
-    network = providers.Container(Network, config=config, clock=core.clock, registry=telemetry.registry)
+    network = providers.Container(
+        Network, config=config, clock=core.clock, registry=telemetry.registry, origin_slots=persistence.origin_slots
+    )
     imaging = providers.Container(Imaging, config=config, registry=telemetry.registry)
     use_cases = providers.Container(
         UseCases,
@@ -300,6 +318,8 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
             "cloud_environment": cloud_variables(os.environ if environ is None else environ),
             "pool_size": max(settings.concurrency + 4, 10),
             "delivery_lease_seconds": 120,
+            "origin_lease_seconds": settings.origin_lease_seconds,
+            "user_agent": settings.user_agent,
             "auth_required": settings.auth_required,
         }
     )

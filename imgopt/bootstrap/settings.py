@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from importlib.metadata import version
 from pathlib import Path
 
 from imgopt.adapters.storage.locations import check_storage_url
@@ -63,6 +64,10 @@ class Settings:
     # Downloads, apart from the optimizing threads (docs/operations.md, "Sizing a worker").
     worker_downloads: int = 0  # downloads a worker runs at once; 0: four for each image it optimizes at once
     worker_tenant_downloads: int = 0  # of which one tenant's at most; 0: half of them
+    # Origins, each someone's server: downloads at once from every worker together, the longest rest believed.
+    origin_concurrency: int = 4
+    origin_max_backoff_seconds: float = 600.0
+    user_agent_contact: str | None = None  # a URL (or mailto:) an origin's owner can reach the operator at
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
@@ -106,6 +111,15 @@ class Settings:
         for name in ("worker_downloads", "worker_tenant_downloads"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be 0 (the default) or more, got {getattr(self, name)}")
+        if not 0 < self.origin_concurrency <= 1000:
+            raise SettingsError(f"{env_name('origin_concurrency')} must be 1 to 1000, got {self.origin_concurrency}")
+        if self.origin_max_backoff_seconds < 0:
+            raise SettingsError(f"{env_name('origin_max_backoff_seconds')} must be 0 or more seconds")
+        contact = self.user_agent_contact
+        if contact is not None and (
+            not contact.startswith(("http://", "https://", "mailto:")) or not contact.isprintable() or " " in contact
+        ):
+            raise SettingsError(f"{env_name('user_agent_contact')} must be an http(s) or mailto: URL, got {contact!r}")
 
     def _check_choice(self, field_name: str, choices: tuple[str, ...]) -> None:
         value = getattr(self, field_name)
@@ -141,6 +155,17 @@ class Settings:
     def tenant_downloads(self) -> int:
         """Of `downloads`, how many one tenant's images may take: its slow origin cannot take them all."""
         return min(self.worker_tenant_downloads or max(self.downloads // 2, 1), self.downloads)
+
+    @property
+    def user_agent(self) -> str:
+        """What downloads call themselves: the product and version, and where an origin's owner can reach us."""
+        product = f"imgopt/{version('imgopt')}"
+        return f"{product} (image optimizer; +{self.user_agent_contact})" if self.user_agent_contact else product
+
+    @property
+    def origin_lease_seconds(self) -> float:
+        """How long an origin's download slot stays leased: past any download, for a worker that dies holding one."""
+        return self.fetch_total_timeout + 30.0
 
     @property
     def output_storage_url(self) -> str:

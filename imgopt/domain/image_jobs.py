@@ -54,6 +54,9 @@ class ImageFailure:
     reason: str
     transient: bool = False
     kind: FailureClass = FailureClass.FETCH
+    # The origin's own word on when to ask again (its Retry-After, capped), in seconds: a transient
+    # failure is retried then rather than on the policy's schedule.
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,9 @@ class ImageJob:
 
     def failed(self, failure: ImageFailure, policy: RetryPolicy, now: datetime, spread: float = 0.5) -> ImageOutcome:
         retry_at = policy.next_attempt_at(self.attempts, now, spread) if failure.transient else None
+        if retry_at is not None and failure.retry_after is not None:
+            # No earlier than the origin asked, spread a little later so its images do not all return at once.
+            retry_at = now + timedelta(seconds=failure.retry_after * (1 + policy.jitter * spread / 2))
         if retry_at is None:
             status = check_image_transition(self.status, ImageStatus.FAILED)
             reason = failure.reason

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from imgopt.adapters.metrics.http import HttpMetrics
+from imgopt.adapters.metrics.origins import OriginBackoffs
 from imgopt.adapters.metrics.queue import QueueGauges
 from imgopt.adapters.metrics.registry import new_registry
 from imgopt.adapters.metrics.timing import CountedSender, TimedFetcher, TimedOptimizer
@@ -30,6 +31,7 @@ class StillQueue(QueueReader):
 def exported_names() -> set[str]:
     registry = new_registry(QueueGauges(StillQueue()))
     WorkerMetrics(registry)
+    OriginBackoffs(registry)(429)
     HttpMetrics(registry).answered("/health", "GET", 200, 0.001)
     fetched = TimedFetcher(FakeFetcher({"https://o.example/a.jpg": JPEG}), registry).fetch("https://o.example/a.jpg")
     TimedOptimizer(FakeOptimizer(), registry).optimize(fetched.data, OptimizationOptions())

@@ -2,6 +2,8 @@
 
 import contextlib
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -14,6 +16,7 @@ from imgopt.domain.image_jobs import FailureClass, ImageFailure
 
 MiB = 1024 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_BUSY = frozenset({429, 503})  # the statuses whose Retry-After says when the origin may be asked again
 
 
 class HttpxImageFetcher(ImageFetcher):
@@ -27,8 +30,13 @@ class HttpxImageFetcher(ImageFetcher):
         total_timeout: float,
         max_redirects: int = 3,
         user_agent: str = "imgopt",
+        max_retry_after: float = 600.0,
     ) -> None:
-        """`total_timeout` bounds a whole fetch, redirects included, so a server dripping bytes cannot hold a worker."""
+        """`total_timeout` bounds a whole fetch, redirects included, so a server dripping bytes cannot hold a worker.
+
+        A 429 or 503's Retry-After is believed up to `max_retry_after` seconds.
+        """
+        self._max_retry_after = max_retry_after
         self._max_bytes = max_bytes
         self._timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
@@ -62,7 +70,7 @@ class HttpxImageFetcher(ImageFetcher):
             with contextlib.closing(self._transport.handle_request(request)) as response:
                 if response.status_code in _REDIRECT_STATUSES:
                     return _redirect_target(response, target)
-                _check_status(response, target)
+                _check_status(response, target, self._max_retry_after)
                 data = self._body(response, target)
         except UnresolvedHost as exc:
             raise _failed(str(exc), exc.temporary) from None
@@ -116,10 +124,35 @@ def _redirect_target(response: httpx.Response, target: httpx.URL) -> httpx.URL:
         raise _failed(f"{place(target)} redirected to a refused URL: {exc}") from None
 
 
-def _check_status(response: httpx.Response, target: httpx.URL) -> None:
+def _check_status(response: httpx.Response, target: httpx.URL, max_retry_after: float) -> None:
     status = response.status_code
-    if not 200 <= status < 300:
-        raise _failed(f"HTTP {status} from {place(target)}", transient=status == 429 or 500 <= status < 600)
+    if 200 <= status < 300:
+        return
+    reason = f"HTTP {status} from {place(target)}"
+    retry_after = retry_after_seconds(response.headers.get("retry-after"), max_retry_after) if status in _BUSY else None
+    if retry_after is not None:
+        reason += f", which asked to be left alone for {seconds(retry_after)}"
+    failure = ImageFailure(printable(reason), status == 429 or 500 <= status < 600, retry_after=retry_after)
+    raise FetchFailed(failure, status)
+
+
+def retry_after_seconds(value: str | None, cap: float, now: datetime | None = None) -> float | None:
+    """A Retry-After header's delay in seconds (a number of seconds, or an HTTP date), at most `cap`;
+    None when there is none or it cannot be read."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        delay = float(value)
+    else:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        delay = (moment - (now or datetime.now(UTC))).total_seconds()
+    return min(max(delay, 0.0), cap)
 
 
 def _content_length(response: httpx.Response) -> int | None:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, text
 from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT, options_from
 from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
+from imgopt.domain.origins import ORIGIN_PATTERN
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.turns import DownloadRoom, Turns
 
@@ -30,12 +31,15 @@ _RECLAIM_EXPIRED = text(
 # is then visited in that order through its own slice of the due-jobs index and locks only what it
 # gives: the outer LIMIT ends the visits once the claim is full. A tenant's requests together give no
 # more than its room in the claiming worker's downloads (`DownloadRoom`), the first in turn order
-# first. A job is `finishing` when no more images of its request are left to claim than are in
-# flight. The last line is there even when nothing was claimed, to say whether some running
+# first. The images of an origin resting (it answered 429 or 503 with Retry-After) are skipped; the
+# origins resting are read once (MATERIALIZED), so an image's origin is computed only while some
+# origin rests. A job is `finishing` when no more images of its request are left to claim than are
+# in flight. The last line is there even when nothing was claimed, to say whether some running
 # request is short of jobs.
 _CLAIM_DUE = text(
     f"""
-    WITH in_flight AS (
+    WITH resting AS MATERIALIZED (SELECT origin FROM images.origin_rests WHERE not_before > :now),
+    in_flight AS (
         SELECT request_id, count(*) AS images FROM images.optimizerjobs
         WHERE status = 'processing' GROUP BY request_id),
     running AS (
@@ -69,6 +73,7 @@ _CLAIM_DUE = text(
         SELECT due.id, t.turn, t.allowance, t.unclaimed, t.in_flight FROM turns t CROSS JOIN LATERAL (
             SELECT j.id FROM images.optimizerjobs j
             WHERE j.request_id = t.id AND j.status = 'pending' AND j.next_attempt_at <= :now
+                AND NOT EXISTS (SELECT 1 FROM resting WHERE resting.origin = lower(substring(j.input_url FROM :origin)))
             ORDER BY j.next_attempt_at, j.id LIMIT t.allowance FOR UPDATE SKIP LOCKED) AS due
         LIMIT :limit),
     claimed AS (
@@ -180,6 +185,7 @@ class PostgresImageJobRepository(ImageJobRepository):
                 "tenants": tenants,
                 "rooms": [room.of(tenant) for tenant in tenants],
                 "tenant_room": room.per_tenant,  # NULL: no cap (least and greatest skip a NULL)
+                "origin": ORIGIN_PATTERN,
             }
             rows = self._connection.execute(_CLAIM_DUE, params).all()
             jobs = [row for row in rows if row.id is not None]

@@ -17,11 +17,51 @@ class FetchedImage:
 
 
 class FetchFailed(Exception):
-    """A download that did not yield an image; `failure.transient` says whether to retry."""
+    """A download that did not yield an image; `failure.transient` says whether to retry.
 
-    def __init__(self, failure: ImageFailure) -> None:
+    `status`: the origin's HTTP status, when it answered with one.
+    """
+
+    def __init__(self, failure: ImageFailure, status: int | None = None) -> None:
         super().__init__(failure.reason)
         self.failure = failure
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class OriginSlot:
+    """One of the few downloads an origin gets at once from all workers together, leased to this one."""
+
+    origin: str
+    slot: int
+
+
+class OriginResting(Exception):
+    """The origin asked to be left alone (429 or 503 with Retry-After) for `seconds` more."""
+
+    def __init__(self, origin: str, seconds: float) -> None:
+        super().__init__(f"{origin} asked to be left alone for {seconds:.1f} s more")
+        self.origin = origin
+        self.seconds = seconds
+
+
+class OriginSlots(abc.ABC):
+    """How many downloads each origin gets at once from every worker together, and when it may be asked again.
+
+    Shared by all workers (the database); a slot is leased, so a worker that dies holding one
+    loses it when the lease ends.
+    """
+
+    @abc.abstractmethod
+    def take(self, origin: str) -> OriginSlot | None:
+        """A slot of `origin`, or None when all are taken; OriginResting while it asked to be left alone."""
+
+    @abc.abstractmethod
+    def give_back(self, slot: OriginSlot) -> None: ...
+
+    @abc.abstractmethod
+    def rest(self, origin: str, seconds: float) -> None:
+        """Leave `origin` alone for `seconds`: no worker takes a slot of it, nor claims its images, until then."""
 
 
 class ImageFetcher(abc.ABC):

@@ -1,0 +1,91 @@
+"""A fetcher that treats each origin as someone's server: a few downloads at once, and a rest when it asks."""
+
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from imgopt.adapters.net.failures import printable
+from imgopt.application.ports import (
+    FetchedImage,
+    FetchFailed,
+    ImageFetcher,
+    OriginResting,
+    OriginSlot,
+    OriginSlots,
+    Unavailable,
+)
+from imgopt.domain.image_jobs import ImageFailure
+from imgopt.domain.origins import origin_of
+
+T = TypeVar("T")
+
+FIRST_WAIT_SECONDS = 0.05
+LONGEST_WAIT_SECONDS = 0.5
+
+
+class PoliteFetcher(ImageFetcher):
+    """Each download holds one of its origin's slots (`OriginSlots`, shared by every worker), waiting
+    up to `wait_seconds` on the download thread for one to come free; never an optimizing thread.
+
+    An origin that answers 429 or 503 with Retry-After is left alone that long (the fetcher caps
+    it): no worker takes a slot of it or claims its images meanwhile, and the image is retried
+    then. `on_backoff(status)` hears each such answer (the metrics).
+    """
+
+    def __init__(
+        self,
+        fetcher: ImageFetcher,
+        slots: OriginSlots,
+        wait_seconds: float,
+        on_backoff: Callable[[int], None],
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._fetcher = fetcher
+        self._slots = slots
+        self._wait_seconds = wait_seconds
+        self._on_backoff = on_backoff
+        self._monotonic = monotonic
+        self._sleep = sleep
+
+    def fetch(self, url: str) -> FetchedImage:
+        origin = origin_of(url)
+        slot = self._slot(origin)
+        try:
+            return self._fetcher.fetch(url)
+        except FetchFailed as exc:
+            if exc.failure.retry_after is not None and exc.status is not None:
+                with contextlib.suppress(Unavailable):  # the image is retried later all the same
+                    self._slots.rest(origin, exc.failure.retry_after)
+                self._on_backoff(exc.status)
+            raise
+        finally:
+            with contextlib.suppress(Unavailable):  # the lease ends by itself
+                self._slots.give_back(slot)
+
+    def _slot(self, origin: str) -> OriginSlot:
+        deadline = self._monotonic() + self._wait_seconds
+        pause = FIRST_WAIT_SECONDS
+        while True:
+            try:
+                slot = self._guarded(lambda: self._slots.take(origin), origin)
+            except OriginResting as resting:
+                reason = f"{origin} asked to be left alone; trying again in {resting.seconds:.0f} s"
+                raise FetchFailed(ImageFailure(printable(reason), True, retry_after=resting.seconds)) from None
+            if slot is not None:
+                return slot
+            if self._monotonic() >= deadline:
+                reason = f"{origin} already has as many downloads as it may have for {self._wait_seconds:g} s"
+                raise FetchFailed(ImageFailure(printable(reason), transient=True))
+            self._sleep(pause * (0.5 + random.random()))  # noqa: S311 - spreads the workers, not a secret
+            pause = min(pause * 2, LONGEST_WAIT_SECONDS)
+
+    @staticmethod
+    def _guarded(call: Callable[[], T], origin: str) -> T:
+        try:
+            return call()
+        except Unavailable as exc:
+            reason = f"could not take a download slot of {origin}: {exc}"
+            raise FetchFailed(ImageFailure(printable(reason), transient=True)) from None

@@ -1,0 +1,59 @@
+"""Origin slots on a real PostgreSQL: never more holders than slots, however many race; a rest honoured."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from imgopt.adapters.postgres.origins import PostgresOriginSlots
+from imgopt.application.ports import OriginResting
+
+
+def test_sixteen_threads_of_four_holders_racing_for_two_slots_never_hold_more_than_two(clean_database):
+    holders = [PostgresOriginSlots(clean_database, slots=2, lease_seconds=60) for _ in range(4)]
+    lock, holding, most, taken = threading.Lock(), [0], [0], [0]
+
+    def race(slots: PostgresOriginSlots) -> None:
+        for _ in range(25):
+            slot = slots.take("shop.example")
+            if slot is None:
+                continue
+            with lock:
+                holding[0] += 1
+                most[0] = max(most[0], holding[0])
+                taken[0] += 1
+            time.sleep(0.002)  # hold it a moment, so that holders overlap
+            with lock:
+                holding[0] -= 1
+            slots.give_back(slot)
+
+    threads = [threading.Thread(target=race, args=(holders[n % 4],)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert most[0] <= 2 and taken[0] > 0
+    with clean_database.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM images.origin_leases")).scalar() == 0
+
+
+def test_a_slot_whose_holder_died_is_taken_again_once_its_lease_ends(clean_database):
+    dead, alive = PostgresOriginSlots(clean_database, 1, 60), PostgresOriginSlots(clean_database, 1, 60)
+    assert dead.take("shop.example") is not None
+    assert alive.take("shop.example") is None
+    with clean_database.begin() as connection:
+        connection.execute(text("UPDATE images.origin_leases SET lease_until = now() - interval '1 second'"))
+    assert alive.take("shop.example") is not None
+    assert alive.take("other.example") is not None  # each origin has slots of its own
+
+
+def test_an_origin_told_to_rest_gives_no_slot_until_then_and_a_shorter_rest_does_not_cut_it(clean_database):
+    slots = PostgresOriginSlots(clean_database, 4, 60)
+    slots.rest("shop.example", 30)
+    slots.rest("shop.example", 1)
+    with pytest.raises(OriginResting) as resting:
+        slots.take("shop.example")
+    assert 28 < resting.value.seconds <= 30
+    assert slots.take("other.example") is not None

@@ -1,0 +1,131 @@
+"""Origins as someone's server, on fakes: Retry-After read, a rest honoured, a slot always given back."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from imgopt.adapters.net.fetcher import retry_after_seconds
+from imgopt.adapters.net.politeness import PoliteFetcher
+from imgopt.application.ports import FetchedImage, FetchFailed, ImageFetcher, OriginResting, OriginSlot, OriginSlots
+from imgopt.bootstrap.settings import Settings, SettingsError
+from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy
+from imgopt.domain.lifecycle import ImageStatus
+from imgopt.domain.origins import origin_of
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("2", 2.0),
+        (" 120 ", 120.0),
+        ("99999", 600.0),  # capped
+        ("Sun, 06 Dec 2026 12:00:05 GMT", 5.0),
+        ("Sun, 06 Dec 2026 11:00:00 GMT", 0.0),  # already past
+        ("soon", None),
+        ("-3", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_an_http_date_and_capped(header, seconds):
+    assert retry_after_seconds(header, 600.0, now=NOW) == seconds
+
+
+def test_a_transient_failure_with_retry_after_is_retried_then_not_on_the_policys_schedule():
+    job = ImageJob(7, UUID(int=1), 2, 0, "https://x.example/a.jpg", 1)
+    outcome = job.failed(ImageFailure("HTTP 429", True, retry_after=2.0), RetryPolicy(), NOW, spread=0.0)
+    assert outcome.status is ImageStatus.PENDING
+    assert outcome.next_attempt_at == NOW + timedelta(seconds=2)
+    later = job.failed(ImageFailure("HTTP 429", True, retry_after=2.0), RetryPolicy(), NOW, spread=0.99)
+    assert NOW + timedelta(seconds=2) < later.next_attempt_at < NOW + timedelta(seconds=2.5)
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Shop.Example/p/1.jpg?x=1", "shop.example"),
+        ("http://user:pw@shop.example:8080/a.jpg", "shop.example:8080"),
+        ("https://[2001:db8::1]:443/a.jpg", "[2001:db8::1]:443"),
+        ("https://shop.example#frag", "shop.example"),
+    ],
+)
+def test_an_origin_is_the_host_and_port_of_the_url_without_user_info(url, origin):
+    assert origin_of(url) == origin
+
+
+class Slots(OriginSlots):
+    def __init__(self, free: int = 1, resting: float | None = None) -> None:
+        self.free, self.resting = free, resting
+        self.rests: list[tuple[str, float]] = []
+        self.given_back: list[OriginSlot] = []
+
+    def take(self, origin: str) -> OriginSlot | None:
+        if self.resting is not None:
+            raise OriginResting(origin, self.resting)
+        if not self.free:
+            return None
+        self.free -= 1
+        return OriginSlot(origin, self.free)
+
+    def give_back(self, slot: OriginSlot) -> None:
+        self.free += 1
+        self.given_back.append(slot)
+
+    def rest(self, origin: str, seconds: float) -> None:
+        self.rests.append((origin, seconds))
+
+
+class Answers(ImageFetcher):
+    def __init__(self, failure: FetchFailed | None = None) -> None:
+        self.failure = failure
+
+    def fetch(self, url: str) -> FetchedImage:
+        if self.failure:
+            raise self.failure
+        return FetchedImage(b"\xff\xd8\xff", "image/jpeg", url)
+
+
+def polite(fetcher: ImageFetcher, slots: Slots, backoffs: list[int] | None = None) -> PoliteFetcher:
+    clock = iter(range(1000))
+    return PoliteFetcher(fetcher, slots, 5.0, (backoffs if backoffs is not None else []).append,
+                         monotonic=lambda: float(next(clock)), sleep=lambda seconds: None)  # fmt: skip
+
+
+def test_a_download_holds_a_slot_of_its_origin_and_gives_it_back():
+    slots = Slots()
+    polite(Answers(), slots).fetch("https://shop.example/a.jpg")
+    assert slots.given_back == [OriginSlot("shop.example", 0)]
+
+
+def test_a_429_with_retry_after_rests_the_origin_counts_it_and_still_gives_the_slot_back():
+    slots, backoffs = Slots(), []
+    busy = FetchFailed(ImageFailure("HTTP 429 from shop.example", True, retry_after=2.0), 429)
+    with pytest.raises(FetchFailed):
+        polite(Answers(busy), slots, backoffs).fetch("https://shop.example/a.jpg")
+    assert (slots.rests, backoffs, slots.free) == ([("shop.example", 2.0)], [429], 1)
+
+
+def test_an_origin_resting_is_not_asked_and_the_image_waits_for_it():
+    with pytest.raises(FetchFailed) as failed:
+        polite(Answers(), Slots(resting=7.5)).fetch("https://shop.example/a.jpg")
+    assert failed.value.failure.transient and failed.value.failure.retry_after == 7.5
+    assert "shop.example asked to be left alone" in failed.value.failure.reason
+
+
+def test_an_origin_whose_slots_stay_taken_fails_the_attempt_as_transient_after_the_wait():
+    with pytest.raises(FetchFailed) as failed:
+        polite(Answers(), Slots(free=0)).fetch("https://shop.example/a.jpg")
+    assert failed.value.failure.transient and failed.value.failure.retry_after is None
+    assert "already has as many downloads as it may have" in failed.value.failure.reason
+
+
+def test_the_user_agent_names_the_product_and_the_contact_when_one_is_set():
+    assert Settings().user_agent.startswith("imgopt/")
+    contact = Settings(user_agent_contact="https://ops.example/bot").user_agent
+    assert contact.endswith(" (image optimizer; +https://ops.example/bot)")
+    with pytest.raises(SettingsError, match="IMGOPT_USER_AGENT_CONTACT must be an http"):
+        Settings(user_agent_contact="call me")
+    with pytest.raises(SettingsError, match="IMGOPT_ORIGIN_CONCURRENCY must be 1 to 1000"):
+        Settings(origin_concurrency=0)
