@@ -14,6 +14,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from imgopt.adapters.imaging.cpu_slots import CpuBoundOptimizer
+from imgopt.adapters.imaging.memory_budget import TRIM_ABOVE_BYTES, MemoryBoundedOptimizer, MemoryBudget
 from imgopt.adapters.imaging.pillow import PillowOptimizer
 from imgopt.adapters.imaging.vips import VipsOptimizer
 from imgopt.adapters.metrics.http import HttpMetrics
@@ -163,11 +164,17 @@ class Imaging(containers.DeclarativeContainer):
         PillowOptimizer, max_pixels=config.max_pixels, auto_quality_target=config.auto_quality_target
     )
     chosen = providers.Selector(config.optimizer, pillow=pillow, vips=providers.Singleton(VipsOptimizer, pillow=pillow))
-    # Timed inside the CPU slots: the histogram shows the work, not the wait for a core.
+    # Timed inside the CPU slots: the histogram shows the work, not the wait for a core. Admitted by
+    # the memory its pixels take before it waits for a slot.
     optimizer = providers.Singleton(
-        CpuBoundOptimizer,
-        optimizer=providers.Singleton(TimedOptimizer, optimizer=chosen, registry=registry),
-        slots=config.concurrency,
+        MemoryBoundedOptimizer,
+        optimizer=providers.Singleton(
+            CpuBoundOptimizer,
+            optimizer=providers.Singleton(TimedOptimizer, optimizer=chosen, registry=registry),
+            slots=config.concurrency,
+        ),
+        budget=providers.Singleton(MemoryBudget, limit=config.memory_budget_bytes),
+        trim_above=TRIM_ABOVE_BYTES,
     )
     storage = providers.Singleton(
         open_storage, url=config.storage_location, public_url=config.files_public_url, environ=config.cloud_environment
@@ -319,6 +326,7 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
             "pool_size": max(settings.concurrency + 4, 10),
             "delivery_lease_seconds": 120,
             "origin_lease_seconds": settings.origin_lease_seconds,
+            "memory_budget_bytes": settings.memory_budget_bytes,
             "user_agent": settings.user_agent,
             "auth_required": settings.auth_required,
         }

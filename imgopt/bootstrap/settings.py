@@ -68,6 +68,8 @@ class Settings:
     origin_concurrency: int = 4
     origin_max_backoff_seconds: float = 600.0
     user_agent_contact: str | None = None  # a URL (or mailto:) an origin's owner can reach the operator at
+    # Memory: what the images a worker optimizes at once may take; 0: half the cgroup's limit or of the host's memory.
+    worker_memory_mb: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
@@ -113,6 +115,8 @@ class Settings:
                 raise SettingsError(f"{env_name(name)} must be 0 (the default) or more, got {getattr(self, name)}")
         if not 0 < self.origin_concurrency <= 1000:
             raise SettingsError(f"{env_name('origin_concurrency')} must be 1 to 1000, got {self.origin_concurrency}")
+        if self.worker_memory_mb < 0:
+            raise SettingsError(f"{env_name('worker_memory_mb')} must be 0 (half the memory there is) or more")
         if self.origin_max_backoff_seconds < 0:
             raise SettingsError(f"{env_name('origin_max_backoff_seconds')} must be 0 or more seconds")
         contact = self.user_agent_contact
@@ -163,6 +167,11 @@ class Settings:
         return f"{product} (image optimizer; +{self.user_agent_contact})" if self.user_agent_contact else product
 
     @property
+    def memory_budget_bytes(self) -> int:
+        """What the images a worker optimizes at once may take (`MemoryBoundedOptimizer`)."""
+        return self.worker_memory_mb * MiB if self.worker_memory_mb else memory_limit_bytes() // 2
+
+    @property
     def origin_lease_seconds(self) -> float:
         """How long an origin's download slot stays leased: past any download, for a worker that dies holding one."""
         return self.fetch_total_timeout + 30.0
@@ -179,6 +188,22 @@ class Settings:
 
     def as_config(self) -> dict[str, object]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+CGROUP_MEMORY_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+
+
+def memory_limit_bytes(cgroup_files: tuple[Path, ...] = CGROUP_MEMORY_LIMITS) -> int:
+    """The memory this process may use: its cgroup's limit (v2, then v1) when one is set, else the host's."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in cgroup_files:
+        try:
+            raw = path.read_text().strip()
+        except OSError:
+            continue
+        if raw.isdigit() and 0 < int(raw) < physical:  # "max", or v1's huge number: no limit
+            return int(raw)
+    return physical
 
 
 def env_name(field_name: str) -> str:

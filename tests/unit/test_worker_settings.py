@@ -36,3 +36,18 @@ def test_downloads_that_are_set_are_taken_and_a_tenant_never_gets_more_than_all(
 def test_negative_downloads_are_refused_with_the_variable_named():
     with pytest.raises(SettingsError, match="IMGOPT_WORKER_TENANT_DOWNLOADS must be 0"):
         Settings(worker_tenant_downloads=-1)
+
+
+def test_the_memory_budget_is_half_the_cgroups_limit_or_of_the_host_and_a_set_one_is_taken(tmp_path):
+    from imgopt.bootstrap.settings import memory_limit_bytes
+
+    limited, unlimited, missing = tmp_path / "memory.max", tmp_path / "v2-max", tmp_path / "none"
+    limited.write_text("2147483648\n")
+    unlimited.write_text("max\n")
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert memory_limit_bytes((missing, limited)) == 2147483648  # the host has more
+    assert memory_limit_bytes((unlimited, missing)) == physical
+    assert Settings(worker_memory_mb=1500).memory_budget_bytes == 1500 * 1024 * 1024
+    assert Settings().memory_budget_bytes == memory_limit_bytes() // 2
+    with pytest.raises(SettingsError, match="IMGOPT_WORKER_MEMORY_MB must be 0"):
+        Settings(worker_memory_mb=-1)
