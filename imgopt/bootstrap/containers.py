@@ -145,7 +145,8 @@ class Network(containers.DeclarativeContainer):
         _closing, HttpxWebhookSender, guard=guard, clock=clock, timeout=config.webhook_timeout
     )
     # Timed inside the origin's slot: the histogram shows the download, not the wait for a slot.
-    fetcher = providers.Singleton(
+    fetcher = providers.Resource(
+        _closing,
         PoliteFetcher,
         fetcher=providers.Singleton(TimedFetcher, fetcher=http_fetcher, registry=registry),
         slots=origin_slots,

@@ -121,6 +121,13 @@ def test_an_origin_whose_slots_stay_taken_fails_the_attempt_as_transient_after_t
     assert "already has as many downloads as it may have" in failed.value.failure.reason
 
 
+def test_a_wait_for_a_slot_ends_at_once_when_the_worker_stops():
+    fetcher = PoliteFetcher(Answers(), Slots(free=0), 60.0, [].append)
+    fetcher.close()
+    with pytest.raises(FetchFailed, match="stopped waiting for a download slot of shop.example"):
+        fetcher.fetch("https://shop.example/a.jpg")
+
+
 def test_the_user_agent_names_the_product_and_the_contact_when_one_is_set():
     assert Settings().user_agent.startswith("imgopt/")
     contact = Settings(user_agent_contact="https://ops.example/bot").user_agent

@@ -2,6 +2,7 @@
 
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -41,14 +42,19 @@ class PoliteFetcher(ImageFetcher):
         wait_seconds: float,
         on_backoff: Callable[[int], None],
         monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._slots = slots
         self._wait_seconds = wait_seconds
         self._on_backoff = on_backoff
         self._monotonic = monotonic
-        self._sleep = sleep
+        self._closed = threading.Event()
+        self._sleep = sleep or self._closed.wait
+
+    def close(self) -> None:
+        """Stop every wait for a slot at once (the worker is stopping): those attempts fail as transient."""
+        self._closed.set()
 
     def fetch(self, url: str) -> FetchedImage:
         origin = origin_of(url)
@@ -76,6 +82,8 @@ class PoliteFetcher(ImageFetcher):
                 raise FetchFailed(ImageFailure(printable(reason), True, retry_after=resting.seconds)) from None
             if slot is not None:
                 return slot
+            if self._closed.is_set():
+                raise FetchFailed(ImageFailure(f"stopped waiting for a download slot of {origin}", transient=True))
             if self._monotonic() >= deadline:
                 reason = f"{origin} already has as many downloads as it may have for {self._wait_seconds:g} s"
                 raise FetchFailed(ImageFailure(printable(reason), transient=True))
