@@ -8,7 +8,7 @@ import ssimulacra2.ssimulacra2 as package
 from PIL import Image
 
 from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, ssimulacra2
-from imgopt.adapters.imaging.ssimulacra2_planes import blur, halved
+from imgopt.adapters.imaging.ssimulacra2_planes import blur, gaussian_taps, halved, linear_planes, positive_xyb
 from tests.support import CORPUS
 
 
@@ -114,3 +114,20 @@ def test_colour_hidden_under_full_transparency_does_not_count():
 def test_images_of_different_sizes_are_refused():
     with pytest.raises(ValueError, match="one size"):
         ssimulacra2(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 17, 3), np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(21, 21), (3, 37, 53), (3, 200, 1), "photo"])
+def test_the_blur_is_bit_for_bit_scipys_correlation_with_zeros_beyond_the_edges(photo, shape):
+    # scipy (a bench and test tool, no longer a dependency) was the blur until numpy took over; nothing may move.
+    from scipy.ndimage import correlate1d
+
+    if shape == "photo":
+        planes = positive_xyb(linear_planes(np.asarray(photo)))
+    else:
+        planes = np.random.default_rng(19).random(shape, dtype=np.float32) * 2 - 0.5
+    taps = gaussian_taps()
+
+    reference = correlate1d(correlate1d(planes, taps, axis=-1, mode="constant"), taps, axis=-2, mode="constant")
+
+    assert np.array_equal(blur(planes), reference)
+    assert blur(planes).dtype == np.float32

@@ -1,6 +1,6 @@
 """SSIMULACRA2 2.1, libjxl's perceptual metric (tools/ssimulacra2.cc): 100 is identical, 70 high quality, 50 medium.
 
-A port in numpy/scipy that follows the C++ step by step: sRGB to linear, XYB rescaled to 0..1,
+A port in numpy that follows the C++ step by step: sRGB to linear, XYB rescaled to 0..1,
 six scales halved in linear RGB (ssimulacra2_planes), SSIM without the luma term and two edge maps
 per channel, 1- and 4-norms, the published 108 weights and the final polynomial.
 """

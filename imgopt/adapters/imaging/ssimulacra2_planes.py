@@ -1,15 +1,15 @@
 """The pictures SSIMULACRA2 compares: linear sRGB planes, XYB, halving, and libjxl's blur.
 
 The recursive Gaussian of libjxl (Charalampidis 2016, sigma 1.5) is, in exact arithmetic, a 9-tap
-filter with zeros beyond the image's edges: it is applied here as that filter, in float32 as the C++
-works, its taps taken from running the recurrence itself on an impulse.
+filter with zeros beyond the image's edges: it is applied here as that filter, its taps taken from
+running the recurrence itself on an impulse, summed in float64 and stored in float32 (the arithmetic
+of scipy's `correlate1d(mode="constant")`, which it replaces bit for bit).
 """
 
 import functools
 import math
 
 import numpy as np
-from scipy.ndimage import correlate1d
 
 from imgopt.adapters.imaging.ssimulacra2_constants import OPSIN_BIAS, OPSIN_MATRIX
 
@@ -21,7 +21,7 @@ def _srgb_to_linear_table() -> np.ndarray:
 
 
 @functools.cache
-def _gaussian_taps(sigma: float = 1.5) -> np.ndarray:
+def gaussian_taps(sigma: float = 1.5) -> np.ndarray:
     """The impulse response of libjxl's CreateRecursiveGaussian(sigma), run through its recurrence."""
     radius = round(3.2795 * sigma + 0.2546)
     omega = [k * math.pi / (2 * radius) for k in (1, 3, 5)]
@@ -45,14 +45,50 @@ def _gaussian_taps(sigma: float = 1.5) -> np.ndarray:
             previous, before = n2 * total - d1 * previous - before, previous
             if n >= 0:
                 response[n] += previous
-    taps = response[np.abs(response) > 1e-12]
-    return taps.astype(np.float32)
+    taps = response[np.abs(response) > 1e-12].astype(np.float32)
+    # The response is symmetric to float32 precision; made exactly so, as `blur` sums mirrored pairs.
+    return (taps + taps[::-1]) * np.float32(0.5)
+
+
+# Elements of float64 sums held at once: a band of rows whose two sums stay in the CPU's cache.
+_BAND_ELEMENTS = 1 << 16
+
+
+def _correlate(planes: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
+    """`planes` correlated with symmetric `taps` along axis -1 or -2, zeros beyond the edges, a band of rows at a time.
+
+    Each output is centre * tap + the sum of (left + right) * tap outwards, in float64, then float32.
+    """
+    radius = len(taps) // 2
+    weights = taps.astype(np.float64)
+    padding = [(0, 0)] * planes.ndim
+    padding[axis] = (radius, radius)
+    padded = np.pad(planes, padding)
+    height, width = planes.shape[-2:]
+    out = np.empty(planes.shape, dtype=np.float32)
+    rows = max(1, _BAND_ELEMENTS // max(1, planes.size // max(1, height)))
+
+    def shifted(offset: int, top: int, bottom: int) -> np.ndarray:
+        if axis == -1:
+            return padded[..., top:bottom, offset : offset + width]
+        return padded[..., top + offset : bottom + offset, :]
+
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        total = np.multiply(shifted(radius, top, bottom), weights[radius], dtype=np.float64)
+        pair = np.empty_like(total)
+        for step in range(1, radius + 1):
+            np.add(shifted(radius - step, top, bottom), shifted(radius + step, top, bottom), out=pair, dtype=np.float64)
+            pair *= weights[radius + step]
+            total += pair
+        out[..., top:bottom, :] = total
+    return out
 
 
 def blur(planes: np.ndarray) -> np.ndarray:
     """libjxl's FastGaussian (sigma 1.5) of each plane of a (..., height, width) float32 array; zeros outside."""
-    across = correlate1d(planes, _gaussian_taps(), axis=-1, mode="constant")
-    return correlate1d(across, _gaussian_taps(), axis=-2, mode="constant")
+    taps = gaussian_taps()
+    return _correlate(_correlate(planes, taps, axis=-1), taps, axis=-2)
 
 
 def linear_planes(pixels: np.ndarray, background: float | None = None) -> np.ndarray:
