@@ -1,6 +1,4 @@
-"""deploy/prometheus/alerts.yaml: well formed with a severity and annotations on every rule (always), and
-accepted and evaluated by Prometheus's own `promtool` (Debian's `prometheus`, which .ci/run installs).
-That its metric names are exported is tests/unit/test_metric_names.py's."""
+"""deploy/prometheus/alerts.yaml: its shape always; accepted and evaluated by promtool where it is installed."""
 
 import shutil
 import subprocess

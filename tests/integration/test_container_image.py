@@ -1,6 +1,4 @@
-"""The container image, checked without a Docker engine: hadolint on the Dockerfile, and its build and
-install steps run as they are (deploy/docker/*.sh) in fresh virtual environments, the result then
-migrating a database and answering the image's HEALTHCHECK."""
+"""The container image without a Docker engine: hadolint, and its build and install scripts run in fresh venvs."""
 
 import ast
 import os
