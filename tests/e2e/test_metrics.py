@@ -1,6 +1,7 @@
 """`GET /metrics` after a demo-sized upload: every counter says what happened, by route template, never by id."""
 
 import httpx
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import csv_bytes, wait_for
@@ -77,3 +78,16 @@ def test_a_request_is_counted_without_its_url_or_an_invented_method(service):
     assert value(samples, "imgopt_http_requests_total", route="<unmatched>", method="GET", status="404") == 1
     assert value(samples, "imgopt_http_requests_total", route="<unmatched>", method="OTHER", status="405") == 1
     assert not any("/no/such/page" in str(labels) or "PROPFIND" in str(labels) for _, labels in samples)
+
+
+def test_metrics_carry_one_content_type_with_one_charset_in_either_exposition_format(service):
+    asks_openmetrics = "application/openmetrics-text; version=1.0.0"
+    text = httpx.get(f"{service.url}/metrics")
+    openmetrics = httpx.get(f"{service.url}/metrics", headers={"accept": asks_openmetrics})
+
+    assert text.headers.get_list("content-type") == [choose_encoder("")[1]]
+    assert openmetrics.headers.get_list("content-type") == [choose_encoder(asks_openmetrics)[1]]
+    for response in (text, openmetrics):
+        assert response.headers["content-type"].count("charset=") == 1, response.headers["content-type"]
+    assert text.headers["content-type"].startswith("text/plain; version=0.0.4;")
+    assert openmetrics.text.endswith("# EOF\n")

@@ -14,7 +14,9 @@ from imgopt.application.ports import QueueReader, QueueSnapshot
 from imgopt.domain.options import OptimizationOptions
 from tests.unit.fakes import FakeFetcher, FakeOptimizer, FakeSender, FixedClock
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+# What names imgopt's metrics: the operations guide, the alert rules and the dashboard.
+NAMING = ("docs/operations.md", "deploy/prometheus/alerts.yaml", "deploy/grafana/dashboard.json")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff" + b"x" * 97
 
@@ -39,12 +41,12 @@ def exported_names() -> set[str]:
     return {sample.name for family in registry.collect() for sample in family.samples}
 
 
-def test_every_metric_the_operations_guide_and_the_dashboard_name_is_exported():
+def test_every_metric_the_operations_guide_the_alerts_and_the_dashboard_name_is_exported():
     exported = exported_names()
     bases = {re.sub(r"_(bucket|count|sum|created)$", "", name) for name in exported}
 
-    for document in ("operations.md", "grafana-dashboard.json"):
-        named = set(re.findall(r"\bimgopt_[a-z_]+[a-z]", (DOCS / document).read_text()))
+    for document in NAMING:
+        named = set(re.findall(r"\bimgopt_[a-z_]+[a-z]", (ROOT / document).read_text()))
         assert named, document
         assert named <= exported | bases, f"{document} names {sorted(named - exported - bases)}"
 

@@ -9,6 +9,20 @@ from imgopt.bootstrap.settings import Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in ("upload", "status"):
+        from imgopt.entrypoints.cli import client
+
+        return {"upload": client.upload, "status": client.status}[args.command](args)
+    try:
+        return _run(args, _settings(args))
+    except SettingsError as exc:
+        print(f"imgopt: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and its options, as `imgopt --help` lists them."""
     parser = argparse.ArgumentParser(prog="imgopt", description="Image optimization service.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in (("serve", "the HTTP API and the worker in one process"), ("api", "the HTTP API only")):
@@ -34,16 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _client_commands(commands)
     _key_commands(commands)
-    args = parser.parse_args(argv)
-    if args.command in ("upload", "status"):
-        from imgopt.entrypoints.cli import client
-
-        return {"upload": client.upload, "status": client.status}[args.command](args)
-    try:
-        return _run(args, _settings(args))
-    except SettingsError as exc:
-        print(f"imgopt: configuration error: {exc}", file=sys.stderr)
-        return 2
+    return parser
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,7 +20,9 @@ def metrics_route(registry: CollectorRegistry):
     @get("/metrics", sync_to_thread=True, include_in_schema=False)
     def metrics(request: Request) -> Response[bytes]:
         body, content_type = exposition(registry, request.headers.get("accept"))
-        return Response(body, media_type=content_type)
+        # As the header, not the media type: Litestar appends its own `charset` to a text/* media type,
+        # and the exposition's content type already carries one.
+        return Response(body, headers={"content-type": content_type})
 
     return metrics
 
