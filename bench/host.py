@@ -69,6 +69,7 @@ def main(database_url: str, data_dir: str, fetch: str, pace: str) -> None:
         use_cases.process_image(),
         record,
         use_cases.release_images(),
+        use_cases.extend_leases(),
         ImageRunnerOptions(CONCURRENCY, downloads=2 * CONCURRENCY, tenant_downloads=2 * CONCURRENCY),
         container.telemetry.worker(),
     )

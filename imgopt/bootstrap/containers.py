@@ -41,7 +41,7 @@ from imgopt.application import ports
 from imgopt.application.links import Links
 from imgopt.application.use_cases.announcement import Announcer
 from imgopt.application.use_cases.api_keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
-from imgopt.application.use_cases.claiming import ClaimImages, ReclaimExpiredLeases, ReleaseImages
+from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases, ReclaimExpiredLeases, ReleaseImages
 from imgopt.application.use_cases.delivery import ClaimDeliveries, DeliverWebhook
 from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
@@ -260,6 +260,9 @@ class UseCases(containers.DeclarativeContainer):
     )
     record_outcomes = providers.Singleton(
         RecordOutcomes, uow=uow, clock=clock, worker_id=worker_id, announcer=announcer, webhook_work=webhook_work
+    )
+    extend_leases = providers.Singleton(
+        ExtendLeases, uow=uow, clock=clock, worker_id=worker_id, lease=providers.Factory(_seconds, config.lease_seconds)
     )
     release_images = providers.Singleton(ReleaseImages, uow=uow, worker_id=worker_id, image_work=image_work)
     reclaim_expired_leases = providers.Singleton(ReclaimExpiredLeases, uow=uow, clock=clock, image_work=image_work)

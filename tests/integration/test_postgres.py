@@ -329,6 +329,7 @@ def test_many_deliveries_sent_at_once_are_each_recorded_in_their_own_transaction
         use_cases.process_image(),
         use_cases.record_outcomes(),
         use_cases.release_images(),
+        use_cases.extend_leases(),
         ImageRunnerOptions(concurrency=2, downloads=4, tenant_downloads=4),
         container.telemetry.worker(),
     )

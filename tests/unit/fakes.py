@@ -267,6 +267,12 @@ class FakeJobs(ImageJobRepository):
             job["next_attempt_at"] = outcome.next_attempt_at or job["next_attempt_at"]
         return recorded
 
+    def extend_leases(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        held = [job_id for job_id in job_ids if self._held(job_id, worker_id)]
+        for job_id in held:
+            self.state.jobs[job_id]["lease_until"] = lease_until
+        return len(held)
+
     def release(self, worker_id: str, jobs: list[ImageJob]) -> None:
         for released in jobs:
             if self._held(released.id, worker_id):

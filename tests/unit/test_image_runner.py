@@ -9,7 +9,7 @@ import pytest
 from imgopt.adapters.metrics.registry import new_registry
 from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.application.ports import FetchedImage, Unavailable
-from imgopt.application.use_cases.claiming import ClaimImages
+from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.image_jobs import ImageOutcome
@@ -64,12 +64,14 @@ def setup():
         downloads: int = 2,
         tenant_downloads: int | None = None,
         metrics: WorkerMetrics | None = None,
+        lease: timedelta = timedelta(seconds=30),
     ) -> ImageRunner:
         return ImageRunner(
-            ClaimImages(outage, world.clock, worker_id, timedelta(seconds=30)),
+            ClaimImages(outage, world.clock, worker_id, lease),
             process,
             RecordOutcomes(outage, world.clock, worker_id, world.announcer, world.webhook_work),
             world.release,
+            ExtendLeases(outage, world.clock, worker_id, lease),
             ImageRunnerOptions(concurrency, downloads, tenant_downloads or downloads),
             metrics or WorkerMetrics(new_registry()),
         )
@@ -101,6 +103,30 @@ def test_a_worker_that_dies_charges_an_attempt_only_to_the_images_it_had_started
     started = set(fetcher.started)
     assert {url for url, count in attempts.items() if count} == started
     assert all(attempts[url] == 1 for url in started)
+
+
+def test_a_live_worker_extends_the_lease_of_images_that_wait_longer_than_the_lease(setup):
+    world, _, fetcher, _, runner = setup
+    patient, stop = runner("patient", lease=timedelta(seconds=0.3)), threading.Event()
+    thread = threading.Thread(target=patient.drain, args=(stop,))
+    thread.start()
+    wait_for(lambda: len(fetcher.started) == 2, message="both threads to start an image")
+
+    reclaimed = []
+    for _ in range(4):  # 0.8 s of the clock: past the first lease, twice over
+        world.clock.advance(seconds=0.2)
+        wait_for(
+            lambda: all(job["lease_until"] > world.clock.now() for job in jobs(world).values() if job["claimed_by"]),
+            message="the runner to extend its leases",
+        )
+        reclaimed.append(world.reclaim())
+    stop.set()
+    for gate in fetcher.gates.values():
+        gate.set()
+    thread.join(30)
+
+    assert reclaimed == [0, 0, 0, 0]
+    assert all(jobs(world)[url]["attempts"] == 1 for url in fetcher.started)
 
 
 def test_results_finished_while_the_database_was_away_are_recorded_when_it_returns(setup):

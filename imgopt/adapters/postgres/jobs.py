@@ -122,6 +122,13 @@ _RECORD = text(
     """
 )
 
+_EXTEND_LEASES = text(
+    """
+    UPDATE images.optimizerjobs SET lease_until = :lease_until
+    WHERE id = ANY(CAST(:ids AS bigint[])) AND status = 'processing' AND claimed_by = :worker
+    """
+)
+
 _RELEASE = text(
     """
     UPDATE images.optimizerjobs j
@@ -203,6 +210,10 @@ class PostgresImageJobRepository(ImageJobRepository):
             return []
         recorded = set(self._connection.execute(_RECORD, _record_params(worker_id, outcomes, now)).scalars())
         return [outcome for outcome in outcomes if outcome.job_id in recorded]
+
+    def extend_leases(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        params = {"worker": worker_id, "ids": job_ids, "lease_until": lease_until}
+        return self._connection.execute(_EXTEND_LEASES, params).rowcount
 
     def release(self, worker_id: str, jobs: list[ImageJob]) -> None:
         if jobs:

@@ -153,6 +153,10 @@ class ImageJobRepository(abc.ABC):
         """Persist the outcomes of jobs `worker_id` still holds; return those (the others were reclaimed)."""
 
     @abc.abstractmethod
+    def extend_leases(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        """Extend to `lease_until` the lease of those jobs `worker_id` still holds; return how many."""
+
+    @abc.abstractmethod
     def release(self, worker_id: str, jobs: list[ImageJob]) -> None:
         """Hand back unprocessed jobs so another worker takes them at once."""
 

@@ -55,6 +55,35 @@ class ClaimImages:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtendLeases:
+    """Push on the lease of the images this worker still holds, so only a worker that died loses its images.
+
+    A claimed image may wait (for an origin's slot, a download, an optimizing thread) longer than a
+    short lease: the runner calls this every `every` seconds while it holds images, so a lease
+    measures how long a dead worker keeps its images, not how long an image may take.
+    """
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    worker_id: str
+    lease: timedelta
+
+    @property
+    def every(self) -> float:
+        """Seconds between extensions: a third of the lease, so two may fail (a database blip) before it ends."""
+        return self.lease.total_seconds() / 3
+
+    def __call__(self, job_ids: list[int]) -> int:
+        """Extend the lease of those jobs this worker still holds; return how many it still held."""
+        if not job_ids:
+            return 0
+        with self.uow() as uow:
+            extended = uow.jobs.extend_leases(self.worker_id, job_ids, self.clock.now() + self.lease)
+            uow.commit()
+        return extended
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseImages:
     """Hand back images this worker claimed but will not process (it is stopping); the attempt does not count."""
 

@@ -25,6 +25,10 @@ class OutcomeBatch:
     def waiting(self) -> int:
         return len(self._outcomes)
 
+    @property
+    def job_ids(self) -> list[int]:
+        return [outcome.job_id for outcome in self._outcomes]
+
     def add(self, outcome: ImageOutcome, finishing: bool = False) -> None:
         """Keep `outcome`; `finishing` when its image was among the last of its request (`ImageJob.finishing`)."""
         if not self._outcomes:

@@ -10,7 +10,7 @@ from threading import Event
 
 from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.application.ports import FetchedImage, Unavailable
-from imgopt.application.use_cases.claiming import ClaimImages, ReleaseImages
+from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases, ReleaseImages
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
@@ -69,8 +69,9 @@ class ImageRunner:
     (`announced`) every few milliseconds, so a new upload does not wait for the slow images to
     end. Outcomes the database could not take (it was away) stay with the runner, with the images
     still running, and the next drain records them first; their lease still guards them, so none
-    is lost and none counted twice. When
-    `stop` is set it claims nothing more, waits `stop_grace` seconds for the images that are
+    is lost and none counted twice. While it holds images it extends their lease (`extend`, every
+    third of it), so an image that waits long for an origin or a thread is never taken back from a
+    live worker. When `stop` is set it claims nothing more, waits `stop_grace` seconds for the images that are
     running, records them, and hands the rest back to the queue.
     """
 
@@ -80,6 +81,7 @@ class ImageRunner:
         process: ProcessImage,
         record: RecordOutcomes,
         release: ReleaseImages,
+        extend: ExtendLeases,
         options: ImageRunnerOptions,
         metrics: WorkerMetrics,
         announced: Callable[[float], bool] | None = None,
@@ -87,6 +89,8 @@ class ImageRunner:
         self._claim = claim
         self._process = process
         self._release = release
+        self._extend = extend
+        self._leases_extended_at = time.monotonic()
         self._options = options
         self._metrics = metrics
         self._announced = announced or (lambda timeout: False)
@@ -117,6 +121,7 @@ class ImageRunner:
             # A finished image may have been the last of a claim; new work may have been announced.
             queue_empty = queue_empty and not finished and not self._announced(0)
             self._collect(finished)
+            self._keep_leases()
             if stop.is_set():
                 self._wind_down()
                 break
@@ -140,6 +145,19 @@ class ImageRunner:
 
     def _futures(self) -> list[Future]:
         return [*self._downloading, *self._optimizing]
+
+    def _keep_leases(self) -> None:
+        """Extend the lease of every image held (running, or its outcome waiting to be recorded) when due."""
+        if time.monotonic() - self._leases_extended_at < self._extend.every:
+            return
+        running = [*self._downloading.values(), *self._optimizing.values()]
+        held = [job.id for job in running] + self._batch.job_ids
+        try:
+            self._extend(held)
+        except Unavailable as error:  # the next pass tries again; the lease still has two thirds to run
+            log.warning("could not extend the leases of %d images: %s", len(held), error)
+            return
+        self._leases_extended_at = time.monotonic()
 
     def _room(self) -> DownloadRoom:
         downloading = Counter(job.tenant_id for job in self._downloading.values() if job.tenant_id is not None)
@@ -166,6 +184,7 @@ class ImageRunner:
         while self._held and (left := deadline - time.monotonic()) > 0:
             finished, _ = wait(self._futures(), timeout=left, return_when=FIRST_COMPLETED)
             self._collect(finished)  # a download that ends in time is optimized in time too, if it can be
+            self._keep_leases()
         unfinished = [*self._downloading.values(), *self._optimizing.values()]
         try:
             recorded = self._batch.waiting

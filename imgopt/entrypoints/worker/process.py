@@ -77,6 +77,7 @@ def build_worker(container: Container, settings: Settings) -> Worker:
         use_cases.process_image(),
         use_cases.record_outcomes(),
         use_cases.release_images(),
+        use_cases.extend_leases(),
         ImageRunnerOptions(
             settings.concurrency,
             settings.downloads,
