@@ -46,9 +46,10 @@ def test_a_tenant_on_a_trickling_origin_does_not_hold_up_another_tenants_image(w
 
         slow_request = upload(container, slow_tenant, *(trickle.url(f"/a{n}.jpg") for n in range(4)))
         wait_for(lambda: trickle.connections == 4, timeout=30, message="tenant A's four downloads to start")
-        with_slow_tenant = seconds_to_finish(container, tenant, origin.url("/b.jpg"))
+        # B again, three times, beside A's stalled downloads: the quickest is compared (a stall shows in all three).
+        with_slow_tenant = min(seconds_to_finish(container, tenant, origin.url("/b.jpg")) for _ in range(3))
 
         a = container.use_cases.get_status()(slow_tenant, slow_request).summary
-    print(f"B alone {alone:.3f} s (slowest of 3); with A's trickling origin {with_slow_tenant:.3f} s")
+    print(f"B alone {alone:.3f} s (slowest of 3); with A's trickling origin {with_slow_tenant:.3f} s (quickest of 3)")
     assert a.images.processing == 4, "A's images are still downloading"
     assert with_slow_tenant <= 2 * alone

@@ -263,7 +263,7 @@ class FakeJobs(ImageJobRepository):
         recorded = [outcome for outcome in outcomes if self._held(outcome.job_id, worker_id)]
         for outcome in recorded:
             job = self.state.jobs[outcome.job_id]
-            job.update(status=outcome.status, outcome=outcome, lease_until=None)
+            job.update(status=outcome.status, outcome=outcome, lease_until=None, attempts=outcome.attempts)
             job["next_attempt_at"] = outcome.next_attempt_at or job["next_attempt_at"]
         return recorded
 

@@ -105,7 +105,7 @@ _EXPAND = text(
 _RECORD = text(
     """
     UPDATE images.optimizerjobs j
-    SET status = v.status, failure_reason = v.reason,
+    SET status = v.status, failure_reason = v.reason, attempts = v.attempts,
         next_attempt_at = coalesce(v.next_attempt_at, j.next_attempt_at),
         lease_until = NULL, output_key = v.key, output_url = v.url,
         media_type = v.media_type, bytes_in = v.bytes_in, bytes_out = v.bytes_out,
@@ -114,9 +114,9 @@ _RECORD = text(
                 CAST(:next_attempts AS timestamptz[]), CAST(:keys AS text[]), CAST(:urls AS text[]),
                 CAST(:media_types AS text[]), CAST(:bytes_in AS bigint[]), CAST(:bytes_out AS bigint[]),
                 CAST(:widths AS integer[]), CAST(:heights AS integer[]), CAST(:qualities AS smallint[]),
-                CAST(:scores AS real[]))
+                CAST(:scores AS real[]), CAST(:attempts AS smallint[]))
         AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height,
-             quality, score)
+             quality, score, attempts)
     WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker
     RETURNING j.id
     """
@@ -273,4 +273,5 @@ def _record_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) 
         "heights": [out.height if out else None for out in outputs],
         "qualities": [out.quality if out else None for out in outputs],
         "scores": [out.score if out else None for out in outputs],
+        "attempts": [o.attempts for o in outcomes],
     }
