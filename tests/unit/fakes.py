@@ -90,7 +90,7 @@ class State:
             return request.expanded_line - due[0]["line"] if due else -1
 
         running = [r for r in self.requests.values() if not r.status.is_terminal]
-        short = [r for r in running if r.has_products_to_expand and ahead(r) < lines]
+        short = [r for r in running if r.expanded_line < r.last_line and ahead(r) < lines]
         return sorted(short, key=lambda r: (ahead(r), r.created_at))
 
     def in_flight(self, request_id: UUID) -> int:
@@ -571,7 +571,7 @@ class FakeFetcher(ImageFetcher):
             answer = answer.pop(0) if len(answer) > 1 else answer[0]
         if isinstance(answer, ImageFailure):
             raise FetchFailed(answer)
-        return FetchedImage(answer, "image/jpeg", url)
+        return FetchedImage(answer, "image/jpeg")
 
 
 class FakeOptimizer(ImageOptimizer):
