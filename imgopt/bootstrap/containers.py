@@ -327,7 +327,7 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
             "storage_location": settings.output_storage_url,
             "files_public_url": settings.files_public_url,
             "cloud_environment": cloud_variables(os.environ if environ is None else environ),
-            "pool_size": max(settings.concurrency + 4, 10),
+            "pool_size": settings.pool_size,
             "delivery_lease_seconds": 120,
             "origin_lease_seconds": settings.origin_lease_seconds,
             "memory_budget_bytes": settings.memory_budget_bytes,

@@ -93,7 +93,7 @@ class Answers(ImageFetcher):
     def fetch(self, url: str) -> FetchedImage:
         if self.failure:
             raise self.failure
-        return FetchedImage(b"\xff\xd8\xff", "image/jpeg", url)
+        return FetchedImage(b"\xff\xd8\xff", "image/jpeg")
 
 
 def polite(fetcher: ImageFetcher, slots: Slots, backoffs: list[int] | None = None) -> PoliteFetcher:

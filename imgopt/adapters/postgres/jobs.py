@@ -7,10 +7,13 @@ from sqlalchemy import Connection, Row, text
 
 from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT, options_from
 from imgopt.application.ports import Claimed, ImageJobRepository
+from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.origins import ORIGIN_PATTERN
 from imgopt.domain.request import UploadRequest
-from imgopt.domain.turns import DownloadRoom, Turns
+
+# Every request's first images go before the images of requests that have had more (see _CLAIM_DUE).
+HEAD_START = 64
 
 _RETURNING = """RETURNING j.id, j.request_id, r.tenant_id, j.line_no, j.position, j.input_url, j.attempts,
     r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
@@ -25,7 +28,18 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
-# The rule of `domain.turns.Turns`, in one statement. `running` finds each running request's first
+# Turns in the queue, in one statement: the only statement of the rule, because only the database
+# sees every worker's claims at once. Tenants take turns, then the requests of each, so that no
+# upload is stuck behind another. The tenant with the fewest images in flight goes first, so every
+# tenant converges on an equal share of the workers. Among a tenant's requests (and between tenants
+# as busy as each other), every request's first HEAD_START images go before the images of requests
+# that have had more: a small upload finishes about as soon as it would alone, and a big one loses
+# only a moment to it. Beyond that, the request with the fewest images in flight goes first, ties
+# to the oldest. Each is allowed an equal share of the claim, or enough to catch up with the others'
+# images in flight, or what is left of its head start, whichever is more; a request with fewer due
+# gives what it has and leaves the rest to the next (the next round of `claim`).
+#
+# `running` finds each running request's first
 # job due once, and its tenant's images in flight; `waiting` keeps those with a job due, with their
 # images done and in flight; `turns` orders them (tenants first) and gives each its allowance; each
 # is then visited in that order through its own slice of the due-jobs index and locks only what it
@@ -175,7 +189,6 @@ class PostgresImageJobRepository(ImageJobRepository):
         limit: int,
         now: datetime,
         lease_until: datetime,
-        turns: Turns,
         lines: int,
         room: DownloadRoom = DownloadRoom(),
     ) -> Claimed:
@@ -187,7 +200,7 @@ class PostgresImageJobRepository(ImageJobRepository):
                 "now": now,
                 "lease_until": lease_until,
                 "limit": limit - len(claimed),
-                "head_start": turns.head_start,
+                "head_start": HEAD_START,
                 "lines": lines,
                 "tenants": tenants,
                 "rooms": [room.of(tenant) for tenant in tenants],
