@@ -466,3 +466,24 @@ def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids
     parameters = document["paths"]["/status/{request_id}"]["get"]["parameters"]
     assert next(p for p in parameters if p["name"] == "request_id")["schema"]["format"] == "uuid"
     assert document["components"]["schemas"]["RegisterWebhookBody"]["properties"]["requestId"]["format"] == "uuid"
+
+
+@pytest.mark.parametrize("path", ["/health", "/schema/openapi.json", "/no-such-route", "/status/not-a-uuid"])
+def test_every_api_response_carries_the_security_headers(api, path):
+    base, _ = api
+
+    response = httpx.get(base + path)
+
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_the_console_keeps_its_own_policy(api):
+    base, _ = api
+
+    response = httpx.get(base + "/")
+
+    assert response.headers.get_list("content-security-policy") == [response.headers["content-security-policy"]]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "no-referrer"
