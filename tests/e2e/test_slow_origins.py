@@ -1,13 +1,10 @@
 """A tenant whose origin trickles bytes costs only download capacity: another tenant's image is done meanwhile."""
 
-import dataclasses
 import io
 import time
 
 import pytest
 
-from imgopt.bootstrap.containers import create_container
-from imgopt.entrypoints.worker.process import build_worker
 from tests.support import LocalServer, RawServer, Reply, corpus_bytes, csv_bytes, wait_for
 
 JPEG = corpus_bytes("small-320x240.jpg")
@@ -18,17 +15,9 @@ def trickled_response(body: bytes) -> bytes:
 
 
 @pytest.fixture
-def worker_container(settings, clean_database):
+def worker_container(start_worker):
     # Two optimize slots, and a whole fetch allowed 30 s: long enough that waiting on one shows.
-    settings = dataclasses.replace(settings, worker_concurrency=2, fetch_total_timeout=30.0, worker_poll_seconds=0.2)
-    container = create_container(settings)
-    container.persistence.engine.override(clean_database)
-    worker = build_worker(container, settings)
-    worker.start()
-    yield container
-    worker.stop()
-    container.shutdown_resources()
-    container.persistence.engine.reset_override()
+    return start_worker(worker_concurrency=2, fetch_total_timeout=30.0, worker_poll_seconds=0.2)
 
 
 def upload(container, tenant, *urls: str):
