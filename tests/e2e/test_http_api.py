@@ -487,3 +487,15 @@ def test_the_console_keeps_its_own_policy(api):
     assert response.headers.get_list("content-security-policy") == [response.headers["content-security-policy"]]
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_two_file_parts_get_a_400_that_says_to_send_exactly_one(api):
+    base, _ = api
+    csv = csv_bytes("1,Shirt,https://a.example/1.jpg")
+
+    response = httpx.post(
+        f"{base}/upload", files=[("file", ("a.csv", csv, "text/csv")), ("file", ("b.csv", csv, "text/csv"))]
+    )
+
+    detail = assert_problem(response, 400, "one_file_part")["detail"]
+    assert detail == "send exactly one file part named 'file' (the CSV); got 2"
