@@ -225,7 +225,9 @@ class UseCases(containers.DeclarativeContainer):
         waiting_limit=providers.Singleton(WaitingImagesLimit, limit=config.max_waiting_images),
     )
     get_status = providers.Singleton(GetStatus, reader=status_reader, links=links)
-    export_output_csv = providers.Singleton(ExportOutputCsv, reader=status_reader)
+    export_output_csv = providers.Singleton(
+        ExportOutputCsv, reader=status_reader, formula_escape=config.csv_formula_escape
+    )
     list_requests = providers.Singleton(ListRequests, reader=status_reader)
     cancel_request = providers.Singleton(
         CancelRequest, uow=uow, clock=clock, announcer=announcer, webhook_work=webhook_work

@@ -43,6 +43,7 @@ class Settings:
     storage_url: str | None = None
     storage_public_url: str | None = None
     allow_private_networks: bool = False
+    csv_formula_escape: bool = True  # output.csv cells a spreadsheet would run as a formula get a leading '
     max_upload_bytes: int = 256 * MiB
     max_rows: int = 1_000_000
     max_image_bytes: int = 25 * MiB
