@@ -257,6 +257,8 @@ def test_a_webhook_without_a_request_covers_every_request(api):
         ({"webhookUrl": "ftp://hooks.example/in"}, 422, "unsafe_url"),
         ({"webhookUrl": "javascript:alert(1)"}, 422, "unsafe_url"),
         ({"webhookUrl": "http://169.254.169.254/latest/meta-data"}, 422, "unsafe_url"),
+        ({"webhookUrl": "http://[fe80::1%25lo]/hook"}, 422, "unsafe_url"),
+        ({"webhookUrl": "http://[2001:db8::1%25eth0]:8080/hook"}, 422, "unsafe_url"),
         ({"webhookUrl": "http://127.0.0.1:9/x", "format": "xml"}, 422, "invalid_webhook"),
         ({"webhookUrl": "http://127.0.0.1:9/x", "requestId": "nope"}, 400, "invalid_id"),
         ({"webhookUrl": "http://127.0.0.1:9/x", "requestId": str(uuid.UUID(int=5))}, 404, "request_not_found"),

@@ -86,6 +86,8 @@ class AddressGuard:
 
     def resolve(self, host: str, port: int) -> list[tuple[int, str]]:
         """(family, address) pairs to connect to; UnsafeUrl if any is not public or none exists."""
+        if "%" in host:  # an IPv6 zone id (fe80::1%25eth0) names an interface of this machine, never a public host
+            raise UnsafeUrl(f"the host {host!r} names a network interface (an IPv6 zone id); give a public address")
         # getaddrinfo also decodes the odd spellings (2130706433, 0x7f.1, 0177.0.0.1, 127.1),
         # so the check sees the address the connection would really go to.
         try:
