@@ -1,6 +1,7 @@
 """Logging, configured once per process: readable text, or one JSON object a line (IMGOPT_LOG_FORMAT)."""
 
 import logging
+import re
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -8,6 +9,11 @@ from pythonjsonlogger.json import JsonFormatter
 LOG_FORMATS = ("text", "json")
 # Libraries that narrate every start and stop.
 _QUIET = ("pgserver", "alembic.runtime.plugins")
+# Query parameters whose values are secrets (a key sent where it does not belong, a signed link):
+# their values never reach a log line.
+_SECRET_PARAMETER = re.compile(
+    r"([?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|signature|sig)=)[^&#]*", re.IGNORECASE
+)
 # uvicorn passes a coloured copy of each message; it is not context.
 _NOT_CONTEXT = frozenset(RESERVED_ATTRS) | {"color_message", "taskName"}
 
@@ -15,6 +21,7 @@ _NOT_CONTEXT = frozenset(RESERVED_ATTRS) | {"color_message", "taskName"}
 def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:
     """Every logger in the process, uvicorn's included (run it with `log_config=None`), writes through here."""
     handler = logging.StreamHandler()
+    handler.addFilter(_redact_access_path)
     if log_format == "json":
         handler.setFormatter(
             JsonFormatter(
@@ -43,6 +50,19 @@ class TextFormatter(logging.Formatter):
 
 def context_of(record: logging.LogRecord) -> dict[str, object]:
     return {key: value for key, value in vars(record).items() if key not in _NOT_CONTEXT}
+
+
+def redact_secrets(path: str) -> str:
+    """`path` with the value of each secret-looking query parameter (`api_key=`, `token=`, …) replaced."""
+    return _SECRET_PARAMETER.sub(r"\1REDACTED", path)
+
+
+def _redact_access_path(record: logging.LogRecord) -> bool:
+    """uvicorn's access line without the secrets its query string may carry (run before `_access_fields`)."""
+    if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+        client, method, path, version, status = record.args
+        record.args = (client, method, redact_secrets(str(path)), version, status)
+    return True
 
 
 def _access_fields(record: logging.LogRecord) -> bool:

@@ -41,12 +41,14 @@ def test_serve_with_json_logs_writes_only_json_lines_with_time_level_logger_mess
             ).json()["requestId"]
             wait_for(lambda: _finished(base, request_id), timeout=60, message="the upload to finish")
             httpx.get(f"{base}/status/not-a-uuid")
+            httpx.get(f"{base}/status/{request_id}?api_key=imgopt_leaked_secret")
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
         finally:
             if server.poll() is None:
                 server.kill()
 
+    assert "imgopt_leaked_secret" not in log_path.read_text()
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]
     assert all({"time", "level", "logger", "message"} <= record.keys() for record in records), lines
