@@ -3,13 +3,15 @@
 # docs/operations.md, "Deploy", says how to build and run it.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# The build stage: imgopt's wheel, and a wheel of each requirement at the version uv.lock pins
+# The build stage: the wheels of imgopt and imgopt-client (clients/python/), and a wheel of each
+# requirement at the version uv.lock pins
 # (deploy/docker/build.sh).
 FROM ${PYTHON_IMAGE} AS build
 RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 COPY imgopt ./imgopt
+COPY clients/python ./clients/python
 COPY deploy/docker ./deploy/docker
 RUN PIP_NO_CACHE_DIR=1 sh deploy/docker/build.sh /src /dist \
     && cp deploy/docker/install.sh /dist/install.sh

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import httpx
 
@@ -191,7 +191,31 @@ class Recorded:
         self.body = body
 
 
-class LocalServer:
+class LoopbackServer:
+    """A socketserver on a loopback port, serving on a thread of its own while its `with` block runs."""
+
+    scheme = "http"
+    host = "127.0.0.1"
+
+    def _serve(self, server: socketserver.BaseServer) -> None:
+        server.daemon_threads = True
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class LocalServer(LoopbackServer):
     """A real HTTP server on a loopback port with scripted replies: an image origin or a webhook receiver.
 
     `route(path, *replies)` answers the n-th request to `path` with the n-th reply (the last one
@@ -241,23 +265,18 @@ class LocalServer:
 
             do_GET = do_POST = do_HEAD = do_PUT = _handle
 
-        self._server = QuietHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        http_server = QuietHTTPServer((host, port), Handler)
         if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            http_server.socket = tls.wrap_socket(http_server.socket, server_side=True)
         self.scheme = "https" if tls else "http"
         self.host = host
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._serve(http_server)
 
     def route(self, path: str, *replies: Reply) -> str:
         with self._lock:
             self._routes[path] = list(replies)
             self._hits[path] = 0
         return self.url(path)
-
-    def url(self, path: str) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> int:
         return sum(1 for request in self.requests if request.path == path)
@@ -272,16 +291,8 @@ class LocalServer:
             self._hits[path] += 1
             return replies[index]
 
-    def __enter__(self) -> "LocalServer":
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-class RawServer:
+class RawServer(LoopbackServer):
     """A loopback TCP server that answers every connection with the same bytes, however far from HTTP they are.
 
     With `drip`, the bytes go out one at a time, `drip` seconds apart, until the client hangs up.
@@ -305,18 +316,4 @@ class RawServer:
                 except OSError:
                     pass
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def __enter__(self) -> "RawServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler))

@@ -225,7 +225,9 @@ class UseCases(containers.DeclarativeContainer):
         waiting_limit=providers.Singleton(WaitingImagesLimit, limit=config.max_waiting_images),
     )
     get_status = providers.Singleton(GetStatus, reader=status_reader, links=links)
-    export_output_csv = providers.Singleton(ExportOutputCsv, reader=status_reader)
+    export_output_csv = providers.Singleton(
+        ExportOutputCsv, reader=status_reader, formula_escape=config.csv_formula_escape
+    )
     list_requests = providers.Singleton(ListRequests, reader=status_reader)
     cancel_request = providers.Singleton(
         CancelRequest, uow=uow, clock=clock, announcer=announcer, webhook_work=webhook_work
@@ -327,7 +329,7 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
             "storage_location": settings.output_storage_url,
             "files_public_url": settings.files_public_url,
             "cloud_environment": cloud_variables(os.environ if environ is None else environ),
-            "pool_size": max(settings.concurrency + 4, 10),
+            "pool_size": settings.pool_size,
             "delivery_lease_seconds": 120,
             "origin_lease_seconds": settings.origin_lease_seconds,
             "memory_budget_bytes": settings.memory_budget_bytes,

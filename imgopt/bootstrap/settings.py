@@ -3,10 +3,12 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
 from imgopt.adapters.storage.locations import check_storage_url
+from imgopt.adapters.usable_cpus import usable_cpus
 from imgopt.bootstrap.logging import LOG_FORMATS
 from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, RetrySchedule
 
@@ -17,7 +19,10 @@ OPTIMIZERS = ("pillow", "vips")
 
 
 def default_concurrency(cores: int) -> int:
-    """Images a worker optimizes at once unless told: one per core, and one more.
+    """Images a worker optimizes at once unless told: one per core it may use, and one more.
+
+    The cores are those the process may use (`usable_cpus`: its container's CPU limit and the cores it
+    is pinned to), not the host's: a 2-CPU pod on a 64-core node optimizes 3 at once, not 65.
 
     The one more keeps every core busy while a thread is between images (storing its output,
     taking the next download, waiting its turn for the GIL). The bare optimizer is no faster
@@ -38,6 +43,7 @@ class Settings:
     storage_url: str | None = None
     storage_public_url: str | None = None
     allow_private_networks: bool = False
+    csv_formula_escape: bool = True  # output.csv cells a spreadsheet would run as a formula get a leading '
     max_upload_bytes: int = 256 * MiB
     max_rows: int = 1_000_000
     max_image_bytes: int = 25 * MiB
@@ -87,7 +93,7 @@ class Settings:
         if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
             raise SettingsError(f"{env_name('metrics_port')} must be a port number, got {self.metrics_port}")
         if self.worker_concurrency < 0:
-            raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (one per core, and one more) or more")
+            raise SettingsError(f"{env_name('worker_concurrency')} must be 0 (usable CPUs + 1) or more")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError(f"{env_name('public_base_url')} must be an http(s) URL, got {self.public_base_url!r}")
         if self.log_format not in LOG_FORMATS:
@@ -146,14 +152,26 @@ class Settings:
     def auth_required(self) -> bool:
         return self.auth == "required"
 
+    # Sizing, derived from one number (docs/operations.md, "Sizing a worker"): with c = `concurrency`
+    # (IMGOPT_WORKER_CONCURRENCY, else the usable CPUs + 1), a worker optimizes c images at once and
+    # downloads 4c (IMGOPT_WORKER_DOWNLOADS), one tenant's 2c at most; its database pool keeps
+    # max(c + 4, 10) connections and opens as many more when all are taken: the worker's loops hold
+    # one each (five at most), the downloads' short origin-slot statements share the rest in turn, and
+    # the optimizing threads touch no database.
     @property
     def concurrency(self) -> int:
-        return self.worker_concurrency or default_concurrency(os.cpu_count() or 1)
+        """Images a worker optimizes at once."""
+        return self.worker_concurrency or default_concurrency(_usable_cpus())
 
     @property
     def downloads(self) -> int:
         """Images a worker downloads at once, on threads apart from the `concurrency` that optimize."""
         return self.worker_downloads or 4 * self.concurrency
+
+    @property
+    def pool_size(self) -> int:
+        """Connections the database pool keeps (and opens as many more when all are taken)."""
+        return max(self.concurrency + 4, 10)
 
     @property
     def tenant_downloads(self) -> int:
@@ -188,6 +206,11 @@ class Settings:
 
     def as_config(self) -> dict[str, object]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+@cache
+def _usable_cpus() -> int:
+    return usable_cpus()
 
 
 CGROUP_MEMORY_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))

@@ -57,6 +57,9 @@ class ImageFailure:
     # The origin's own word on when to ask again (its Retry-After, capped), in seconds: a transient
     # failure is retried then rather than on the policy's schedule.
     retry_after: float | None = None
+    # False when the image was never tried: its download waited for its origin's turn (every slot
+    # taken, or the origin resting). Such a try does not count against the image's attempts.
+    charged: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +126,16 @@ class ImageJob:
         return ImageOutcome(self.id, self.request_id, self.line, status, self.attempts, output=output)
 
     def failed(self, failure: ImageFailure, policy: RetryPolicy, now: datetime, spread: float = 0.5) -> ImageOutcome:
-        retry_at = policy.next_attempt_at(self.attempts, now, spread) if failure.transient else None
+        attempts = self.attempts if failure.charged else max(self.attempts - 1, 0)
+        retry_at = policy.next_attempt_at(attempts, now, spread) if failure.transient else None
         if retry_at is not None and failure.retry_after is not None:
             # No earlier than the origin asked, spread a little later so its images do not all return at once.
             retry_at = now + timedelta(seconds=failure.retry_after * (1 + policy.jitter * spread / 2))
         if retry_at is None:
             status = check_image_transition(self.status, ImageStatus.FAILED)
             reason = failure.reason
-            if failure.transient and self.attempts > 1:
-                reason = f"{reason} (gave up after {self.attempts} attempts)"
+            if failure.transient and attempts > 1:
+                reason = f"{reason} (gave up after {attempts} attempts)"
         else:
             status = check_image_transition(self.status, ImageStatus.PENDING)
             reason = failure.reason
@@ -140,7 +144,7 @@ class ImageJob:
             self.request_id,
             self.line,
             status,
-            self.attempts,
+            attempts,
             reason=reason,
             next_attempt_at=retry_at,
             failure=failure.kind,

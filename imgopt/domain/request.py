@@ -73,10 +73,6 @@ class UploadRequest:
     products_with_errors: int = 0
     events: list[RequestFinished] = field(default_factory=list, compare=False, repr=False)
 
-    @property
-    def has_products_to_expand(self) -> bool:
-        return self.expanded_line < self.last_line
-
     def expanded_through(self, line: int, now: datetime) -> None:
         """Jobs now exist for every product up to `line`; the first ones start the request."""
         self.expanded_line = max(self.expanded_line, line)

@@ -39,6 +39,30 @@ class Service:
 
 
 @pytest.fixture
+def start_worker(settings, clean_database):
+    """`start_worker(**overrides)`: a worker running in this process on `settings` with those changes; its container.
+
+    Every worker started is stopped, and its container shut down, when the test ends.
+    """
+    started = []
+
+    def start(**overrides):
+        chosen = dataclasses.replace(settings, **overrides)
+        container = create_container(chosen)
+        container.persistence.engine.override(clean_database)
+        worker = build_worker(container, chosen)
+        worker.start()
+        started.append((worker, container))
+        return container
+
+    yield start
+    for worker, container in reversed(started):
+        worker.stop()
+        container.shutdown_resources()
+        container.persistence.engine.reset_override()
+
+
+@pytest.fixture
 def service_clock():
     """The clock the service runs on (None: the system's); a test module overrides this fixture to move time."""
     return None

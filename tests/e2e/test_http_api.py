@@ -466,3 +466,36 @@ def test_the_openapi_document_declares_every_error_as_a_problem_and_ids_as_uuids
     parameters = document["paths"]["/status/{request_id}"]["get"]["parameters"]
     assert next(p for p in parameters if p["name"] == "request_id")["schema"]["format"] == "uuid"
     assert document["components"]["schemas"]["RegisterWebhookBody"]["properties"]["requestId"]["format"] == "uuid"
+
+
+@pytest.mark.parametrize("path", ["/health", "/schema/openapi.json", "/no-such-route", "/status/not-a-uuid"])
+def test_every_api_response_carries_the_security_headers(api, path):
+    base, _ = api
+
+    response = httpx.get(base + path)
+
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_the_console_keeps_its_own_policy(api):
+    base, _ = api
+
+    response = httpx.get(base + "/")
+
+    assert response.headers.get_list("content-security-policy") == [response.headers["content-security-policy"]]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_two_file_parts_get_a_400_that_says_to_send_exactly_one(api):
+    base, _ = api
+    csv = csv_bytes("1,Shirt,https://a.example/1.jpg")
+
+    response = httpx.post(
+        f"{base}/upload", files=[("file", ("a.csv", csv, "text/csv")), ("file", ("b.csv", csv, "text/csv"))]
+    )
+
+    detail = assert_problem(response, 400, "one_file_part")["detail"]
+    assert detail == "send exactly one file part named 'file' (the CSV); got 2"

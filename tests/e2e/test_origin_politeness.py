@@ -1,6 +1,5 @@
 """Origins treated as someone's server: a few downloads at once from all workers together, and a rest when asked."""
 
-import dataclasses
 import http.server
 import io
 import threading
@@ -9,17 +8,15 @@ import time
 import pytest
 from sqlalchemy import text
 
-from imgopt.bootstrap.containers import create_container
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.entrypoints.demo.local_http import QuietHTTPServer
-from imgopt.entrypoints.worker.process import build_worker
 from tests.e2e.test_worker_processes import WorkerProcess
-from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, wait_for
+from tests.support import LocalServer, LoopbackServer, Reply, corpus_bytes, csv_bytes, wait_for
 
 JPEG = corpus_bytes("small-320x240.jpg")
 
 
-class CountingOrigin:
+class CountingOrigin(LoopbackServer):
     """A loopback origin that answers every GET with the JPEG after `delay` seconds, counting the
     requests in flight at once (`most`), and the User-Agent they came with."""
 
@@ -52,21 +49,7 @@ class CountingOrigin:
                         origin.in_flight -= 1
                         origin.served += 1
 
-        self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def __enter__(self) -> "CountingOrigin":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(QuietHTTPServer(("127.0.0.1", 0), Handler))
 
 
 def upload(container, *urls: str):
@@ -103,16 +86,8 @@ def test_two_worker_processes_never_have_more_downloads_in_flight_at_one_origin_
 
 
 @pytest.fixture
-def worker_container(settings, clean_database):
-    settings = dataclasses.replace(settings, worker_concurrency=2, worker_poll_seconds=0.2)
-    container = create_container(settings)
-    container.persistence.engine.override(clean_database)
-    worker = build_worker(container, settings)
-    worker.start()
-    yield container
-    worker.stop()
-    container.shutdown_resources()
-    container.persistence.engine.reset_override()
+def worker_container(start_worker):
+    return start_worker(worker_concurrency=2, worker_poll_seconds=0.2)
 
 
 class TimedServer(LocalServer):

@@ -152,3 +152,19 @@ def test_a_fixed_quality_reports_no_chosen_quality_or_score(service):
 
     assert finished["options"]["quality"] == 60
     assert (product["images"][0]["quality"], product["images"][0]["score"]) == (None, None)
+
+
+def test_names_a_spreadsheet_would_run_as_formulas_are_neutralised_in_output_csv_and_the_multipart_webhook(service):
+    httpx.post(
+        f"{service.url}/webhook/register", json={"webhookUrl": service.receiver.url("/all"), "format": "multipart-csv"}
+    )
+    image = service.origin.url("/flowers.jpeg")
+    receipt = service.upload(csv_bytes(f"1,=1+1,{image}", f'2," =SUM(A1)",{image}', f"3,@cmd,{image}", f"4,-2,{image}"))
+    service.finished(receipt["requestId"])
+    [delivery] = wait_for(lambda: deliveries(service.receiver, "/all"), message="the multipart webhook")
+
+    response = httpx.get(f"{service.url}/status/{receipt['requestId']}/output.csv")
+
+    names = [row[1] for row in list(csv.reader(io.StringIO(response.text)))[1:]]
+    assert names == ["'=1+1", "'=SUM(A1)", "'@cmd", "'-2"]
+    assert response.content in delivery.body

@@ -57,3 +57,18 @@ def test_an_origin_told_to_rest_gives_no_slot_until_then_and_a_shorter_rest_does
         slots.take("shop.example")
     assert 28 < resting.value.seconds <= 30
     assert slots.take("other.example") is not None
+
+
+def test_a_rest_forgets_the_rests_that_ended_an_hour_ago_or_more(clean_database):
+    with clean_database.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO images.origin_rests (origin, not_before) VALUES"
+                " ('old.example', now() - interval '2 hours'), ('recent.example', now() - interval '5 minutes')"
+            )
+        )
+    PostgresOriginSlots(clean_database, slots=2, lease_seconds=60).rest("shop.example", 5)
+
+    with clean_database.connect() as connection:
+        origins = set(connection.execute(text("SELECT origin FROM images.origin_rests")).scalars())
+    assert origins == {"recent.example", "shop.example"}

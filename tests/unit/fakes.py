@@ -3,6 +3,7 @@
 import base64
 import copy
 import threading
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ from imgopt.application.ports import (
     WebhookSender,
     WorkSignal,
 )
+from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.options import OptimizationOptions
@@ -48,7 +50,6 @@ from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
-from imgopt.domain.turns import Contender, DownloadRoom, Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook
 
 
@@ -89,7 +90,7 @@ class State:
             return request.expanded_line - due[0]["line"] if due else -1
 
         running = [r for r in self.requests.values() if not r.status.is_terminal]
-        short = [r for r in running if r.has_products_to_expand and ahead(r) < lines]
+        short = [r for r in running if r.expanded_line < r.last_line and ahead(r) < lines]
         return sorted(short, key=lambda r: (ahead(r), r.created_at))
 
     def in_flight(self, request_id: UUID) -> int:
@@ -208,34 +209,31 @@ class FakeJobs(ImageJobRepository):
         limit: int,
         now: datetime,
         lease_until: datetime,
-        turns: Turns,
         lines: int,
         room: DownloadRoom = DownloadRoom(),
     ) -> Claimed:
-        """Rounds of `turns.allot`, as the PostgreSQL statement runs them."""
-        claimed: list[ImageJob] = []
-        while len(claimed) < limit:
-            running = [r for r in self.state.requests.values() if not r.status.is_terminal]
-            waiting = [self._contender(r, running) for r in running if self.state.due_jobs(r.id, now)]
-            gave_all_allowed = False
-            for contender, allotted in turns.allot(waiting, limit - len(claimed)):
-                request = self.state.requests[contender.id]
-                tenant_room = room.of(request.tenant_id)
-                allowance = allotted if tenant_room is None else min(allotted, tenant_room)
-                jobs = self.state.due_jobs(contender.id, now)[: min(allowance, limit - len(claimed))]
-                room = room.after(request.tenant_id for _ in jobs)
-                unclaimed = request.image_count - request.cancelled - contender.attained - len(jobs)
-                finishing = unclaimed <= contender.in_flight + len(jobs)
-                claimed += [self._claim(job, worker_id, lease_until, finishing) for job in jobs]
-                gave_all_allowed = gave_all_allowed or len(jobs) == allowance > 0
-            if not gave_all_allowed:
-                break
+        """The due jobs of running requests, first due first, each tenant within its `room`.
+
+        Not the turns of the PostgreSQL statement: those are the database's, tested there
+        (tests/integration/test_fair_queue.py)."""
+        running = {r.id for r in self.state.requests.values() if not r.status.is_terminal}
+        due = [job for request_id in running for job in self.state.due_jobs(request_id, now)]
+        picked: list[dict] = []
+        for job in sorted(due, key=lambda job: (job["next_attempt_at"], job["id"])):
+            tenant_id = self.state.requests[job["request_id"]].tenant_id
+            if len(picked) < limit and room.of(tenant_id) != 0:
+                picked.append(job)
+                room = room.after([tenant_id])
+        taken = Counter(job["request_id"] for job in picked)
+        finishing = {request_id: self._finishing(request_id, count) for request_id, count in taken.items()}
+        claimed = [self._claim(job, worker_id, lease_until, finishing[job["request_id"]]) for job in picked]
         return Claimed(claimed, bool(self.state.short_of_jobs(lines, now)))
 
-    def _contender(self, request: UploadRequest, running: list[UploadRequest]) -> Contender:
-        done = request.optimized + request.failed
-        tenant_in_flight = sum(self.state.in_flight(r.id) for r in running if r.tenant_id == request.tenant_id)
-        return Contender(request.id, request.created_at, done, self.state.in_flight(request.id), tenant_in_flight)
+    def _finishing(self, request_id: UUID, taken: int) -> bool:
+        """Whether the claim takes the last images of the request left to claim, as the statement says it."""
+        request, in_flight = self.state.requests[request_id], self.state.in_flight(request_id)
+        unclaimed = request.image_count - request.cancelled - request.optimized - request.failed - in_flight
+        return unclaimed - taken <= in_flight + taken
 
     def _claim(self, job: dict, worker_id: str, lease_until: datetime, finishing: bool) -> ImageJob:
         job.update(status=ImageStatus.PROCESSING, claimed_by=worker_id, lease_until=lease_until)
@@ -263,7 +261,7 @@ class FakeJobs(ImageJobRepository):
         recorded = [outcome for outcome in outcomes if self._held(outcome.job_id, worker_id)]
         for outcome in recorded:
             job = self.state.jobs[outcome.job_id]
-            job.update(status=outcome.status, outcome=outcome, lease_until=None)
+            job.update(status=outcome.status, outcome=outcome, lease_until=None, attempts=outcome.attempts)
             job["next_attempt_at"] = outcome.next_attempt_at or job["next_attempt_at"]
         return recorded
 
@@ -573,7 +571,7 @@ class FakeFetcher(ImageFetcher):
             answer = answer.pop(0) if len(answer) > 1 else answer[0]
         if isinstance(answer, ImageFailure):
             raise FetchFailed(answer)
-        return FetchedImage(answer, "image/jpeg", url)
+        return FetchedImage(answer, "image/jpeg")
 
 
 class FakeOptimizer(ImageOptimizer):

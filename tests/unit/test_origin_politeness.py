@@ -42,6 +42,15 @@ def test_a_transient_failure_with_retry_after_is_retried_then_not_on_the_policys
     assert NOW + timedelta(seconds=2) < later.next_attempt_at < NOW + timedelta(seconds=2.5)
 
 
+def test_a_try_that_waited_for_its_origins_turn_does_not_count_as_an_attempt():
+    job = ImageJob(7, UUID(int=1), 2, 0, "https://x.example/a.jpg", attempts=4)
+    policy = RetryPolicy(max_attempts=4)
+    waited = job.failed(ImageFailure("every slot taken", True, charged=False), policy, NOW, spread=0.0)
+    tried = job.failed(ImageFailure("HTTP 500", True), policy, NOW, spread=0.0)
+    assert (waited.status, waited.attempts) == (ImageStatus.PENDING, 3)
+    assert (tried.status, tried.attempts) == (ImageStatus.FAILED, 4)
+
+
 @pytest.mark.parametrize(
     ("url", "origin"),
     [
@@ -84,7 +93,7 @@ class Answers(ImageFetcher):
     def fetch(self, url: str) -> FetchedImage:
         if self.failure:
             raise self.failure
-        return FetchedImage(b"\xff\xd8\xff", "image/jpeg", url)
+        return FetchedImage(b"\xff\xd8\xff", "image/jpeg")
 
 
 def polite(fetcher: ImageFetcher, slots: Slots, backoffs: list[int] | None = None) -> PoliteFetcher:
@@ -111,13 +120,15 @@ def test_an_origin_resting_is_not_asked_and_the_image_waits_for_it():
     with pytest.raises(FetchFailed) as failed:
         polite(Answers(), Slots(resting=7.5)).fetch("https://shop.example/a.jpg")
     assert failed.value.failure.transient and failed.value.failure.retry_after == 7.5
+    assert not failed.value.failure.charged
     assert "shop.example asked to be left alone" in failed.value.failure.reason
 
 
-def test_an_origin_whose_slots_stay_taken_fails_the_attempt_as_transient_after_the_wait():
+def test_an_origin_whose_slots_stay_taken_fails_the_try_as_transient_and_uncharged_after_the_wait():
     with pytest.raises(FetchFailed) as failed:
         polite(Answers(), Slots(free=0)).fetch("https://shop.example/a.jpg")
     assert failed.value.failure.transient and failed.value.failure.retry_after is None
+    assert not failed.value.failure.charged  # a worker that died holding the slots must not use up the attempts
     assert "already has as many downloads as it may have" in failed.value.failure.reason
 
 

@@ -39,7 +39,6 @@ def test_the_first_expansion_starts_the_request_and_later_ones_only_advance_it()
     fresh.expanded_through(3, datetime(2027, 1, 1, tzinfo=UTC))
 
     assert (fresh.status, fresh.started_at, fresh.expanded_line) == (RequestStatus.PROCESSING, NOW, 3)
-    assert not fresh.has_products_to_expand
 
 
 def test_recording_counts_images_bytes_and_the_products_they_finished():

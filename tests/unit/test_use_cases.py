@@ -1,3 +1,4 @@
+import dataclasses
 import io
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from imgopt.domain.options import OptimizationOptions, OutputFormat
 from imgopt.domain.product_csv import CsvRejected
 from imgopt.domain.webhooks import WebhookFormat
 from tests.support import csv_bytes
-from tests.unit.world import World
+from tests.unit.world import TENANT_A, World
 
 
 class App(World):
@@ -220,3 +221,22 @@ def test_every_image_status_is_one_of_the_lifecycle(app):
 
     assert product.images[0].status is ImageStatus.OPTIMIZED
     assert product.status is RequestStatus.COMPLETED
+
+
+def test_the_output_csv_neutralises_names_a_spreadsheet_would_run_and_can_be_told_not_to(app):
+    receipt = app.ingest(
+        io.BytesIO(
+            csv_bytes(
+                "1,=1+1,https://a.example/1.jpg",
+                '2," =SUM(A1)",https://a.example/2.jpg',
+                "3,@cmd,https://a.example/3.jpg",
+            )
+        )
+    )
+    app.finish_all()
+
+    escaped = b"".join(app.export(receipt.request_id)).decode().splitlines()
+    plain = b"".join(dataclasses.replace(app.export_output_csv, formula_escape=False)(TENANT_A, receipt.request_id))
+
+    assert [line.split(",")[1] for line in escaped[1:]] == ["'=1+1", "'=SUM(A1)", "'@cmd"]
+    assert [line.split(",")[1] for line in plain.decode().splitlines()[1:]] == ["=1+1", "=SUM(A1)", "@cmd"]

@@ -1,31 +1,44 @@
-"""How many images a worker optimizes at once: what IMGOPT_WORKER_CONCURRENCY says, else one per core and one more."""
+"""How many images a worker optimizes at once: what IMGOPT_WORKER_CONCURRENCY says, else one per usable CPU and one
+more; downloads and the database pool follow from it."""
 
 import os
 
 import pytest
 
+from imgopt.bootstrap import settings as settings_module
 from imgopt.bootstrap.settings import Settings, SettingsError
 
 
-def test_by_default_a_worker_optimizes_one_image_more_than_it_has_cores(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+def usable(monkeypatch, cpus: int) -> None:
+    monkeypatch.setattr(settings_module, "_usable_cpus", lambda: cpus)
+
+
+def test_by_default_a_worker_optimizes_one_image_more_than_the_cpus_it_may_use(monkeypatch):
+    usable(monkeypatch, 4)
     assert Settings().concurrency == 5
 
 
+def test_the_host_cores_do_not_count_only_the_usable_ones(monkeypatch):
+    usable(monkeypatch, 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # a 2-CPU pod on a 64-core node
+    assert (Settings().concurrency, Settings().pool_size) == (3, 10)
+
+
 def test_a_concurrency_that_is_set_is_taken_as_it_is(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    usable(monkeypatch, 4)
     assert Settings.from_env({"IMGOPT_WORKER_CONCURRENCY": "2"}).concurrency == 2
 
 
-def test_a_host_that_cannot_count_its_cores_counts_as_one(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert Settings().concurrency == 2
-
-
 def test_a_worker_downloads_four_images_for_each_it_optimizes_and_one_tenant_takes_half(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    usable(monkeypatch, 2)
     settings = Settings()
     assert (settings.concurrency, settings.downloads, settings.tenant_downloads) == (3, 12, 6)
+
+
+def test_the_database_pool_is_one_connection_per_optimizing_thread_and_four_at_least_ten(monkeypatch):
+    usable(monkeypatch, 16)
+    assert Settings().pool_size == 21
+    assert Settings(worker_concurrency=2).pool_size == 10
 
 
 def test_downloads_that_are_set_are_taken_and_a_tenant_never_gets_more_than_all(monkeypatch):

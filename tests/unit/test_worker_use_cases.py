@@ -265,18 +265,3 @@ def test_a_failed_attempt_is_counted_by_where_it_failed():
         (ImageStatus.FAILED, FailureClass.IMAGE),
         (ImageStatus.FAILED, FailureClass.FETCH),
     ]
-
-
-def test_a_small_upload_is_done_within_two_claims_while_a_big_one_is_being_processed(world):
-    w = world({f"https://o.example/{n}.jpg": JPEG for n in range(1, 103)})
-    big = w.upload(*(f"{n},P{n},https://o.example/{n}.jpg" for n in range(1, 101)))
-    for _ in range(3):
-        w.record([w.process_image(job) for job in w.claim(4)])
-    w.clock.advance(seconds=1)
-    small = w.upload("1,S1,https://o.example/101.jpg", "2,S2,https://o.example/102.jpg")
-
-    for _ in range(2):  # the first finds the small upload short of jobs and makes them
-        w.record([w.process_image(job) for job in w.claim(4)])
-
-    assert w.status(small.request_id).summary.status is RequestStatus.COMPLETED
-    assert w.status(big.request_id).summary.images.optimized == 18

@@ -86,7 +86,7 @@ class HttpxImageFetcher(ImageFetcher):
         if image_format is None:
             problem = f"{place(target)} did not send an allowed image: {describe_unknown(data[:SNIFF_BYTES])}"
             raise _failed(problem, kind=FailureClass.IMAGE)
-        return FetchedImage(data, image_format.media_type, str(target))
+        return FetchedImage(data, image_format.media_type)
 
     def _body(self, response: httpx.Response, target: httpx.URL) -> bytes:
         encoding = response.headers.get("content-encoding", "identity").strip().lower()

@@ -32,7 +32,8 @@ class PoliteFetcher(ImageFetcher):
 
     An origin that answers 429 or 503 with Retry-After is left alone that long (the fetcher caps
     it): no worker takes a slot of it or claims its images meanwhile, and the image is retried
-    then. `on_backoff(status)` hears each such answer (the metrics).
+    then. `on_backoff(status)` hears each such answer (the metrics). An image that waited for its
+    origin's turn and did not get it was never tried: that failure is not charged an attempt.
     """
 
     def __init__(
@@ -79,14 +80,16 @@ class PoliteFetcher(ImageFetcher):
                 slot = self._guarded(lambda: self._slots.take(origin), origin)
             except OriginResting as resting:
                 reason = f"{origin} asked to be left alone; trying again in {resting.seconds:.0f} s"
-                raise FetchFailed(ImageFailure(printable(reason), True, retry_after=resting.seconds)) from None
+                failure = ImageFailure(printable(reason), True, retry_after=resting.seconds, charged=False)
+                raise FetchFailed(failure) from None
             if slot is not None:
                 return slot
             if self._closed.is_set():
-                raise FetchFailed(ImageFailure(f"stopped waiting for a download slot of {origin}", transient=True))
+                reason = f"stopped waiting for a download slot of {origin}"
+                raise FetchFailed(ImageFailure(reason, transient=True, charged=False))
             if self._monotonic() >= deadline:
                 reason = f"{origin} already has as many downloads as it may have for {self._wait_seconds:g} s"
-                raise FetchFailed(ImageFailure(printable(reason), transient=True))
+                raise FetchFailed(ImageFailure(printable(reason), transient=True, charged=False))
             self._sleep(pause * (0.5 + random.random()))  # noqa: S311 - spreads the workers, not a secret
             pause = min(pause * 2, LONGEST_WAIT_SECONDS)
 

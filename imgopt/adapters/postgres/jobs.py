@@ -7,10 +7,13 @@ from sqlalchemy import Connection, Row, text
 
 from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT, options_from
 from imgopt.application.ports import Claimed, ImageJobRepository
+from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.origins import ORIGIN_PATTERN
 from imgopt.domain.request import UploadRequest
-from imgopt.domain.turns import DownloadRoom, Turns
+
+# Every request's first images go before the images of requests that have had more (see _CLAIM_DUE).
+HEAD_START = 64
 
 _RETURNING = """RETURNING j.id, j.request_id, r.tenant_id, j.line_no, j.position, j.input_url, j.attempts,
     r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
@@ -25,7 +28,18 @@ _RECLAIM_EXPIRED = text(
     """
 )
 
-# The rule of `domain.turns.Turns`, in one statement. `running` finds each running request's first
+# Turns in the queue, in one statement: the only statement of the rule, because only the database
+# sees every worker's claims at once. Tenants take turns, then the requests of each, so that no
+# upload is stuck behind another. The tenant with the fewest images in flight goes first, so every
+# tenant converges on an equal share of the workers. Among a tenant's requests (and between tenants
+# as busy as each other), every request's first HEAD_START images go before the images of requests
+# that have had more: a small upload finishes about as soon as it would alone, and a big one loses
+# only a moment to it. Beyond that, the request with the fewest images in flight goes first, ties
+# to the oldest. Each is allowed an equal share of the claim, or enough to catch up with the others'
+# images in flight, or what is left of its head start, whichever is more; a request with fewer due
+# gives what it has and leaves the rest to the next (the next round of `claim`).
+#
+# `running` finds each running request's first
 # job due once, and its tenant's images in flight; `waiting` keeps those with a job due, with their
 # images done and in flight; `turns` orders them (tenants first) and gives each its allowance; each
 # is then visited in that order through its own slice of the due-jobs index and locks only what it
@@ -105,7 +119,7 @@ _EXPAND = text(
 _RECORD = text(
     """
     UPDATE images.optimizerjobs j
-    SET status = v.status, failure_reason = v.reason,
+    SET status = v.status, failure_reason = v.reason, attempts = v.attempts,
         next_attempt_at = coalesce(v.next_attempt_at, j.next_attempt_at),
         lease_until = NULL, output_key = v.key, output_url = v.url,
         media_type = v.media_type, bytes_in = v.bytes_in, bytes_out = v.bytes_out,
@@ -114,9 +128,9 @@ _RECORD = text(
                 CAST(:next_attempts AS timestamptz[]), CAST(:keys AS text[]), CAST(:urls AS text[]),
                 CAST(:media_types AS text[]), CAST(:bytes_in AS bigint[]), CAST(:bytes_out AS bigint[]),
                 CAST(:widths AS integer[]), CAST(:heights AS integer[]), CAST(:qualities AS smallint[]),
-                CAST(:scores AS real[]))
+                CAST(:scores AS real[]), CAST(:attempts AS smallint[]))
         AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height,
-             quality, score)
+             quality, score, attempts)
     WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker
     RETURNING j.id
     """
@@ -175,7 +189,6 @@ class PostgresImageJobRepository(ImageJobRepository):
         limit: int,
         now: datetime,
         lease_until: datetime,
-        turns: Turns,
         lines: int,
         room: DownloadRoom = DownloadRoom(),
     ) -> Claimed:
@@ -187,7 +200,7 @@ class PostgresImageJobRepository(ImageJobRepository):
                 "now": now,
                 "lease_until": lease_until,
                 "limit": limit - len(claimed),
-                "head_start": turns.head_start,
+                "head_start": HEAD_START,
                 "lines": lines,
                 "tenants": tenants,
                 "rooms": [room.of(tenant) for tenant in tenants],
@@ -273,4 +286,5 @@ def _record_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) 
         "heights": [out.height if out else None for out in outputs],
         "qualities": [out.quality if out else None for out in outputs],
         "scores": [out.score if out else None for out in outputs],
+        "attempts": [o.attempts for o in outcomes],
     }

@@ -32,8 +32,12 @@ _TAKE = text(
 
 _GIVE_BACK = text("DELETE FROM images.origin_leases WHERE origin = :origin AND slot = :slot AND holder = :holder")
 
+# A rest also forgets the rests that ended an hour ago or more (other origins'), so the table holds
+# only the origins rested of late: rests are rare (a 429 or 503), and the claim reads them all.
 _REST = text(
     """
+    WITH forgotten AS (
+        DELETE FROM images.origin_rests WHERE not_before < now() - interval '1 hour' AND origin <> :origin)
     INSERT INTO images.origin_rests (origin, not_before) VALUES (:origin, now() + make_interval(secs => :seconds))
     ON CONFLICT (origin) DO UPDATE SET not_before = greatest(images.origin_rests.not_before, excluded.not_before)
     """

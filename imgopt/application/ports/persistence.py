@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import BinaryIO, Self
 from uuid import UUID
 
+from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.tenancy import ApiKey, Tenant
-from imgopt.domain.turns import DownloadRoom, Turns
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
 EVERY_TENANT = None
@@ -129,7 +129,6 @@ class ImageJobRepository(abc.ABC):
         limit: int,
         now: datetime,
         lease_until: datetime,
-        turns: Turns,
         lines: int,
         room: DownloadRoom = DownloadRoom(),
     ) -> Claimed:
@@ -137,8 +136,10 @@ class ImageJobRepository(abc.ABC):
 
         No tenant gets more than its `room` (the rest of its share of the worker's downloads).
 
-        Tenants, then the requests of each, take `turns` (see `Turns`), so a small upload never waits
-        behind another's huge one: a claim comes up short only when none has anything more due.
+        Tenants, then the requests of each, take turns, so a small upload never waits behind another's
+        huge one: a claim comes up short only when none has anything more due. The rule is stated once,
+        in the PostgreSQL statement (`adapters/postgres/jobs.py`), the only place that sees every
+        worker's claims at once; the tests of it run there (tests/integration/test_fair_queue.py).
         Within a request, the jobs due first go first. It also tells whether any request is short of
         jobs, as `RequestRepository.short_of_jobs(lines, now, …)` would find it: the claim has just
         looked, and asking apart would cost a round trip.

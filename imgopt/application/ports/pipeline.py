@@ -13,7 +13,6 @@ from imgopt.domain.options import OptimizationOptions
 class FetchedImage:
     data: bytes
     media_type: str
-    final_url: str
 
 
 class FetchFailed(Exception):

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from imgopt.application.ports import Claimed, Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
+from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob
-from imgopt.domain.turns import DownloadRoom, Turns
 
 # Products turned into jobs at a time, and how close to the last of them a request's first job due
 # may come before it gets more: enough that the many workers claiming at once all find some, few
@@ -17,7 +17,8 @@ EXPANSION_SLICE = 128
 class ClaimImages:
     """Claim up to `limit` due images for this worker, under a lease.
 
-    Tenants, then their requests, take `turns`, so no upload is stuck behind another. Jobs are made from a request's
+    Tenants, then their requests, take turns (the rule is the claim's, `ImageJobRepository.claim`), so no upload
+    is stuck behind another. Jobs are made from a request's
     products only as workers need them: when the claim finds requests short of jobs (a new upload,
     or one whose due jobs run low), their next slices are made at once, whatever their age, and the
     claim takes what it still lacks. A million-row upload costs no million inserts before its first
@@ -28,7 +29,6 @@ class ClaimImages:
     clock: Clock
     worker_id: str
     lease: timedelta
-    turns: Turns = Turns()
 
     def __call__(self, limit: int, room: DownloadRoom = DownloadRoom()) -> list[ImageJob]:
         """`room`: how many more each tenant may have downloading in this worker (no cap by default)."""
@@ -45,7 +45,7 @@ class ClaimImages:
         return jobs
 
     def _claim(self, uow: UnitOfWork, limit: int, now: datetime, room: DownloadRoom) -> Claimed:
-        return uow.jobs.claim(self.worker_id, limit, now, now + self.lease, self.turns, EXPANSION_SLICE, room)
+        return uow.jobs.claim(self.worker_id, limit, now, now + self.lease, EXPANSION_SLICE, room)
 
     def _make_jobs(self, uow: UnitOfWork, limit: int, now: datetime) -> None:
         # Each request gives at least one job: more requests than `limit` would be wasted on this claim.

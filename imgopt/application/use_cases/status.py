@@ -11,6 +11,7 @@ from imgopt.application.links import Links
 from imgopt.application.ports import Page, Position, Scope, StatusReader
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.product_csv import OUTPUT_HEADER
+from imgopt.domain.spreadsheet import neutralise_row
 from imgopt.domain.status import ProductDetail, StatusSummary
 from imgopt.domain.webhooks import AttemptResult, Delivery
 
@@ -73,9 +74,14 @@ class ListRequests:
 
 @dataclass(frozen=True, slots=True)
 class ExportOutputCsv:
-    """The original's output CSV, one row per input row, outputs in input order."""
+    """The original's output CSV, one row per input row, outputs in input order.
+
+    With `formula_escape` (the default) a cell a spreadsheet would run as a formula gets a leading `'`
+    (domain.spreadsheet); the webhook's `multipart-csv` body is this same file.
+    """
 
     reader: StatusReader
+    formula_escape: bool = True
 
     def __call__(self, tenant_id: Scope, request_id: UUID) -> Iterator[bytes]:
         """Check at once that the request exists and has finished; then stream the file in chunks."""
@@ -94,7 +100,8 @@ class ExportOutputCsv:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(OUTPUT_HEADER)
         for count, product in enumerate(self.reader.products(request_id, tenant_id), start=1):
-            writer.writerow(product.output_row())
+            row = product.output_row()
+            writer.writerow(neutralise_row(row) if self.formula_escape else row)
             if count % 1000 == 0:
                 yield _drain(buffer)
         yield _drain(buffer)

@@ -24,6 +24,7 @@ from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
 from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
 from imgopt.entrypoints.http.metrics import RequestMetrics, metrics_route
 from imgopt.entrypoints.http.request import GuardedRequest
+from imgopt.entrypoints.http.security_headers import SecurityHeaders
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 SMALL_BODY_LIMIT = 64 * 1024
@@ -103,5 +104,5 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
         on_shutdown=[shutdown],
         logging_config=None,  # the process that hosts the app configures logging, once
     )
-    app.asgi_handler = RequestMetrics(app.asgi_handler, container.telemetry.http())
+    app.asgi_handler = SecurityHeaders(RequestMetrics(app.asgi_handler, container.telemetry.http()))
     return app

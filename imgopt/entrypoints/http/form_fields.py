@@ -1,4 +1,4 @@
-"""Form fields decoded with errors that say what was wrong: text sent where a file belongs."""
+"""Form fields decoded with errors that say what was wrong: text, or several parts, sent where one file belongs."""
 
 from typing import Any
 
@@ -12,7 +12,10 @@ def _is_file_field(target_type: Any) -> bool:
 
 
 def _refuse_text_as_file(_: Any, value: Any) -> UploadFile:
-    # Only reached when the part is not already a file: it was sent without a filename, as text.
+    # Only reached when the part is not already a file: it was sent without a filename, as text,
+    # or it was sent more than once (the form then holds a list of parts).
+    if isinstance(value, list):
+        raise ApiError(400, "one_file_part", f"send exactly one file part named 'file' (the CSV); got {len(value)}")
     raise ApiError(
         422,
         "missing_file",

@@ -13,8 +13,8 @@ from imgopt.application.ports import FetchedImage, Unavailable
 from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases, ReleaseImages
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
+from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
-from imgopt.domain.turns import DownloadRoom
 from imgopt.entrypoints.worker.batch import OutcomeBatch
 
 log = logging.getLogger(__name__)
