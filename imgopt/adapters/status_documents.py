@@ -5,13 +5,14 @@ structs, and the webhook payloads are built from them.
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
 from imgopt.application.ports import EventDocuments
-from imgopt.domain.options import AUTO
+from imgopt.domain.options import AUTO, MAX_DIMENSION, OutputFormat
 from imgopt.domain.status import StatusSummary
 from imgopt.domain.webhooks import COMPLETED_EVENT
 
@@ -20,11 +21,21 @@ class Document(msgspec.Struct, rename="camel", kw_only=True):
     pass
 
 
+class AutoQuality(StrEnum):
+    """The quality the optimizer chooses per image; an integer or this, so that client generators can read it."""
+
+    AUTO = AUTO
+
+
+Quality = Annotated[int, msgspec.Meta(ge=1, le=100)]
+Dimension = Annotated[int, msgspec.Meta(ge=1, le=MAX_DIMENSION)]
+
+
 class OptionsDocument(Document):
-    quality: int | Literal["auto"]
-    max_width: int | None
-    max_height: int | None
-    format: str
+    quality: Quality | AutoQuality
+    max_width: Dimension | None
+    max_height: Dimension | None
+    format: OutputFormat
 
 
 class ProductCountsDocument(Document):
@@ -72,10 +83,10 @@ def status_fields(summary: StatusSummary, output_csv_url: str | None) -> dict[st
         "started_at": summary.started_at,
         "finished_at": summary.finished_at,
         "options": OptionsDocument(
-            quality=AUTO if options.auto_quality else options.quality,
+            quality=AutoQuality.AUTO if options.auto_quality else options.quality,
             max_width=options.max_width,
             max_height=options.max_height,
-            format=options.format.value,
+            format=options.format,
         ),
         "products": ProductCountsDocument(
             total=products.total, finished=products.finished, with_errors=products.with_errors

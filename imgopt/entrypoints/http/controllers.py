@@ -22,7 +22,7 @@ from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, Webh
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import OPEN, tenant_of
 from imgopt.entrypoints.http.errors import ApiError, unavailable
-from imgopt.entrypoints.http.openapi import KEYED, RequestIdPath, problems
+from imgopt.entrypoints.http.openapi import KEYED, Cursor, Limit, PublicOperation, RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 log = logging.getLogger(__name__)
@@ -44,14 +44,16 @@ def parse_format(value: str | None) -> WebhookFormat:
 
 
 async def read_multipart_form(request: Request) -> None:
-    """Refuse anything but a form, and read it here, where the request class turns undecodable fields into 400s."""
+    """Refuse anything but a form with a file, and read it here, where the request class turns undecodable fields into
+    400s."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise ApiError(
             415,
             "unsupported_media_type",
             "send the CSV as multipart/form-data in the field 'file' (curl -F file=@products.csv …)",
         )
-    await request.form()
+    if "file" not in await request.form():
+        raise ApiError(422, "missing_file", "the form has no file; send the CSV in the field 'file'")
 
 
 class UploadController(Controller):
@@ -61,6 +63,7 @@ class UploadController(Controller):
         before_request=read_multipart_form,
         status_code=202,
         sync_to_thread=True,
+        operation_id="upload",
         summary="Upload a CSV of products and their image URLs",
         responses=problems(400, 413, 415, 422, *KEYED),
     )
@@ -73,8 +76,6 @@ class UploadController(Controller):
     ) -> schemas.UploadResponse:
         """Multipart form: `file` (the CSV), and optionally `webhookUrl`, `webhookFormat`, `quality`,
         `maxWidth`, `maxHeight`, `format`. Every row is checked; one bad row refuses the whole file."""
-        if data.file is None:
-            raise ApiError(422, "missing_file", "the form has no file; send the CSV in the field 'file'")
         options = OptimizationOptions.parse(data.quality, data.max_width, data.max_height, data.format)
         with data.file.file as csv_file:
             receipt = ingest_csv(
@@ -108,7 +109,7 @@ class UploadController(Controller):
 class StatusController(Controller):
     path = "/status/{request_id:str}"
 
-    @get(summary="Progress of one upload", responses=problems(400, 404, *KEYED))
+    @get(operation_id="get_status", summary="Progress of one upload", responses=problems(400, 404, *KEYED))
     async def status(
         self,
         request_id: RequestIdPath,
@@ -116,8 +117,8 @@ class StatusController(Controller):
         status_cache: NamedDependency[StatusCache],
         request: Request,
         details: FromQuery[bool] = False,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = PAGE_SIZE,
+        cursor: FromQuery[Cursor] = None,
+        limit: FromQuery[Limit] = PAGE_SIZE,
     ) -> Response[schemas.StatusResponse]:
         """Counts of products and images, bytes in and out, and `outputCsvUrl` once finished.
         `?details=true` adds a page of products with their images (`limit`, at most 1000; follow
@@ -137,6 +138,7 @@ class StatusController(Controller):
     @get(
         "/output.csv",
         sync_to_thread=True,
+        operation_id="get_output_csv",
         summary="The output CSV of a finished upload",
         media_type="text/csv",
         responses=problems(400, 404, 409, *KEYED),
@@ -163,6 +165,7 @@ class WebhookController(Controller):
         "/register",
         status_code=201,
         sync_to_thread=True,
+        operation_id="register_webhook",
         summary="Register a webhook for one upload, or for all",
         responses=problems(400, 404, 413, 422, *KEYED),
     )
@@ -193,11 +196,18 @@ class HealthController(Controller):
     path = "/"
     opt = {OPEN: True}  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @get("/health", summary="The process is up")
+    @get("/health", operation_id="health", operation_class=PublicOperation, summary="The process is up")
     async def health(self) -> schemas.Health:
         return schemas.Health(status="ok")
 
-    @get("/ready", sync_to_thread=True, summary="The database answers and is migrated", responses=problems(503))
+    @get(
+        "/ready",
+        sync_to_thread=True,
+        operation_id="ready",
+        operation_class=PublicOperation,
+        summary="The database answers and is migrated",
+        responses=problems(503),
+    )
     def ready(self, engine: NamedDependency[Engine]) -> Response:
         problem = readiness_problem(engine)
         if problem is not None:

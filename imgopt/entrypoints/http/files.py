@@ -13,7 +13,7 @@ from imgopt.adapters.storage.object_keys import IMMUTABLE
 from imgopt.application.ports import ImageStorage, StorageFailed, StoredObject
 from imgopt.bootstrap.settings import FILES_PATH
 from imgopt.entrypoints.http.errors import ApiError
-from imgopt.entrypoints.http.openapi import problems
+from imgopt.entrypoints.http.openapi import FileDescription, FileDownload, problems
 
 log = logging.getLogger(__name__)
 _ERRORS = problems(
@@ -37,6 +37,8 @@ class FilesController(Controller):
     @get(
         "/{key:path}",
         sync_to_thread=True,
+        operation_id="download_file",
+        operation_class=FileDownload,
         summary="An optimized image (or a redirect to it in object storage)",
         responses=_ERRORS,
     )
@@ -49,7 +51,14 @@ class FilesController(Controller):
         chunks = _found(key, _asking(storage.read, key))
         return Stream(chunks, media_type=stored.media_type, headers=_headers(stored))
 
-    @head("/{key:path}", sync_to_thread=True, summary="The size and type of an optimized image", responses=_ERRORS)
+    @head(
+        "/{key:path}",
+        sync_to_thread=True,
+        operation_id="describe_file",
+        operation_class=FileDescription,
+        summary="The size and type of an optimized image",
+        responses=_ERRORS,
+    )
     def describe(self, key: FromPath[str], storage: NamedDependency[ImageStorage]) -> Response[None]:
         key = key.lstrip("/")
         stored = _found(key, _asking(storage.stat, key))

@@ -25,7 +25,16 @@ from imgopt.entrypoints.http.auth import tenant_of
 from imgopt.entrypoints.http.controllers import delivery_body, parse_uuid
 from imgopt.entrypoints.http.cursors import decode_cursor, encode_cursor
 from imgopt.entrypoints.http.errors import ApiError
-from imgopt.entrypoints.http.openapi import KEYED, DeliveryIdPath, RequestIdPath, WebhookIdPath, problems
+from imgopt.entrypoints.http.openapi import (
+    KEYED,
+    Cursor,
+    DeliveryIdPath,
+    Limit,
+    RequestIdPath,
+    StatusFilter,
+    WebhookIdPath,
+    problems,
+)
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 LIST_SIZE = 20
@@ -44,14 +53,19 @@ def parse_status(value: str | None) -> RequestStatus | None:
 class RequestsController(Controller):
     path = "/requests"
 
-    @get(sync_to_thread=True, summary="The caller's requests, newest first", responses=problems(400, *KEYED))
+    @get(
+        sync_to_thread=True,
+        operation_id="list_requests",
+        summary="The caller's requests, newest first",
+        responses=problems(400, *KEYED),
+    )
     def list_requests(
         self,
         list_requests: NamedDependency[ListRequests],
         request: Request,
-        status: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = LIST_SIZE,
+        status: FromQuery[StatusFilter] = None,
+        cursor: FromQuery[Cursor] = None,
+        limit: FromQuery[Limit] = LIST_SIZE,
     ) -> schemas.RequestList:
         """One page (`limit`, at most 1000); follow `nextCursor` with `&cursor=` until it is null.
         `status` keeps only the requests in that state."""
@@ -60,6 +74,7 @@ class RequestsController(Controller):
 
     @post(
         "/{request_id:str}/cancel",
+        operation_id="cancel_request",
         status_code=200,
         summary="Cancel a request",
         responses=problems(400, 404, 409, *KEYED),
@@ -77,6 +92,7 @@ class RequestsController(Controller):
 
     @post(
         "/{request_id:str}/retry",
+        operation_id="retry_request",
         status_code=200,
         summary="Retry a request's failed images",
         responses=problems(400, 404, 409, *KEYED),
@@ -95,6 +111,7 @@ class RequestsController(Controller):
     @delete(
         "/{request_id:str}",
         status_code=204,
+        operation_id="delete_request",
         summary="Delete a request and its outputs",
         responses=problems(400, 404, 409, *KEYED, 503),
     )
@@ -117,13 +134,18 @@ class RequestsController(Controller):
 class WebhooksController(Controller):
     path = "/webhooks"
 
-    @get(sync_to_thread=True, summary="The caller's webhooks, newest first", responses=problems(400, *KEYED))
+    @get(
+        sync_to_thread=True,
+        operation_id="list_webhooks",
+        summary="The caller's webhooks, newest first",
+        responses=problems(400, *KEYED),
+    )
     def list_webhooks(
         self,
         list_webhooks: NamedDependency[ListWebhooks],
         request: Request,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = LIST_SIZE,
+        cursor: FromQuery[Cursor] = None,
+        limit: FromQuery[Limit] = LIST_SIZE,
     ) -> schemas.WebhookList:
         """Secrets are never listed: they are shown once, at registration and rotation."""
         page = list_webhooks(tenant_of(request), decode_cursor(cursor), limit)
@@ -132,6 +154,7 @@ class WebhooksController(Controller):
     @delete(
         "/{webhook_id:str}",
         status_code=204,
+        operation_id="delete_webhook",
         sync_to_thread=True,
         summary="Delete a webhook",
         responses=problems(400, 404, *KEYED),
@@ -144,6 +167,7 @@ class WebhooksController(Controller):
 
     @post(
         "/{webhook_id:str}/rotate-secret",
+        operation_id="rotate_webhook_secret",
         status_code=200,
         sync_to_thread=True,
         summary="Rotate a webhook's secret",
@@ -164,6 +188,7 @@ class WebhooksController(Controller):
 
     @get(
         "/{webhook_id:str}/deliveries",
+        operation_id="list_deliveries",
         sync_to_thread=True,
         summary="A webhook's deliveries and their attempts",
         responses=problems(400, 404, *KEYED),
@@ -173,8 +198,8 @@ class WebhooksController(Controller):
         webhook_id: WebhookIdPath,
         list_deliveries: NamedDependency[ListDeliveries],
         request: Request,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = LIST_SIZE,
+        cursor: FromQuery[Cursor] = None,
+        limit: FromQuery[Limit] = LIST_SIZE,
     ) -> schemas.DeliveryList:
         """Newest first; each with every attempt: when, the receiver's status code or the error, how long."""
         page = list_deliveries(tenant_of(request), parse_uuid(webhook_id, "webhookId"), decode_cursor(cursor), limit)
@@ -188,6 +213,7 @@ class DeliveriesController(Controller):
 
     @post(
         "/{delivery_id:str}/redeliver",
+        operation_id="redeliver",
         status_code=202,
         sync_to_thread=True,
         summary="Send a delivery again",

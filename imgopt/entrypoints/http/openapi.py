@@ -1,11 +1,15 @@
-"""What the OpenAPI document says about errors and ids: each operation lists the problems it can answer."""
+"""What the OpenAPI document says about errors, ids, parameters and open routes, so that generators can use it."""
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated
 
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import Parameter
 
+from imgopt.domain.formats import ImageFormat
+from imgopt.domain.lifecycle import RequestStatus
 from imgopt.entrypoints.http.errors import PROBLEM_MEDIA_TYPE
 from imgopt.entrypoints.http.schemas import Problem
 
@@ -45,7 +49,80 @@ def problems(*statuses: int, meanings: dict[int, str] | None = None) -> dict[int
 
 # What every operation behind a key may also answer.
 KEYED = (401, 429)
+MAX_PAGE = 1000
 
 RequestIdPath = Annotated[str, Parameter(description="The upload's `requestId`", schema_extra={"format": "uuid"})]
 WebhookIdPath = Annotated[str, Parameter(description="The webhook's `id`", schema_extra={"format": "uuid"})]
-DeliveryIdPath = Annotated[str, Parameter(description="The delivery's `id` (its `webhook-id`, `msg_…`)")]
+DeliveryIdPath = Annotated[
+    str, Parameter(description="The delivery's `id` (its `webhook-id`, `msg_…`)", min_length=1, max_length=100)
+]
+Limit = Annotated[int, Parameter(description=f"How many to answer, 1 to {MAX_PAGE}", ge=1, le=MAX_PAGE)]
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        description="The `nextCursor` of the page before; absent for the first page",
+        max_length=200,
+        schema_extra={"one_of": None, "type": OpenAPIType.STRING},
+    ),
+]
+StatusFilter = Annotated[
+    str | None,
+    Parameter(
+        description="Only the requests in this state",
+        schema_extra={"one_of": None, "type": OpenAPIType.STRING, "enum": [status.value for status in RequestStatus]},
+    ),
+]
+
+
+@dataclass
+class PublicOperation(Operation):
+    """An operation anyone may call, key or not: `security: []` overrides the document's API keys."""
+
+    def __post_init__(self) -> None:
+        self.security = []
+
+
+# What `/files` may hold: an optimized image in any format imgopt writes (`original` keeps the input's).
+IMAGE_MEDIA_TYPES = tuple(dict.fromkeys(fmt.media_type for fmt in ImageFormat))
+
+
+@dataclass
+class FileDownload(PublicOperation):
+    """`GET /files/{key}`: the image's bytes in its own media type, or a 307 to object storage."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        image = Schema(type=OpenAPIType.STRING, format="binary")
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The optimized image, served from the filesystem the API writes to",
+                content={media_type: OpenAPIMediaType(schema=image) for media_type in IMAGE_MEDIA_TYPES},
+                headers={
+                    "Content-Length": OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=0)),
+                    "Cache-Control": OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING)),
+                },
+            ),
+            "307": OpenAPIResponse(
+                description="The image is in object storage: follow `Location`, a presigned URL valid for an hour",
+                headers={
+                    "Location": OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING, format="uri"), required=True),
+                    "Cache-Control": OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING)),
+                },
+            ),
+        }
+
+
+@dataclass
+class FileDescription(PublicOperation):
+    """`HEAD /files/{key}`: the headers of the download, no body."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The image's size and media type, without its bytes",
+                headers={"Content-Length": OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=0))},
+            ),
+        }

@@ -6,27 +6,95 @@ from uuid import UUID
 
 import msgspec
 from litestar.datastructures import UploadFile
+from litestar.openapi.spec import OpenAPIType, Schema
 
 from imgopt.adapters.status_documents import ImageCountsDocument, ProductCountsDocument, StatusDocument
+from imgopt.domain.options import AUTO, MAX_DIMENSION, OutputFormat
+from imgopt.domain.webhooks import WebhookFormat
 
-# An id the handler parses itself (to answer 400 `invalid_id`), documented as a UUID; Litestar reads `extra`.
+
+def documented_as(**schema: object) -> msgspec.Meta:
+    """A field read as text, which the handler parses itself (to word its own 422s), documented as what it must hold.
+
+    Litestar copies `extra` onto the field's schema: `one_of=None` replaces the `string | null` it would write.
+    """
+    return msgspec.Meta(extra_json_schema={"extra": {"one_of": None, **schema}})
+
+
+# An id the handler parses itself (to answer 400 `invalid_id`), documented as a UUID.
 UuidText = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"format": "uuid"}})]
+QualityField = Annotated[
+    str,
+    documented_as(
+        description=f"Encoder quality, 1 to 100, or `{AUTO}`: per image, the smallest encoding that still looks right",
+        one_of=[
+            Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=100),
+            Schema(type=OpenAPIType.STRING, enum=[AUTO]),
+        ],
+    ),
+]
+DimensionField = Annotated[
+    str,
+    documented_as(
+        type=OpenAPIType.INTEGER,
+        minimum=1,
+        maximum=MAX_DIMENSION,
+        description="Scale down (never up) to at most this many pixels, keeping the aspect ratio",
+    ),
+]
+FormatField = Annotated[
+    str,
+    documented_as(
+        type=OpenAPIType.STRING,
+        enum=[f.value for f in OutputFormat],
+        description="The output format; `original` keeps each image's own",
+    ),
+]
+WebhookFormatField = Annotated[
+    str,
+    documented_as(
+        type=OpenAPIType.STRING,
+        enum=[f.value for f in WebhookFormat],
+        description="How the webhook is sent: the JSON event, or a multipart form with the output CSV",
+    ),
+]
+WebhookUrlField = Annotated[
+    str,
+    documented_as(
+        type=OpenAPIType.STRING,
+        format="uri",
+        pattern="^https?://",
+        max_length=2048,
+        description="An http(s) URL on a public host, told when the upload has finished",
+    ),
+]
 
 
 class Wire(msgspec.Struct, rename="camel", kw_only=True):
     pass
 
 
-class UploadForm(Wire):
-    """`file` is required; it is optional here so that its absence gets our own clear error."""
+CsvFileField = Annotated[
+    UploadFile,
+    documented_as(
+        type=OpenAPIType.STRING,
+        format="binary",
+        content_media_type="text/csv",
+        description="The CSV: columns S. No., Product Name, Input Image Urls",
+    ),
+]
 
-    file: UploadFile | None = None
-    webhook_url: str | None = None
-    webhook_format: str | None = None
-    quality: str | None = None
-    max_width: str | None = None
-    max_height: str | None = None
-    format: str | None = None
+
+class UploadForm(Wire):
+    """Every field but `file` is optional."""
+
+    file: CsvFileField
+    webhook_url: WebhookUrlField | None = None
+    webhook_format: WebhookFormatField | None = None
+    quality: QualityField | None = None
+    max_width: DimensionField | None = None
+    max_height: DimensionField | None = None
+    format: FormatField | None = None
 
 
 class WebhookSecret(Wire, omit_defaults=True):
@@ -101,9 +169,9 @@ class StatusResponse(StatusDocument, omit_defaults=True):
 
 
 class RegisterWebhookBody(Wire):
-    webhook_url: str
+    webhook_url: WebhookUrlField
     request_id: UuidText | None = None
-    format: str = "json"
+    format: WebhookFormatField = "json"
 
 
 class WebhookResponse(Wire, omit_defaults=True):
