@@ -30,6 +30,7 @@ from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 CONCURRENCY = 2
 FETCHED = bytes(100_000)  # a typical product photo's size; only bytes_in sees it
 IDLE_SECONDS = 0.01  # how long a host with nothing due waits before asking again
+STEP_SECONDS = 300  # a step not finished by then is broken (a quick step takes seconds): the host stops, loudly
 
 
 class Counted:
@@ -81,6 +82,8 @@ def main(database_url: str, data_dir: str, fetch: str, pace: str) -> None:
         before = _counts(claim, record)
         cpu, faults, start = time.process_time(), _page_faults(), time.time()
         while not all(status(ANONYMOUS_TENANT_ID, request).summary.status.is_terminal for request in requests):
+            if time.time() - start > STEP_SECONDS:
+                sys.exit(f"the uploads were not finished after {STEP_SECONDS} s (see the errors above)")
             if not runner.drain(stop):
                 time.sleep(IDLE_SECONDS)
         done = {key: value - before[key] for key, value in _counts(claim, record).items()}

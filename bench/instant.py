@@ -23,7 +23,7 @@ class MemoryFetcher(ImageFetcher):
         self._data = data
 
     def fetch(self, url: str) -> FetchedImage:
-        return FetchedImage(self._data, "image/jpeg", url)
+        return FetchedImage(self._data, "image/jpeg")
 
 
 class PacedOptimizer(ImageOptimizer):

@@ -8,6 +8,7 @@ import pytest
 from tests.support import LocalServer, RawServer, Reply, corpus_bytes, csv_bytes, wait_for
 
 JPEG = corpus_bytes("small-320x240.jpg")
+FETCH_TOTAL_TIMEOUT = 30.0
 
 
 def trickled_response(body: bytes) -> bytes:
@@ -17,7 +18,7 @@ def trickled_response(body: bytes) -> bytes:
 @pytest.fixture
 def worker_container(start_worker):
     # Two optimize slots, and a whole fetch allowed 30 s: long enough that waiting on one shows.
-    return start_worker(worker_concurrency=2, fetch_total_timeout=30.0, worker_poll_seconds=0.2)
+    return start_worker(worker_concurrency=2, fetch_total_timeout=FETCH_TOTAL_TIMEOUT, worker_poll_seconds=0.2)
 
 
 def upload(container, tenant, *urls: str):
@@ -52,4 +53,6 @@ def test_a_tenant_on_a_trickling_origin_does_not_hold_up_another_tenants_image(w
         a = container.use_cases.get_status()(slow_tenant, slow_request).summary
     print(f"B alone {alone:.3f} s (slowest of 3); with A's trickling origin {with_slow_tenant:.3f} s (quickest of 3)")
     assert a.images.processing == 4, "A's images are still downloading"
-    assert with_slow_tenant <= 2 * alone
+    # Held up, B would wait on the order of A's 30 s downloads; a tenth of that, or twice B alone, is not held up
+    # (B alone takes tens of milliseconds, where a busy host's jitter alone can double it).
+    assert with_slow_tenant <= max(2 * alone, FETCH_TOTAL_TIMEOUT / 10)

@@ -41,7 +41,8 @@ LIST_SIZE = 20
 
 
 def parse_status(value: str | None) -> RequestStatus | None:
-    if not value:
+    """The state named by `?status=` (absent: every state); an empty or unknown one is a 400."""
+    if value is None:
         return None
     try:
         return RequestStatus(value.strip().lower())

@@ -62,10 +62,12 @@ WebhookUrlField = Annotated[
     str,
     documented_as(
         type=OpenAPIType.STRING,
-        format="uri",
+        format="iri",
         pattern="^https?://",
         max_length=2048,
-        description="An http(s) URL on a public host, told when the upload has finished",
+        description=(
+            "An http(s) URL on a public host (an international host name is allowed), told when the upload has finished"
+        ),
     ),
 ]
 
