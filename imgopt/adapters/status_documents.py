@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 
 from imgopt.application.ports import EventDocuments
-from imgopt.domain.options import AUTO, MAX_DIMENSION, OutputFormat
+from imgopt.domain.options import AUTO, MAX_DIMENSION, MAX_QUALITY, OutputFormat
 from imgopt.domain.status import StatusSummary
 from imgopt.domain.webhooks import COMPLETED_EVENT
 
@@ -27,7 +27,7 @@ class AutoQuality(StrEnum):
     AUTO = AUTO
 
 
-Quality = Annotated[int, msgspec.Meta(ge=1, le=100)]
+Quality = Annotated[int, msgspec.Meta(ge=1, le=MAX_QUALITY)]
 Dimension = Annotated[int, msgspec.Meta(ge=1, le=MAX_DIMENSION)]
 
 

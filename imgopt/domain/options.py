@@ -15,6 +15,7 @@ class OutputFormat(StrEnum):
 
 
 DEFAULT_QUALITY = 50
+MAX_QUALITY = 100  # qualities run 1 to this
 MAX_DIMENSION = 16_384
 AUTO = "auto"
 
@@ -31,8 +32,8 @@ class OptimizationOptions:
     auto_quality: bool = False
 
     def __post_init__(self) -> None:
-        if not 1 <= self.quality <= 100:
-            raise InvalidOptions(f"quality must be between 1 and 100, got {self.quality}")
+        if not 1 <= self.quality <= MAX_QUALITY:
+            raise InvalidOptions(f"quality must be between 1 and {MAX_QUALITY}, got {self.quality}")
         for name, value in (("maxWidth", self.max_width), ("maxHeight", self.max_height)):
             if value is not None and not 1 <= value <= MAX_DIMENSION:
                 raise InvalidOptions(f"{name} must be between 1 and {MAX_DIMENSION}, got {value}")

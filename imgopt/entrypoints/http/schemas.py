@@ -9,7 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.openapi.spec import OpenAPIType, Schema
 
 from imgopt.adapters.status_documents import ImageCountsDocument, ProductCountsDocument, StatusDocument
-from imgopt.domain.options import AUTO, MAX_DIMENSION, OutputFormat
+from imgopt.domain.options import AUTO, MAX_DIMENSION, MAX_QUALITY, OutputFormat
 from imgopt.domain.webhooks import WebhookFormat
 
 
@@ -28,7 +28,7 @@ QualityField = Annotated[
     documented_as(
         description=f"Encoder quality, 1 to 100, or `{AUTO}`: per image, the smallest encoding that still looks right",
         one_of=[
-            Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=100),
+            Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_QUALITY),
             Schema(type=OpenAPIType.STRING, enum=[AUTO]),
         ],
     ),
