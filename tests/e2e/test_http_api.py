@@ -215,6 +215,24 @@ def test_a_bad_details_flag_is_400(api):
     assert_problem(httpx.get(f"{base}/status/{request_id}", params={"details": "perhaps"}), 400, "invalid_request")
 
 
+@pytest.mark.parametrize("status", ["", "  ", "done"])
+def test_an_empty_or_unknown_status_filter_is_400_not_every_request(api, status):
+    base, _ = api
+
+    body = assert_problem(httpx.get(f"{base}/requests", params={"status": status}), 400, "invalid_status")
+    assert "pending" in body["detail"], body
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "-1"])
+def test_a_page_size_outside_1_to_1000_is_400(api, limit):
+    base, _ = api
+
+    for path in ("/requests", "/webhooks"):
+        response = httpx.get(f"{base}{path}", params={"limit": limit})
+        assert response.status_code == 400, (path, response.text)
+        assert "limit" in response.json()["detail"], response.text
+
+
 def test_the_output_csv_is_409_until_the_request_has_finished(api):
     base, _ = api
     request_id = upload(base, csv_bytes("1,A,https://a.example/1.jpg")).json()["requestId"]
