@@ -66,6 +66,7 @@ class Settings:
     auto_quality_target: float = 70.0
     auth: str = "required"
     rate_limit_per_minute: int = 600
+    auth_failures_per_minute: int = 30  # calls with a wrong key from one client address; then 429 for that address
     max_waiting_images: int = 1_000_000
     # Downloads, apart from the optimizing threads (docs/operations.md, "Sizing a worker").
     worker_downloads: int = 0  # downloads a worker runs at once; 0: four for each image it optimizes at once
@@ -85,7 +86,7 @@ class Settings:
                 raise SettingsError(f"{env_name(name)} must be positive, got {getattr(self, name)}")
         if self.auth not in ("required", "off"):
             raise SettingsError(f"{env_name('auth')} must be required or off, got {self.auth!r}")
-        for name in ("rate_limit_per_minute", "max_waiting_images"):
+        for name in ("rate_limit_per_minute", "auth_failures_per_minute", "max_waiting_images"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be 0 (no limit) or more, got {getattr(self, name)}")
         if self.retention_days is not None and self.retention_days <= 0:

@@ -32,6 +32,10 @@ class WaitingImagesLimit:
             )
 
 
+CALLS_WITH_A_KEY = "calls a minute with this key (IMGOPT_RATE_LIMIT_PER_MINUTE)"
+FAILED_KEYS_FROM_AN_ADDRESS = "calls with a wrong API key a minute from this address (IMGOPT_AUTH_FAILURES_PER_MINUTE)"
+
+
 class TokenBucket:
     """`per_minute` calls a minute, in bursts of up to that many: each call takes a token, tokens refill steadily."""
 
@@ -50,11 +54,13 @@ class TokenBucket:
             return 0.0
         return (1 - self._tokens) / self._rate
 
+    def due(self, now: float) -> float:
+        """0 when a token is there (none is taken), else the seconds until one is."""
+        tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self._rate
+
     @staticmethod
-    def refusal(per_minute: int, wait: float) -> RateLimited:
+    def refusal(per_minute: int, wait: float, what: str = CALLS_WITH_A_KEY) -> RateLimited:
+        """The 429 for `what` (what is counted, and the setting that sets it), saying when to come back."""
         seconds = max(1, math.ceil(wait))
-        return RateLimited(
-            f"more than {per_minute} calls a minute with this key (IMGOPT_RATE_LIMIT_PER_MINUTE); "
-            f"try again in {seconds} s",
-            seconds,
-        )
+        return RateLimited(f"more than {per_minute} {what}; try again in {seconds} s", seconds)

@@ -64,6 +64,11 @@ def limited_api(api_settings, clean_database):
     yield from serve_keyed(api_settings, clean_database, rate_limit_per_minute=5, max_waiting_images=3)
 
 
+@pytest.fixture
+def guarded_api(api_settings, clean_database):
+    yield from serve_keyed(api_settings, clean_database, auth_failures_per_minute=3)
+
+
 def serve_keyed(api_settings, engine, **limits):
     from imgopt.bootstrap.containers import create_container
     from imgopt.entrypoints.http.app import create_app
@@ -240,6 +245,26 @@ def test_beyond_its_rate_a_key_gets_429_with_retry_after_and_other_keys_are_unto
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert 1 <= int(refused.headers["retry-after"]) <= 12
     assert other.status_code == 200
+
+
+def test_an_address_that_keeps_sending_wrong_keys_gets_429_before_any_lookup_and_others_are_untouched(guarded_api):
+    api = guarded_api
+    wrong = {"Authorization": "Bearer imgopt_" + "x" * 43}
+
+    guesses = [httpx.get(f"{api.url}/requests", headers=wrong).status_code for _ in range(3)]
+    refused = httpx.get(f"{api.url}/requests", headers=wrong)
+    keyless = httpx.get(f"{api.url}/requests")
+    # Another client address (loopback has all of 127/8) keeps its own budget.
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as elsewhere:
+        other_guess = elsewhere.get(f"{api.url}/requests", headers=wrong)
+        other_key = elsewhere.get(f"{api.url}/requests", headers=api.b.headers)
+
+    assert guesses == [401] * 3
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited", refused.text
+    assert "IMGOPT_AUTH_FAILURES_PER_MINUTE" in refused.json()["detail"]
+    assert 1 <= int(refused.headers["retry-after"]) <= 20
+    assert keyless.status_code == 401, "a call without any key is not counted as a guess"
+    assert other_guess.status_code == 401 and other_key.status_code == 200
 
 
 def test_an_upload_beyond_the_tenants_waiting_images_is_refused_with_the_limit_and_the_count(limited_api):

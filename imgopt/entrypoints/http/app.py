@@ -82,7 +82,11 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             Router(path="/", route_handlers=[FilesController], opt={OPEN: True}),
             console_router(auth=settings.auth),
         ],
-        middleware=[api_key_middleware(container.use_cases.authenticate, settings.rate_limit_per_minute)],
+        middleware=[
+            api_key_middleware(
+                container.use_cases.authenticate, settings.rate_limit_per_minute, settings.auth_failures_per_minute
+            )
+        ],
         dependencies={
             **{name: _provide(getattr(container.use_cases, name)) for name in _USE_CASES},
             "links": _provide(container.core.links),

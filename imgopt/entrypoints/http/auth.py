@@ -12,8 +12,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from imgopt.application.use_cases.api_keys import Authenticate
-from imgopt.domain.limits import TokenBucket
-from imgopt.domain.tenancy import Caller
+from imgopt.domain.limits import CALLS_WITH_A_KEY, FAILED_KEYS_FROM_AN_ADDRESS, TokenBucket
+from imgopt.domain.tenancy import Caller, Unauthenticated
 
 # Routes opt out with `opt={OPEN: True}` (on a handler, controller or router); the OpenAPI document by its path.
 OPEN = "exclude_from_auth"
@@ -27,8 +27,15 @@ class RateLimiter:
     At most `capacity` buckets are kept: the longest unused are dropped, which only forgives them.
     """
 
-    def __init__(self, per_minute: int, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        what: str = CALLS_WITH_A_KEY,
+        capacity: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._per_minute = per_minute
+        self._what = what
         self._capacity = capacity
         self._clock = clock
         self._buckets: OrderedDict[Hashable, TokenBucket] = OrderedDict()
@@ -46,7 +53,14 @@ class RateLimiter:
         self._buckets.move_to_end(who)
         wait = bucket.take(now)
         if wait:
-            raise TokenBucket.refusal(self._per_minute, wait)
+            raise TokenBucket.refusal(self._per_minute, wait, self._what)
+
+    def check(self, who: Hashable) -> None:
+        """Raise RateLimited if `who` has no token left, taking none."""
+        bucket = self._buckets.get(who) if self._per_minute else None
+        wait = bucket.due(self._clock()) if bucket else 0.0
+        if wait:
+            raise TokenBucket.refusal(self._per_minute, wait, self._what)
 
 
 class ApiKeyMiddleware:
@@ -55,13 +69,17 @@ class ApiKeyMiddleware:
     A plain ASGI middleware, reading the raw headers once: it runs on every call, the status polls
     answered from memory included, so it costs a few microseconds. A key this process remembers
     is checked on the event loop; another is looked up on a thread, so the loop never waits on
-    the database.
+    the database. Wrong keys are counted per client address: past `failures`' budget, that address
+    gets a 429 before any key it sends is looked up, so keys cannot be guessed at speed.
     """
 
-    def __init__(self, app: ASGIApp, authenticate: Callable[[], Authenticate], limiter: RateLimiter) -> None:
+    def __init__(
+        self, app: ASGIApp, authenticate: Callable[[], Authenticate], limiter: RateLimiter, failures: RateLimiter
+    ) -> None:
         self.app = app
         self._authenticate = authenticate
         self._limiter = limiter
+        self._failures = failures
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] != "OPTIONS" and not _is_open(scope):
@@ -70,10 +88,19 @@ class ApiKeyMiddleware:
 
     async def _caller(self, scope: Scope) -> Caller:
         presented = presented_key(scope["headers"])
-        authenticate = self._authenticate()
-        caller = authenticate.at_once(presented) or await sync_to_thread(authenticate, presented)
         client = scope.get("client")
-        self._limiter.admit(caller.key_id or (client[0] if client else "unknown"))
+        address = client[0] if client else "unknown"
+        authenticate = self._authenticate()
+        try:
+            caller = authenticate.at_once(presented)
+            if caller is None:  # not a key this process remembers: looked up, unless this address is out of tries
+                self._failures.check(address)
+                caller = await sync_to_thread(authenticate, presented)
+        except Unauthenticated:
+            if presented is not None:  # a call without any key is not a guess
+                self._failures.admit(address)
+            raise
+        self._limiter.admit(caller.key_id or address)
         return caller
 
 
@@ -93,8 +120,15 @@ def presented_key(headers: list[tuple[bytes, bytes]]) -> str | None:
     return api_key or None
 
 
-def api_key_middleware(authenticate: Callable[[], Authenticate], per_minute: int) -> DefineMiddleware:
-    return DefineMiddleware(ApiKeyMiddleware, authenticate=authenticate, limiter=RateLimiter(per_minute))
+def api_key_middleware(
+    authenticate: Callable[[], Authenticate], per_minute: int, failures_per_minute: int
+) -> DefineMiddleware:
+    return DefineMiddleware(
+        ApiKeyMiddleware,
+        authenticate=authenticate,
+        limiter=RateLimiter(per_minute),
+        failures=RateLimiter(failures_per_minute, FAILED_KEYS_FROM_AN_ADDRESS),
+    )
 
 
 def tenant_of(request: Request) -> UUID:
