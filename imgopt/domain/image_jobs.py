@@ -6,6 +6,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from imgopt.domain.formats import ImageFormat
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus, check_image_transition
 from imgopt.domain.options import OptimizationOptions
 
@@ -64,16 +65,11 @@ class ImageFailure:
 
 @dataclass(frozen=True, slots=True)
 class StoredImage:
+    """An image's output: where it is stored, where it is served, and what it is."""
+
     key: str
     url: str
-    media_type: str
-    bytes_in: int
-    bytes_out: int
-    width: int
-    height: int
-    # With quality=auto: the encoder quality chosen, and the SSIMULACRA2 score it reached.
-    quality: int | None = None
-    score: float | None = None
+    result: ImageResult
 
 
 @dataclass(frozen=True, slots=True)

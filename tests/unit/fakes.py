@@ -479,10 +479,7 @@ def _image(position: int, url: str, job: dict | None) -> ImageDetail:
         job["attempts"],
         output_url=output.url if output else None,
         failure_reason=outcome.reason if outcome else None,
-        bytes_in=output.bytes_in if output else None,
-        bytes_out=output.bytes_out if output else None,
-        quality=output.quality if output else None,
-        score=output.score if output else None,
+        result=output.result if output else None,
     )
 
 

@@ -242,7 +242,7 @@ def status_response(report: StatusReport) -> schemas.StatusResponse:
         return schemas.StatusResponse(**fields)
     page = report.details
     details = schemas.DetailsBody(
-        products=[msgspec.convert(product, schemas.ProductBody, from_attributes=True) for product in page.products],
+        products=[schemas.product_body(product) for product in page.products],
         next_cursor=None if page.next_after_line is None else str(page.next_after_line),
         webhook_deliveries=[delivery_body(delivery, attempts) for delivery, attempts in page.deliveries],
     )
