@@ -12,7 +12,7 @@ from imgopt.domain.image_results import RESULT_FIELDS, ImageResult
 def _sql_type(annotation: Any) -> str:
     """The SQL type a value of `annotation` is sent as (the column's own type receives it by assignment)."""
     kinds = set(annotation.__args__) if isinstance(annotation, UnionType) else {annotation}
-    for kind, sql in ((str, "text"), (float, "double precision"), (int, "bigint")):
+    for kind, sql in ((str, "text"), (bool, "boolean"), (float, "double precision"), (int, "bigint")):
         if kind in kinds:
             return sql
     raise TypeError(f"no SQL type for an image result field of type {annotation!r}")
