@@ -82,8 +82,9 @@ class PublicOperation(Operation):
         self.security = []
 
 
-# What `/files` may hold: an optimized image in any format imgopt writes (`original` keeps the input's).
-IMAGE_MEDIA_TYPES = tuple(dict.fromkeys(fmt.media_type for fmt in ImageFormat))
+# What `/files` may hold: an optimized image in any format imgopt writes (`original` keeps the input's); an object
+# stored without a known type is sent as bytes, which is also what tells generators to return bytes, not decode JSON.
+FILE_MEDIA_TYPES = (*dict.fromkeys(fmt.media_type for fmt in ImageFormat), "application/octet-stream")
 
 
 @dataclass
@@ -97,7 +98,7 @@ class FileDownload(PublicOperation):
             **(self.responses or {}),
             "200": OpenAPIResponse(
                 description="The optimized image, served from the filesystem the API writes to",
-                content={media_type: OpenAPIMediaType(schema=image) for media_type in IMAGE_MEDIA_TYPES},
+                content={media_type: OpenAPIMediaType(schema=image) for media_type in FILE_MEDIA_TYPES},
                 headers={
                     "Content-Length": OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=0)),
                     "Cache-Control": OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING)),
