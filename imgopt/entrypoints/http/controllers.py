@@ -21,8 +21,9 @@ from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import OPEN, tenant_of
+from imgopt.entrypoints.http.cursors import decode_line_cursor
 from imgopt.entrypoints.http.errors import ApiError, unavailable
-from imgopt.entrypoints.http.openapi import KEYED, Cursor, Limit, PublicOperation, RequestIdPath, problems
+from imgopt.entrypoints.http.openapi import KEYED, Limit, LineCursor, PublicOperation, RequestIdPath, problems
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class StatusController(Controller):
         status_cache: NamedDependency[StatusCache],
         request: Request,
         details: FromQuery[bool] = False,
-        cursor: FromQuery[Cursor] = None,
+        cursor: FromQuery[LineCursor] = None,
         limit: FromQuery[Limit] = PAGE_SIZE,
     ) -> Response[schemas.StatusResponse]:
         """Counts of products and images, bytes in and out, and `outputCsvUrl` once finished.
@@ -126,7 +127,7 @@ class StatusController(Controller):
         Without details the answer may be up to IMGOPT_STATUS_CACHE_SECONDS old."""
         identifier, tenant = parse_uuid(request_id, "requestId"), tenant_of(request)
         if details:
-            after_line = parse_cursor(cursor)
+            after_line = decode_line_cursor(cursor)
             report = await sync_to_thread(get_status, tenant, identifier, True, after_line, limit)
             return Response(status_response(report))
 
@@ -213,14 +214,6 @@ class HealthController(Controller):
         if problem is not None:
             return unavailable(problem, code="not_ready")
         return Response(schemas.Health(status="ready"))
-
-
-def parse_cursor(cursor: str | None) -> int:
-    if cursor is None or cursor == "":
-        return 0
-    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 10):
-        raise ApiError(400, "invalid_cursor", f"cursor must be a nextCursor from an earlier page, got {cursor[:60]!r}")
-    return int(cursor)
 
 
 def delivery_body(delivery: Delivery, attempts: list[AttemptResult]) -> schemas.DeliveryBody:

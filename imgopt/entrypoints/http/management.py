@@ -23,11 +23,12 @@ from imgopt.domain.webhooks import Webhook
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import tenant_of
 from imgopt.entrypoints.http.controllers import delivery_body, parse_uuid
-from imgopt.entrypoints.http.cursors import decode_cursor, encode_cursor
+from imgopt.entrypoints.http.cursors import DELIVERY_ID, decode_cursor, encode_cursor
 from imgopt.entrypoints.http.errors import ApiError
 from imgopt.entrypoints.http.openapi import (
     KEYED,
     Cursor,
+    DeliveryCursor,
     DeliveryIdPath,
     Limit,
     RequestIdPath,
@@ -199,11 +200,12 @@ class WebhooksController(Controller):
         webhook_id: WebhookIdPath,
         list_deliveries: NamedDependency[ListDeliveries],
         request: Request,
-        cursor: FromQuery[Cursor] = None,
+        cursor: FromQuery[DeliveryCursor] = None,
         limit: FromQuery[Limit] = LIST_SIZE,
     ) -> schemas.DeliveryList:
         """Newest first; each with every attempt: when, the receiver's status code or the error, how long."""
-        page = list_deliveries(tenant_of(request), parse_uuid(webhook_id, "webhookId"), decode_cursor(cursor), limit)
+        after = decode_cursor(cursor, DELIVERY_ID)
+        page = list_deliveries(tenant_of(request), parse_uuid(webhook_id, "webhookId"), after, limit)
         return schemas.DeliveryList(
             deliveries=[delivery_body(d, attempts) for d, attempts in page.items], next_cursor=encode_cursor(page.next)
         )

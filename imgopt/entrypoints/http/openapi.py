@@ -10,6 +10,7 @@ from litestar.params import Parameter
 
 from imgopt.domain.formats import ImageFormat
 from imgopt.domain.lifecycle import RequestStatus
+from imgopt.entrypoints.http.cursors import DELIVERY_ID, LINE_CURSOR, UUID_ID, cursor_pattern
 from imgopt.entrypoints.http.errors import PROBLEM_MEDIA_TYPE
 from imgopt.entrypoints.http.schemas import Problem
 
@@ -57,14 +58,18 @@ DeliveryIdPath = Annotated[
     str, Parameter(description="The delivery's `id` (its `webhook-id`, `msg_…`)", min_length=1, max_length=100)
 ]
 Limit = Annotated[int, Parameter(description=f"How many to answer, 1 to {MAX_PAGE}", ge=1, le=MAX_PAGE)]
-Cursor = Annotated[
-    str | None,
-    Parameter(
-        description="The `nextCursor` of the page before; absent for the first page",
-        max_length=200,
-        schema_extra={"one_of": None, "type": OpenAPIType.STRING},
-    ),
-]
+
+
+def _cursor(pattern: str, description: str) -> object:
+    # Only documented: the handler checks the pattern itself, to answer its own 400 `invalid_cursor`.
+    schema = {"one_of": None, "type": OpenAPIType.STRING, "pattern": pattern}
+    return Annotated[str | None, Parameter(description=description, schema_extra=schema)]
+
+
+_NEXT = "The `nextCursor` of the page before; absent or empty for the first page"
+Cursor = _cursor(cursor_pattern(UUID_ID), _NEXT)
+DeliveryCursor = _cursor(cursor_pattern(DELIVERY_ID), _NEXT)
+LineCursor = _cursor(f"^(?:{LINE_CURSOR})?$", "The `details.nextCursor` of the page before; absent for the first page")
 StatusFilter = Annotated[
     str | None,
     Parameter(
