@@ -21,8 +21,8 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def cursor_pattern(id_pattern: str) -> str:
-    """The cursors of a list whose ids match `id_pattern`, as a JSON Schema `pattern`; empty means the first page."""
-    return f"^(?:{_TIME}\\.{id_pattern})?$"
+    """The cursors of a list whose ids match `id_pattern`, as a JSON Schema `pattern`."""
+    return f"^{_TIME}\\.{id_pattern}$"
 
 
 def encode_cursor(position: Position | None) -> str | None:
@@ -32,7 +32,8 @@ def encode_cursor(position: Position | None) -> str | None:
 
 
 def decode_cursor(cursor: str | None, id_pattern: str = UUID_ID) -> Position | None:
-    if not cursor:
+    """Where the page starts: None for the first (no cursor); an empty or malformed cursor is a 400."""
+    if cursor is None:
         return None
     if re.fullmatch(f"{_TIME}\\.{id_pattern}", cursor) is None:
         raise _not_a_cursor(cursor)
@@ -41,8 +42,8 @@ def decode_cursor(cursor: str | None, id_pattern: str = UUID_ID) -> Position | N
 
 
 def decode_line_cursor(cursor: str | None) -> int:
-    """The CSV line the last page of products ended at; 0 for the first page."""
-    if not cursor:
+    """The CSV line the last page of products ended at; 0 for the first page (no cursor)."""
+    if cursor is None:
         return 0
     if re.fullmatch(LINE_CURSOR, cursor) is None:
         raise _not_a_cursor(cursor)

@@ -66,10 +66,10 @@ def _cursor(pattern: str, description: str) -> object:
     return Annotated[str | None, Parameter(description=description, schema_extra=schema)]
 
 
-_NEXT = "The `nextCursor` of the page before; absent or empty for the first page"
+_NEXT = "The `nextCursor` of the page before; absent for the first page"
 Cursor = _cursor(cursor_pattern(UUID_ID), _NEXT)
 DeliveryCursor = _cursor(cursor_pattern(DELIVERY_ID), _NEXT)
-LineCursor = _cursor(f"^(?:{LINE_CURSOR})?$", "The `details.nextCursor` of the page before; absent for the first page")
+LineCursor = _cursor(f"^{LINE_CURSOR}$", "The `details.nextCursor` of the page before; absent for the first page")
 StatusFilter = Annotated[
     str | None,
     Parameter(
