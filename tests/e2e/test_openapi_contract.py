@@ -6,10 +6,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from imgopt.bootstrap.settings import FILES_PATH
 from imgopt.entrypoints.worker.process import build_worker
 from tests.support import LocalServer, Reply, csv_bytes, wait_for
 
@@ -40,8 +42,9 @@ def api_settings(api_settings):
 
 
 @pytest.fixture
-def known_uploads(api, api_settings, corpus) -> tuple[str, list[str]]:
-    """The API, with one upload finished (an image optimized, one failed, a webhook delivered) and one pending."""
+def known_uploads(api, api_settings, corpus) -> tuple[str, dict[str, list[str]]]:
+    """The API, with one upload finished (an image optimized, one failed, a webhook delivered) and one pending;
+    the ids of both, the key of the optimized image under /files, the webhook's and its delivery's ids."""
     base, container = api
     worker = build_worker(container, api_settings)
     with LocalServer() as origin, LocalServer() as receiver:
@@ -55,7 +58,15 @@ def known_uploads(api, api_settings, corpus) -> tuple[str, list[str]]:
         finally:
             worker.stop()
     pending = upload(base, csv_bytes("1,Hat,https://a.example/hat.jpg"))
-    return base, [finished, pending]
+    details = httpx.get(f"{base}/status/{finished}", params={"details": "true"}).json()["details"]
+    [product], [delivery] = details["products"], details["webhookDeliveries"]
+    output = urlsplit(product["images"][0]["outputUrl"]).path.removeprefix(f"{FILES_PATH}/")
+    return base, {
+        "request_id": [finished, pending],
+        "key": [output],
+        "delivery_id": [delivery["id"]],
+        "webhook_id": [delivery["webhookId"]],
+    }
 
 
 def _delivered(base: str, request_id: str) -> bool:
@@ -63,20 +74,20 @@ def _delivered(base: str, request_id: str) -> bool:
     return any(delivery["log"] for delivery in details["webhookDeliveries"])
 
 
-def with_known_ids(document: dict, request_ids: list[str]) -> dict:
-    """The API's own document, with real upload ids as examples, so the fuzzer reaches past 404."""
+def with_known_ids(document: dict, known: dict[str, list[str]]) -> dict:
+    """The API's own document, with real ids and keys as examples, so the fuzzer reaches past 404."""
     for operation in (op for path in document["paths"].values() for op in path.values()):
         for parameter in operation.get("parameters", []):
-            if parameter["name"] == "request_id":
-                parameter["schema"]["examples"] = request_ids
+            if parameter["name"] in known:
+                parameter["schema"]["examples"] = known[parameter["name"]]
     return document
 
 
 def test_every_operation_keeps_its_documented_contract_under_fuzzing(known_uploads, tmp_path: Path):
-    base, request_ids = known_uploads
+    base, known = known_uploads
     document = httpx.get(f"{base}/schema/openapi.json").json()
     schema_file = tmp_path / "openapi.json"
-    schema_file.write_text(json.dumps(with_known_ids(document, request_ids)))
+    schema_file.write_text(json.dumps(with_known_ids(document, known)))
     (tmp_path / "schemathesis.toml").write_text(SCHEMATHESIS_CONFIG)
 
     run = subprocess.run(
