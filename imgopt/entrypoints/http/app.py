@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
+from imgopt.entrypoints.http.api_docs import SCHEMA_PATH, render_plugins, schema_router
 from imgopt.entrypoints.http.auth import OPEN, api_key_middleware, security_scheme
 from imgopt.entrypoints.http.controllers import (
     HealthController,
@@ -102,7 +103,9 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             version=version("imgopt"),
             description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks. "
             "People can do the same in the [web console](/).",
-            path="/schema",
+            path=SCHEMA_PATH,
+            render_plugins=render_plugins(settings.api_docs),
+            openapi_router=schema_router(),
             **(security_scheme() if settings.auth_required else {}),
         ),
         on_shutdown=[shutdown],
