@@ -2,11 +2,11 @@
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from litestar import Controller, HttpMethod, Response, get, head, route
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import Parameter
 from litestar.response import Redirect, Stream
 
 from imgopt.adapters.storage.object_keys import IMMUTABLE
@@ -27,6 +27,9 @@ _ERRORS = problems(
     },
 )
 T = TypeVar("T")
+KeyPath = Annotated[
+    str, Parameter(description="The output URL's path after `/files/`: `{requestId}/{imageId}.{ext}`", min_length=1)
+]
 # Well inside the presigned URL's hour, so a cached redirect never points at an expired signature.
 REDIRECT_CACHE = "private, max-age=300"
 
@@ -42,7 +45,7 @@ class FilesController(Controller):
         summary="An optimized image (or a redirect to it in object storage)",
         responses=_ERRORS,
     )
-    def download(self, key: FromPath[str], storage: NamedDependency[ImageStorage]) -> Response:
+    def download(self, key: KeyPath, storage: NamedDependency[ImageStorage]) -> Response:
         key = key.lstrip("/")
         stored = _found(key, _asking(storage.stat, key))
         url = _asking(storage.signed_url, key)
@@ -59,7 +62,7 @@ class FilesController(Controller):
         summary="The size and type of an optimized image",
         responses=_ERRORS,
     )
-    def describe(self, key: FromPath[str], storage: NamedDependency[ImageStorage]) -> Response[None]:
+    def describe(self, key: KeyPath, storage: NamedDependency[ImageStorage]) -> Response[None]:
         key = key.lstrip("/")
         stored = _found(key, _asking(storage.stat, key))
         return Response(b"", media_type=stored.media_type, headers=_headers(stored))
