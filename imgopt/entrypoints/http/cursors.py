@@ -41,6 +41,10 @@ def decode_cursor(cursor: str | None, id_pattern: str = UUID_ID) -> Position | N
     return Position(_EPOCH + int(time) * _MICROSECOND, identifier)
 
 
+def encode_line_cursor(line: int | None) -> str | None:
+    return None if line is None else str(line)
+
+
 def decode_line_cursor(cursor: str | None) -> int:
     """The CSV line the last page of products ended at; 0 for the first page (no cursor)."""
     if cursor is None:
