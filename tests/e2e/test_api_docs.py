@@ -66,12 +66,14 @@ def test_by_default_there_is_no_docs_page_but_the_document_is_served(settings, c
         named_pages = [httpx.get(f"{base}/schema/{name}") for name in ("redoc", "swagger")]
         document = httpx.get(f"{base}/schema/openapi.json")
         asset = httpx.get(f"{base}/schema/assets/swagger-init.js")
+        console = httpx.get(f"{base}/console/config.json").json()
 
     assert "/schema/openapi.json" in assert_problem(page, 404, "not_found")["detail"]
     assert [response.status_code for response in named_pages] == [404, 404]
     assert all(response.headers["content-security-policy"].startswith("default-src 'none'") for response in named_pages)
     assert document.status_code == 200 and document.json()["info"]["title"] == "imgopt"
     assert asset.status_code == 404
+    assert console["apiReference"] == "/schema/openapi.json"  # the console's "API reference" link
 
 
 @pytest.mark.parametrize(
@@ -87,6 +89,7 @@ def test_a_docs_page_loads_only_this_services_own_assets_under_a_strict_policy(
         assets = {url: httpx.get(base + url) for url in loads.scripts + loads.styles if same_origin(url)}
         uncompressed = {url: httpx.get(base + url, headers={"Accept-Encoding": "identity"}) for url in assets}
         document = httpx.get(f"{base}/schema/openapi.json")
+        console = httpx.get(f"{base}/console/config.json").json()
 
     assert page.status_code == named.status_code == 200 and page.text == named.text
     assert not_chosen.status_code == 404
@@ -101,7 +104,7 @@ def test_a_docs_page_loads_only_this_services_own_assets_under_a_strict_policy(
         assert response.headers["content-type"].startswith(("text/javascript", "text/css"))
         plain = uncompressed[url]
         assert "content-encoding" not in plain.headers and plain.content == response.content
-    assert document.status_code == 200
+    assert document.status_code == 200 and console["apiReference"] == "/schema"
 
 
 def test_a_docs_asset_is_the_packages_own_file_and_nothing_else_is_served(settings, clean_database):

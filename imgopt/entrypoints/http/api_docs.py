@@ -122,6 +122,11 @@ def render_plugins(api_docs: str) -> list[OpenAPIRenderPlugin]:
     return [page, JsonRenderPlugin(), YamlRenderPlugin()]
 
 
+def api_reference(api_docs: str) -> str:
+    """Where to send people for the API's reference: the docs page, or the document when there is none."""
+    return SCHEMA_PATH if api_docs in PAGES else f"{SCHEMA_PATH}/openapi.json"
+
+
 def _page_policy(response: Response) -> Response:
     if str(response.media_type).startswith(MediaType.HTML):
         response.headers["Content-Security-Policy"] = PAGE_POLICY

@@ -11,7 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
-from imgopt.entrypoints.http.api_docs import SCHEMA_PATH, render_plugins, schema_router
+from imgopt.entrypoints.http.api_docs import SCHEMA_PATH, api_reference, render_plugins, schema_router
 from imgopt.entrypoints.http.auth import OPEN, api_key_middleware, security_scheme
 from imgopt.entrypoints.http.controllers import (
     HealthController,
@@ -81,7 +81,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             Router(path="/", route_handlers=[metrics_route(container.telemetry.registry())], opt={OPEN: True}),
             # Output images stay shareable links: whoever has the URL may fetch them, key or not.
             Router(path="/", route_handlers=[FilesController], opt={OPEN: True}),
-            console_router(auth=settings.auth),
+            console_router(auth=settings.auth, api_reference=api_reference(settings.api_docs)),
         ],
         middleware=[
             api_key_middleware(
