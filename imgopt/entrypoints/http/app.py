@@ -24,6 +24,7 @@ from imgopt.entrypoints.http.files import FilesController
 from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
 from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
 from imgopt.entrypoints.http.metrics import RequestMetrics, metrics_route
+from imgopt.entrypoints.http.openapi import TAGS
 from imgopt.entrypoints.http.request import GuardedRequest
 from imgopt.entrypoints.http.security_headers import SecurityHeaders
 from imgopt.entrypoints.http.status_cache import StatusCache
@@ -104,6 +105,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks. "
             "People can do the same in the [web console](/).",
             path=SCHEMA_PATH,
+            tags=TAGS,
             render_plugins=render_plugins(settings.api_docs),
             openapi_router=schema_router(),
             **(security_scheme() if settings.auth_required else {}),

@@ -13,7 +13,7 @@ from imgopt.adapters.storage.object_keys import IMMUTABLE
 from imgopt.application.ports import ImageStorage, StorageFailed, StoredObject
 from imgopt.bootstrap.settings import FILES_PATH
 from imgopt.entrypoints.http.errors import ApiError
-from imgopt.entrypoints.http.openapi import FileDescription, FileDownload, problems
+from imgopt.entrypoints.http.openapi import FILES, FileDescription, FileDownload, problems
 
 log = logging.getLogger(__name__)
 _ERRORS = problems(
@@ -36,6 +36,7 @@ REDIRECT_CACHE = "private, max-age=300"
 
 class FilesController(Controller):
     path = FILES_PATH
+    tags = [FILES]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(
         "/{key:path}",

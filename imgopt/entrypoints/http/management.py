@@ -26,6 +26,8 @@ from imgopt.entrypoints.http.cursors import DELIVERY_ID, decode_cursor, encode_c
 from imgopt.entrypoints.http.errors import ApiError
 from imgopt.entrypoints.http.openapi import (
     KEYED,
+    REQUESTS,
+    WEBHOOKS,
     Cursor,
     DeliveryCursor,
     DeliveryIdPath,
@@ -43,6 +45,7 @@ LIST_SIZE = 20
 
 class RequestsController(Controller):
     path = "/requests"
+    tags = [REQUESTS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(
         sync_to_thread=True,
@@ -124,6 +127,7 @@ class RequestsController(Controller):
 
 class WebhooksController(Controller):
     path = "/webhooks"
+    tags = [WEBHOOKS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(
         sync_to_thread=True,
@@ -202,6 +206,7 @@ class WebhooksController(Controller):
 
 class DeliveriesController(Controller):
     path = "/deliveries"
+    tags = [WEBHOOKS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @post(
         "/{delivery_id:str}/redeliver",

@@ -5,7 +5,7 @@ from http import HTTPStatus
 from typing import Annotated
 
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema, Tag
 from litestar.params import Parameter
 
 from imgopt.domain.formats import ImageFormat
@@ -13,6 +13,16 @@ from imgopt.domain.lifecycle import RequestStatus
 from imgopt.entrypoints.http.cursors import DELIVERY_ID, LINE_CURSOR, UUID_ID, cursor_pattern
 from imgopt.entrypoints.http.errors import PROBLEM_MEDIA_TYPE
 from imgopt.entrypoints.http.schemas import Problem
+
+# The groups of operations: sections of the docs pages, modules of a generated client (`api.uploads.upload`).
+UPLOADS, REQUESTS, WEBHOOKS, FILES, HEALTH = "uploads", "requests", "webhooks", "files", "health"
+TAGS = [
+    Tag(UPLOADS, "Upload a CSV of products, follow its progress, fetch its output CSV"),
+    Tag(REQUESTS, "The tenant's uploads: list them, cancel, retry or delete one"),
+    Tag(WEBHOOKS, "Be told when uploads finish: webhooks, their secrets, their deliveries"),
+    Tag(FILES, "The optimized images, behind the output URLs; no key needed"),
+    Tag(HEALTH, "Whether the process is up and its database ready; no key needed"),
+]
 
 # What each status means in this API, with the `code`s it carries; docs/api.md says when each is given.
 _MEANINGS = {
