@@ -6,6 +6,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from imgopt.domain.formats import ImageFormat
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus, check_image_transition
 from imgopt.domain.options import OptimizationOptions
 
@@ -64,16 +65,11 @@ class ImageFailure:
 
 @dataclass(frozen=True, slots=True)
 class StoredImage:
+    """An image's output: where it is stored, where it is served, and what it is."""
+
     key: str
     url: str
-    media_type: str
-    bytes_in: int
-    bytes_out: int
-    width: int
-    height: int
-    # With quality=auto: the encoder quality chosen, and the SSIMULACRA2 score it reached.
-    quality: int | None = None
-    score: float | None = None
+    result: ImageResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +108,13 @@ class ImageJob:
     # may finish with it, so its outcome is worth recording at once.
     finishing: bool = False
     tenant_id: UUID | None = None  # whose upload it is: a worker caps each tenant's downloads
+    # The random name its output is stored under, drawn when the image was queued, so that one shared link
+    # does not reveal its siblings; None for images queued before names were random, which keep their id.
+    output_name: str | None = None
 
     def output_key(self, extension: str) -> str:
         """Where this image's output is stored: the same key on every attempt, so a repeat replaces it."""
-        return f"{self.request_id}/{self.id}.{extension}"
+        return f"{self.request_id}/{self.output_name or self.id}.{extension}"
 
     def output_keys(self) -> list[str]:
         """Every key an attempt on this image may have stored an output under."""

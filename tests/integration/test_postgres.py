@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.image_jobs import ImageFailure, RetryPolicy, StoredImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.product_csv import CsvRejected, ProductRow
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
@@ -46,9 +48,8 @@ def ingest(container, *rows: str):
 
 
 def stored(job) -> StoredImage:
-    return StoredImage(
-        f"{job.request_id}/{job.id}.jpg", f"http://imgopt.test/files/{job.id}.jpg", "image/jpeg", 1000, 300, 8, 6
-    )
+    result = ImageResult("image/jpeg", 1000, 300, 8, 6)
+    return StoredImage(f"{job.request_id}/{job.id}.jpg", f"http://imgopt.test/files/{job.id}.jpg", result)
 
 
 def test_ingest_stores_products_and_a_pending_request(container, clean_database):
@@ -187,6 +188,24 @@ def test_an_expired_lease_is_reclaimed_and_the_old_holder_cannot_record(containe
     assert (reclaimed.id, reclaimed.attempts) == (job.id, 2)
     assert recorder(container, "dead-worker")([job.succeeded(stored(job))]) == []
     assert len(recorder(container, "w2")([reclaimed.succeeded(stored(reclaimed))])) == 1
+
+
+def test_each_image_keeps_one_random_output_name_and_images_queued_before_keep_their_id(container, clean_database):
+    ingest(container, '1,A,"https://a.example/1.jpg,https://a.example/2.jpg,https://a.example/3.jpg"')
+    first, second, third = claimer(container, lease=timedelta(seconds=10))(10)
+    with clean_database.begin() as connection:  # as an image queued before names were random reads
+        connection.execute(text("UPDATE images.optimizerjobs SET output_name = NULL WHERE id = :id"), {"id": third.id})
+        connection.execute(text("UPDATE images.optimizerjobs SET lease_until = :at"), {"at": NOW})
+    with container.persistence.uow() as uow:
+        uow.jobs.reclaim_expired(NOW + timedelta(seconds=1))
+        uow.commit()
+    again = {job.id: job for job in claimer(container, "w2", at=NOW + timedelta(seconds=1))(10)}
+
+    names = [job.output_key("jpg") for job in (first, second)]
+    assert all(re.fullmatch(rf"{first.request_id}/[0-9a-f]{{32}}\.jpg", name) for name in names), names
+    assert names[0] != names[1] and str(first.id) not in names[0].split("/")[1]
+    assert [again[job.id].output_key("jpg") for job in (first, second)] == names  # the same on every attempt
+    assert again[third.id].output_key("jpg") == f"{third.request_id}/{third.id}.jpg"
 
 
 def test_released_jobs_are_claimable_at_once_without_losing_an_attempt(container):

@@ -2,6 +2,7 @@
 
 import base64
 import copy
+import secrets
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -200,6 +201,7 @@ class FakeJobs(ImageJobRepository):
                 self.state.jobs[job_id] = dict(
                     id=job_id, request_id=request.id, line=row.line, position=position, url=url, attempts=0,
                     status=ImageStatus.PENDING, next_attempt_at=now, claimed_by=None, lease_until=None, outcome=None,
+                    output_name=secrets.token_hex(16),
                 )  # fmt: skip
         return rows[-1].line if rows else request.last_line
 
@@ -249,6 +251,7 @@ class FakeJobs(ImageJobRepository):
             options,
             finishing=finishing,
             tenant_id=self.state.requests[job["request_id"]].tenant_id,
+            output_name=job["output_name"],
         )
 
     def reclaim_expired(self, now: datetime) -> int:
@@ -476,10 +479,7 @@ def _image(position: int, url: str, job: dict | None) -> ImageDetail:
         job["attempts"],
         output_url=output.url if output else None,
         failure_reason=outcome.reason if outcome else None,
-        bytes_in=output.bytes_in if output else None,
-        bytes_out=output.bytes_out if output else None,
-        quality=output.quality if output else None,
-        score=output.score if output else None,
+        result=output.result if output else None,
     )
 
 

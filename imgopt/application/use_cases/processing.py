@@ -69,18 +69,7 @@ class ProcessImage:
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
             failure = _unexpected(job, exc)
         else:
-            output = StoredImage(
-                key,
-                url,
-                image.media_type,
-                len(fetched.data),
-                len(image.data),
-                image.width,
-                image.height,
-                image.quality,
-                image.score,
-            )
-            return job.succeeded(output)
+            return job.succeeded(StoredImage(key, url, image.result(bytes_in=len(fetched.data))))
         return self._failed(job, failure)
 
     def _failed(self, job: ImageJob, failure: ImageFailure) -> ImageOutcome:
