@@ -85,14 +85,27 @@ def linear_planes(pixels: np.ndarray, background: float | None = None) -> np.nda
 
 
 def halved(linear: np.ndarray) -> np.ndarray:
-    """Planes (..., height, width) at half size: means of 2x2 blocks, the last row and column repeated if odd."""
+    """Planes (..., height, width) at half size: means of 2x2 blocks, the last row and column repeated if odd.
+
+    An odd side's last block is summed with its repeated pixels in place, in the order a padded copy
+    would sum them: copying a whole full-size image to pad it cost as much as the halving itself.
+    """
     height, width = linear.shape[1:]
-    # Only an odd side is padded: copying a whole full-size image to pad it cost as much as the halving.
-    if height % 2 or width % 2:
-        linear = np.pad(linear, ((0, 0), (0, height % 2), (0, width % 2)), mode="edge")
-    out = np.add(linear[:, 0::2, 0::2], linear[:, 0::2, 1::2])
-    out += linear[:, 1::2, 0::2]
-    out += linear[:, 1::2, 1::2]
+    rows, columns = height // 2 * 2, width // 2 * 2
+    out = np.empty((linear.shape[0], (height + 1) // 2, (width + 1) // 2), dtype=linear.dtype)
+    core = out[:, : rows // 2, : columns // 2]
+    np.add(linear[:, 0:rows:2, 0:columns:2], linear[:, 0:rows:2, 1:columns:2], out=core)
+    core += linear[:, 1:rows:2, 0:columns:2]
+    core += linear[:, 1:rows:2, 1:columns:2]
+    if width % 2:
+        top, bottom = linear[:, 0:rows:2, -1], linear[:, 1:rows:2, -1]
+        out[:, : rows // 2, -1] = top + top + bottom + bottom
+    if height % 2:
+        left, right = linear[:, -1, 0:columns:2], linear[:, -1, 1:columns:2]
+        out[:, -1, : columns // 2] = left + right + left + right
+    if width % 2 and height % 2:
+        corner = linear[:, -1, -1]
+        out[:, -1, -1] = corner + corner + corner + corner
     out *= np.float32(0.25)
     return out
 
