@@ -49,3 +49,15 @@ def test_a_whole_image_scoring_below_the_mosaic_is_corrected_upwards_until_it_re
 
     assert whole.score(chosen) >= 70 > whole.score(first)
     assert len(whole.asked) <= 3
+
+
+def test_a_correction_that_overshot_steps_back_to_a_lower_quality_that_still_passes():
+    # A whole image whose scores steepen as they rise: the first step, sized by a shallow slope, passes by far.
+    proxy = Curve(photo_like)
+    whole = Curve(lambda quality: 50 + 0.004 * quality**2)
+    search = QualitySearch(70)
+
+    chosen = search._corrected(whole, proxy, 30)
+
+    assert 70 <= whole.score(chosen) <= 72
+    assert whole.score(chosen - 3) < 70

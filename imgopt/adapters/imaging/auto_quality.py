@@ -29,6 +29,8 @@ TILES = 3
 PRIOR = 1.5
 # How far past the target a correction aims, as the slope it steps by is an estimate.
 MARGIN = 0.5
+# How far past the target a corrected choice may land before one step back is tried.
+EXCESS = 2.0
 # Where the search starts, and the step when the scores give no slope.
 START = 50
 STEP = 4
@@ -112,7 +114,8 @@ class QualitySearch:
         """From the mosaic's choice up, until the whole reaches the target.
 
         Each step is the gap over the slope of the scores: the mosaic's near `quality` at first, then
-        the whole's own through its last two scores, aiming `MARGIN` past the target.
+        the whole's own through its last two scores, aiming `MARGIN` past the target. A step that
+        passed by more than `EXCESS` is followed by one interpolated step back, kept if it passes.
         """
         previous = None
         while whole(quality) < self.target and quality < self.highest:
@@ -124,6 +127,12 @@ class QualitySearch:
             gap = self.target + MARGIN - whole(quality)
             step = math.ceil(gap / slope) if slope > 0 else STEP
             previous, quality = quality, min(self.highest, quality + max(1, step))
+        if previous is not None and whole(quality) > self.target + EXCESS:
+            # The step overshot (the whole's scores steepen as they rise): one step back, between the two.
+            below, above = whole(previous), whole(quality)
+            back = previous + math.ceil((self.target + MARGIN - below) * (quality - previous) / (above - below))
+            if previous < back < quality and whole(back) >= self.target:
+                quality = back
         return quality
 
 
