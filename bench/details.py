@@ -78,7 +78,7 @@ class _Walker:
         cursor = self._cursor
         with httpx.Client(timeout=120) as client:
             for _ in range(self._pages):
-                params = {"details": "true", "limit": str(PAGE), "cursor": cursor}
+                params = {"details": "true", "limit": str(PAGE)} | ({"cursor": cursor} if cursor else {})
                 response = client.get(self._url, params=params).raise_for_status()
                 self.page_bytes.append(len(response.content))
                 cursor = response.json()["details"]["nextCursor"]
