@@ -115,11 +115,14 @@ class ImageJob:
     # may finish with it, so its outcome is worth recording at once.
     finishing: bool = False
     tenant_id: UUID | None = None  # whose upload it is: a worker caps each tenant's downloads
+    # The random name its output is stored under, drawn when the image was queued, so that one shared link
+    # does not reveal its siblings; None for images queued before names were random, which keep their id.
+    output_name: str | None = None
     source: SourceTurn | None = None  # what the claim found of its source (None: not looked up)
 
     def output_key(self, extension: str) -> str:
         """Where this image's output is stored: the same key on every attempt, so a repeat replaces it."""
-        return f"{self.request_id}/{self.id}.{extension}"
+        return f"{self.request_id}/{self.output_name or self.id}.{extension}"
 
     def output_keys(self) -> list[str]:
         """Every key an attempt on this image may have stored an output under."""

@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -187,6 +188,24 @@ def test_an_expired_lease_is_reclaimed_and_the_old_holder_cannot_record(containe
     assert (reclaimed.id, reclaimed.attempts) == (job.id, 2)
     assert recorder(container, "dead-worker")([job.succeeded(stored(job))]) == []
     assert len(recorder(container, "w2")([reclaimed.succeeded(stored(reclaimed))])) == 1
+
+
+def test_each_image_keeps_one_random_output_name_and_images_queued_before_keep_their_id(container, clean_database):
+    ingest(container, '1,A,"https://a.example/1.jpg,https://a.example/2.jpg,https://a.example/3.jpg"')
+    first, second, third = claimer(container, lease=timedelta(seconds=10))(10)
+    with clean_database.begin() as connection:  # as an image queued before names were random reads
+        connection.execute(text("UPDATE images.optimizerjobs SET output_name = NULL WHERE id = :id"), {"id": third.id})
+        connection.execute(text("UPDATE images.optimizerjobs SET lease_until = :at"), {"at": NOW})
+    with container.persistence.uow() as uow:
+        uow.jobs.reclaim_expired(NOW + timedelta(seconds=1))
+        uow.commit()
+    again = {job.id: job for job in claimer(container, "w2", at=NOW + timedelta(seconds=1))(10)}
+
+    names = [job.output_key("jpg") for job in (first, second)]
+    assert all(re.fullmatch(rf"{first.request_id}/[0-9a-f]{{32}}\.jpg", name) for name in names), names
+    assert names[0] != names[1] and str(first.id) not in names[0].split("/")[1]
+    assert [again[job.id].output_key("jpg") for job in (first, second)] == names  # the same on every attempt
+    assert again[third.id].output_key("jpg") == f"{third.request_id}/{third.id}.jpg"
 
 
 def test_released_jobs_are_claimable_at_once_without_losing_an_attempt(container):

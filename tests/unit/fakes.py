@@ -2,6 +2,7 @@
 
 import base64
 import copy
+import secrets
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -204,6 +205,7 @@ class FakeJobs(ImageJobRepository):
                 self.state.jobs[job_id] = dict(
                     id=job_id, request_id=request.id, line=row.line, position=position, url=url, attempts=0,
                     status=ImageStatus.PENDING, next_attempt_at=now, claimed_by=None, lease_until=None, outcome=None,
+                    output_name=secrets.token_hex(16),
                 )  # fmt: skip
         return rows[-1].line if rows else request.last_line
 
@@ -253,6 +255,7 @@ class FakeJobs(ImageJobRepository):
             options,
             finishing=finishing,
             tenant_id=self.state.requests[job["request_id"]].tenant_id,
+            output_name=job["output_name"],
         )
 
     def reclaim_expired(self, now: datetime) -> int:

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,7 +36,8 @@ def test_every_image_is_fetched_optimized_stored_and_the_request_completed(world
     summary = w.status(receipt.request_id).summary
     assert (summary.status, summary.images.optimized, summary.products.finished) == (RequestStatus.COMPLETED, 7, 7)
     assert (summary.bytes_in, summary.bytes_out) == (700, 350)
-    assert sorted(w.storage.files) == sorted(f"{receipt.request_id}/{n}.jpg" for n in range(1, 8))
+    assert len(w.storage.files) == 7
+    assert all(re.fullmatch(rf"{receipt.request_id}/[0-9a-f]{{32}}\.jpg", key) for key in w.storage.files)
 
 
 def test_a_permanent_failure_fails_that_image_alone(world):
@@ -181,7 +183,8 @@ def test_the_multipart_format_sends_the_output_csv_and_metadata(world):
     expected = standardwebhooks.Webhook(receipt.webhook.secret).sign(headers["webhook-id"], sent_at, body.decode())
     assert headers["webhook-signature"] == expected
     assert b'name="file"; filename="output-' in body
-    assert f"5,Hat,https://o.example/1.jpg,http://imgopt.test/files/{receipt.request_id}/1.jpg".encode() in body
+    [key] = w.storage.files
+    assert f"5,Hat,https://o.example/1.jpg,http://imgopt.test/files/{key}".encode() in body
     metadata = body.split(b'name="metadata"')[1].split(b"\r\n\r\n", 1)[1].split(b"\r\n--")[0]
     assert json.loads(metadata)["requestId"] == str(receipt.request_id)
 
@@ -247,7 +250,7 @@ def test_an_image_that_fails_for_good_leaves_no_output_an_earlier_attempt_stored
     w.reclaim()
     w.process()
 
-    assert stored_by_the_dead == [f"{receipt.request_id}/{job.id}.jpg"]
+    assert stored_by_the_dead == [job.output_key("jpg")]
     assert w.storage.files == {}
     [product] = w.status(receipt.request_id, details=True).details.products
     assert (product.images[0].status, product.images[0].output_url) == (ImageStatus.FAILED, None)

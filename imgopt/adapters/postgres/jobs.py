@@ -16,7 +16,7 @@ from imgopt.domain.request import UploadRequest
 HEAD_START = 64
 
 _RETURNING = """RETURNING j.id, j.request_id, r.tenant_id, j.line_no, j.position, j.input_url, j.attempts,
-    r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
+    j.output_name, r.quality, r.auto_quality, r.max_width, r.max_height, r.output_format"""
 
 _RECLAIM_EXPIRED = text(
     """
@@ -265,6 +265,7 @@ def _job(row: Row) -> ImageJob:
         options=options_from(row),
         finishing=row.finishing,
         tenant_id=row.tenant_id,
+        output_name=row.output_name,
     )
 
 
