@@ -322,7 +322,8 @@ class FakeSources(SourceRepository):
         return turns
 
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
-        return {o.job_id for o in outcomes if (r := self._remembered(o.source.key)) and r.output.key == o.output.key}
+        remembered = {o.job_id: self._remembered(o.source.key) for o in outcomes if o.reused}
+        return {o.job_id for o in outcomes if (r := remembered.get(o.job_id)) and r.output.key == o.output.key}
 
     def remember(self, outcomes: Collection[ImageOutcome], now: datetime) -> None:
         for outcome in outcomes:

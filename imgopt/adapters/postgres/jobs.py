@@ -123,14 +123,15 @@ _RECORD = text(
         next_attempt_at = coalesce(v.next_attempt_at, j.next_attempt_at),
         lease_until = NULL, output_key = v.key, output_url = v.url,
         media_type = v.media_type, bytes_in = v.bytes_in, bytes_out = v.bytes_out,
-        width = v.width, height = v.height, quality = v.quality, score = v.score, updated_at = :now
+        width = v.width, height = v.height, quality = v.quality, score = v.score, reused = v.reused,
+        updated_at = :now
     FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
                 CAST(:next_attempts AS timestamptz[]), CAST(:keys AS text[]), CAST(:urls AS text[]),
                 CAST(:media_types AS text[]), CAST(:bytes_in AS bigint[]), CAST(:bytes_out AS bigint[]),
                 CAST(:widths AS integer[]), CAST(:heights AS integer[]), CAST(:qualities AS smallint[]),
-                CAST(:scores AS real[]), CAST(:attempts AS smallint[]))
+                CAST(:scores AS real[]), CAST(:attempts AS smallint[]), CAST(:reused AS boolean[]))
         AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height,
-             quality, score, attempts)
+             quality, score, attempts, reused)
     WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker
     RETURNING j.id
     """
@@ -170,8 +171,6 @@ _RETRY_FAILED = text(
     RETURNING line_no
     """
 )
-
-_OUTPUT_KEYS = text("SELECT output_key FROM images.optimizerjobs WHERE request_id = :id AND output_key IS NOT NULL")
 
 
 class PostgresImageJobRepository(ImageJobRepository):
@@ -244,9 +243,6 @@ class PostgresImageJobRepository(ImageJobRepository):
     def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
         return list(self._connection.execute(_RETRY_FAILED, {"id": request.id, "now": now}).scalars())
 
-    def output_keys(self, request: UploadRequest) -> list[str]:
-        return list(self._connection.execute(_OUTPUT_KEYS, {"id": request.id}).scalars())
-
 
 def _some_gave_its_allowance(rows: list[Row]) -> bool:
     """Whether a request gave all it was allowed: it may have more due, for another round."""
@@ -288,4 +284,5 @@ def _record_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) 
         "qualities": [out.quality if out else None for out in outputs],
         "scores": [out.score if out else None for out in outputs],
         "attempts": [o.attempts for o in outcomes],
+        "reused": [o.reused for o in outcomes],
     }

@@ -54,7 +54,8 @@ _WEBHOOK_OWNED = text(f"SELECT 1 FROM images.webhookurls WHERE id = :webhook AND
 _PRODUCTS = text(
     f"""
     SELECT p.line_no, p.serial, p.product_name, p.input_urls, j.position, j.status, j.attempts,
-        j.output_url, j.failure_reason, j.media_type, j.bytes_in, j.bytes_out, j.width, j.height, j.quality, j.score
+        j.output_url, j.failure_reason, j.media_type, j.bytes_in, j.bytes_out, j.width, j.height, j.quality, j.score,
+        j.reused
     FROM (
         SELECT * FROM images.productimages
         WHERE request_id = :id AND line_no > :after
@@ -184,4 +185,5 @@ def _image(position: int, url: str, job: Row | None) -> ImageDetail:
         height=job.height,
         quality=job.quality,
         score=job.score,
+        reused=job.reused,
     )

@@ -190,8 +190,11 @@ class SourceRepository(abc.ABC):
 
     @abc.abstractmethod
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
-        """Of these reuses, the job ids whose output is still the one remembered of their source; those
-        are locked until the unit of work ends, so that no purge removes them meanwhile."""
+        """The ids of those reuses among `outcomes` whose output is still the one remembered of their source.
+
+        The sources of all `outcomes` are locked until the unit of work ends (in one order, so that
+        recorders never wait on each other in a circle), so that no purge removes them meanwhile.
+        """
 
     @abc.abstractmethod
     def remember(self, outcomes: Collection[ImageOutcome], now: datetime) -> None:

@@ -45,7 +45,7 @@ class RecordOutcomes:
             # than tried again, and the progress read after sees every concurrent recorder's outcomes.
             requests = uow.requests.get_many_for_update({outcome.request_id for outcome in outcomes})
             settled = [requests[o.request_id].settle(o) for o in outcomes if o.request_id in requests]
-            kept = uow.sources.still_remembered([o for o in settled if o.reused])
+            kept = uow.sources.still_remembered([o for o in settled if o.source is not None])
             settled = [o.reuse_lost(now) if o.reused and o.job_id not in kept else o for o in settled]
             recorded = uow.jobs.record(self.worker_id, settled, now)
             uow.sources.remember([o for o in recorded if o.source is not None], now)
