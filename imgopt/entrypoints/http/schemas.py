@@ -131,6 +131,8 @@ class ImageBody(Wire):
     # With quality=auto: the encoder quality chosen for this image, and the SSIMULACRA2 score it reached.
     quality: int | None = None
     score: float | None = None
+    # True when its output is an earlier image's of the same source, unchanged: nothing was optimized or stored.
+    reused: bool = False
 
 
 class ProductBody(Wire):
