@@ -60,7 +60,7 @@ class WorkerMetrics:
                 self._finished.labels(outcome.status.value).inc()
             if outcome.reused:
                 self._reused.inc()
-            elif outcome.output is not None:
+            if outcome.output is not None:
                 self._bytes_in.inc(outcome.output.bytes_in)
                 self._bytes_out.inc(outcome.output.bytes_out)
             if outcome.failure is not None:
