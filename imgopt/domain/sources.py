@@ -86,8 +86,11 @@ class SourceTurn:
     key: SourceKey
     remembered: RememberedSource | None = None
     holds_fetch: bool = True
+    # The upload one of whose images of this source failed for good: its other images each fetch on their
+    # own (as if alone), rather than wait one after another for a turn that would fail the same way.
+    failed_for: UUID | None = None
 
     def plan(self, request_id: UUID) -> SourcePlan:
         if self.remembered is not None and self.remembered.request_id == request_id:
             return SourcePlan.REUSE
-        return SourcePlan.FETCH if self.holds_fetch else SourcePlan.WAIT
+        return SourcePlan.FETCH if self.holds_fetch or self.failed_for == request_id else SourcePlan.WAIT

@@ -318,7 +318,7 @@ class FakeSources(SourceRepository):
             free = row["job"] in (None, job.id) or row["until"] <= now
             if free:
                 row.update(job=job.id, until=lease_until)
-            turns[job.id] = SourceTurn(key, row["remembered"], holds_fetch=free)
+            turns[job.id] = SourceTurn(key, row["remembered"], holds_fetch=free, failed_for=row.get("failed_for"))
         return turns
 
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
@@ -336,6 +336,8 @@ class FakeSources(SourceRepository):
                 )
             if row["job"] == outcome.job_id:
                 row.update(job=None, until=None)
+            if outcome.status is ImageStatus.FAILED:
+                row["failed_for"] = outcome.request_id
 
     def release_outputs(self, request: UploadRequest) -> list[str]:
         def keys(jobs: list[dict]) -> set[str]:

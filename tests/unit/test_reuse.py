@@ -196,3 +196,15 @@ def test_an_image_that_fails_leaves_the_output_it_would_have_reused(w):
 
     assert images(w, second.request_id)[0].status is ImageStatus.FAILED
     assert images(w, first.request_id)[0].output_url.removeprefix("http://imgopt.test/files/") in w.storage.files
+
+
+def test_when_the_first_image_of_a_url_fails_for_good_the_others_fetch_on_their_own_at_once(w):
+    missing = "https://o.example/gone.jpg"
+    receipt = w.upload(*(f"{n},P{n},{missing}" for n in range(1, 11)))
+
+    w.process(batch=4)
+    w.clock.advance(seconds=2)
+    w.process(batch=4)
+
+    assert {image.status for image in images(w, receipt.request_id)} == {ImageStatus.FAILED}
+    assert w.fetcher.fetched == [missing] * 10

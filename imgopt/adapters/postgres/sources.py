@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, text
 
 from imgopt.application.ports import SourceRepository
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome, StoredImage
+from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.sources import RememberedSource, SourceKey, SourceTurn, Validators
 
@@ -30,9 +31,9 @@ _TURNS = text(
         RETURNING f.tenant_id, f.url, f.options, f.fetching_job)
     SELECT v.job_id, coalesce(l.fetching_job = v.job_id, false) AS holds_fetch, f.request_id, f.etag,
         f.last_modified, f.content_sha256, f.output_key, f.output_url, f.media_type, f.bytes_in, f.bytes_out,
-        f.width, f.height, f.quality, f.score
+        f.width, f.height, f.quality, f.score, f.failed_for
     FROM v LEFT JOIN leased l ON (l.tenant_id, l.url, l.options) = (v.tenant_id, v.url, v.options)
-        LEFT JOIN images.source_fetches f ON {_SAME_KEY} AND f.output_key IS NOT NULL
+        LEFT JOIN images.source_fetches f ON {_SAME_KEY}
     """
 )
 
@@ -47,11 +48,16 @@ _LOCK = text(
     """
 )
 
+# Each job gives up the fetch it held; one that failed for good marks its upload's other images free to fetch.
 _GIVE_UP_FETCH = text(
     f"""
-    UPDATE images.source_fetches f SET fetching_job = NULL, fetching_until = NULL
-    FROM unnest(CAST(:jobs AS bigint[]), {_KEYS}) AS v(job_id, tenant_id, url, options)
-    WHERE {_SAME_KEY} AND f.fetching_job = v.job_id
+    UPDATE images.source_fetches f
+    SET fetching_job = CASE WHEN f.fetching_job = v.job_id THEN NULL ELSE f.fetching_job END,
+        fetching_until = CASE WHEN f.fetching_job = v.job_id THEN NULL ELSE f.fetching_until END,
+        failed_for = CASE WHEN v.failed THEN v.request_id ELSE f.failed_for END
+    FROM unnest(CAST(:jobs AS bigint[]), {_KEYS}, CAST(:requests AS uuid[]), CAST(:failed AS boolean[]))
+        AS v(job_id, tenant_id, url, options, request_id, failed)
+    WHERE {_SAME_KEY} AND (f.fetching_job = v.job_id OR v.failed)
     """
 )
 
@@ -107,7 +113,9 @@ class PostgresSourceRepository(SourceRepository):
             return {}
         params = {"jobs": list(keys), **_keys(keys.values()), "now": now, "lease_until": lease_until}
         rows = self._connection.execute(_TURNS, params).all()
-        return {row.job_id: SourceTurn(keys[row.job_id], _remembered(row), row.holds_fetch) for row in rows}
+        return {
+            row.job_id: SourceTurn(keys[row.job_id], _remembered(row), row.holds_fetch, row.failed_for) for row in rows
+        }
 
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
         if not outcomes:
@@ -122,7 +130,12 @@ class PostgresSourceRepository(SourceRepository):
     def remember(self, outcomes: Collection[ImageOutcome], now: datetime) -> None:
         if not outcomes:
             return
-        params = {"jobs": [o.job_id for o in outcomes], **_keys(o.source.key for o in outcomes)}
+        params = {
+            "jobs": [o.job_id for o in outcomes],
+            **_keys(o.source.key for o in outcomes),
+            "requests": [o.request_id for o in outcomes],
+            "failed": [o.status is ImageStatus.FAILED for o in outcomes],
+        }
         self._connection.execute(_GIVE_UP_FETCH, params)
         fetched = [o for o in outcomes if o.output is not None and o.source.content_sha256 is not None]
         if fetched:

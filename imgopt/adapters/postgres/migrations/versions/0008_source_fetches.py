@@ -41,6 +41,8 @@ def upgrade() -> None:
             -- The image fetching it now, until its lease ends: a tenant's other images of it wait.
             fetching_job bigint,
             fetching_until timestamptz,
+            -- The upload one of whose images of it failed for good: its other images no longer wait their turn.
+            failed_for uuid,
             PRIMARY KEY (tenant_id, url, options),
             CHECK ((output_key IS NULL) = (content_sha256 IS NULL))
         );
