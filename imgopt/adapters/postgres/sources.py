@@ -16,8 +16,9 @@ _KEYS = "CAST(:tenants AS uuid[]), CAST(:urls AS text[]), CAST(:options AS text[
 _SAME_KEY = "(f.tenant_id, f.url, f.options) = (v.tenant_id, v.url, v.options)"
 
 # The first job of each source (in key order, so concurrent claims lock rows in one order) takes the
-# source's fetch unless another image holds it past now; every job reads what is remembered, as the
-# statement began (the lease changes nothing of it).
+# source's fetch unless another image holds it past now. What is remembered is read from the row the
+# lease was taken on (the latest: a recorder may have committed while the claim waited for the row),
+# else as the statement began.
 _TURNS = text(
     f"""
     WITH v AS (SELECT * FROM unnest(CAST(:jobs AS bigint[]), {_KEYS}) AS v(job_id, tenant_id, url, options)),
@@ -28,10 +29,22 @@ _TURNS = text(
         ON CONFLICT (tenant_id, url, options) DO UPDATE
             SET fetching_job = excluded.fetching_job, fetching_until = excluded.fetching_until
             WHERE f.fetching_until IS NULL OR f.fetching_until <= :now OR f.fetching_job = excluded.fetching_job
-        RETURNING f.tenant_id, f.url, f.options, f.fetching_job)
-    SELECT v.job_id, coalesce(l.fetching_job = v.job_id, false) AS holds_fetch, f.request_id, f.etag,
-        f.last_modified, f.content_sha256, f.output_key, f.output_url, f.media_type, f.bytes_in, f.bytes_out,
-        f.width, f.height, f.quality, f.score, f.failed_for
+        RETURNING f.*)
+    SELECT v.job_id, coalesce(l.fetching_job = v.job_id, false) AS holds_fetch,
+        CASE WHEN l.url IS NULL THEN f.request_id ELSE l.request_id END AS request_id,
+        CASE WHEN l.url IS NULL THEN f.etag ELSE l.etag END AS etag,
+        CASE WHEN l.url IS NULL THEN f.last_modified ELSE l.last_modified END AS last_modified,
+        CASE WHEN l.url IS NULL THEN f.content_sha256 ELSE l.content_sha256 END AS content_sha256,
+        CASE WHEN l.url IS NULL THEN f.output_key ELSE l.output_key END AS output_key,
+        CASE WHEN l.url IS NULL THEN f.output_url ELSE l.output_url END AS output_url,
+        CASE WHEN l.url IS NULL THEN f.media_type ELSE l.media_type END AS media_type,
+        CASE WHEN l.url IS NULL THEN f.bytes_in ELSE l.bytes_in END AS bytes_in,
+        CASE WHEN l.url IS NULL THEN f.bytes_out ELSE l.bytes_out END AS bytes_out,
+        CASE WHEN l.url IS NULL THEN f.width ELSE l.width END AS width,
+        CASE WHEN l.url IS NULL THEN f.height ELSE l.height END AS height,
+        CASE WHEN l.url IS NULL THEN f.quality ELSE l.quality END AS quality,
+        CASE WHEN l.url IS NULL THEN f.score ELSE l.score END AS score,
+        CASE WHEN l.url IS NULL THEN f.failed_for ELSE l.failed_for END AS failed_for
     FROM v LEFT JOIN leased l ON (l.tenant_id, l.url, l.options) = (v.tenant_id, v.url, v.options)
         LEFT JOIN images.source_fetches f ON {_SAME_KEY}
     """
