@@ -322,19 +322,22 @@ def create_container(settings: Settings, environ: Mapping[str, str] | None = Non
     if not settings.database_url:
         raise ValueError("settings.database_url is not set; call imgopt.bootstrap.database.with_database first")
     container = Container()
-    container.config.from_dict(
-        {
-            **settings.as_config(),
-            "concurrency": settings.concurrency,
-            "storage_location": settings.output_storage_url,
-            "files_public_url": settings.files_public_url,
-            "cloud_environment": cloud_variables(os.environ if environ is None else environ),
-            "pool_size": settings.pool_size,
-            "delivery_lease_seconds": 120,
-            "origin_lease_seconds": settings.origin_lease_seconds,
-            "memory_budget_bytes": settings.memory_budget_bytes,
-            "user_agent": settings.user_agent,
-            "auth_required": settings.auth_required,
-        }
-    )
+    container.config.from_dict(container_config(settings, environ))
     return container
+
+
+def container_config(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """What the providers read: the settings, and what they derive. Unit tests configure `UseCases` with it."""
+    return {
+        **settings.as_config(),
+        "concurrency": settings.concurrency,
+        "storage_location": settings.output_storage_url,
+        "files_public_url": settings.files_public_url,
+        "cloud_environment": cloud_variables(os.environ if environ is None else environ),
+        "pool_size": settings.pool_size,
+        "delivery_lease_seconds": settings.delivery_lease_seconds,
+        "origin_lease_seconds": settings.origin_lease_seconds,
+        "memory_budget_bytes": settings.memory_budget_bytes,
+        "user_agent": settings.user_agent,
+        "auth_required": settings.auth_required,
+    }

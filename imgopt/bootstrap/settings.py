@@ -191,6 +191,11 @@ class Settings:
         return self.worker_memory_mb * MiB if self.worker_memory_mb else memory_limit_bytes() // 2
 
     @property
+    def delivery_lease_seconds(self) -> float:
+        """How long a claimed webhook delivery stays hidden from other workers: past any attempt's timeout."""
+        return max(120.0, self.webhook_timeout * 4)
+
+    @property
     def origin_lease_seconds(self) -> float:
         """How long an origin's download slot stays leased: past any download, for a worker that dies holding one."""
         return self.fetch_total_timeout + 30.0

@@ -82,7 +82,7 @@ class ImageOutcome:
 
     @property
     def reused(self) -> bool:
-        return self.output is not None and self.output.reused
+        return self.output is not None and self.output.result.reused
 
     def reuse_lost(self, now: datetime) -> "ImageOutcome":
         """A reuse whose output went meanwhile (its last other image was purged): the image is done again, at once,
@@ -134,7 +134,7 @@ class ImageJob:
 
     def reused(self, output: StoredImage, source: SourceFetch) -> ImageOutcome:
         """Done by pointing at the output of an earlier image of the same source: nothing optimized, nothing stored."""
-        return self.succeeded(replace(output, reused=True), source)
+        return self.succeeded(replace(output, result=replace(output.result, reused=True)), source)
 
     def failed(self, failure: ImageFailure, policy: RetryPolicy, now: datetime, spread: float = 0.5) -> ImageOutcome:
         attempts = self.attempts if failure.charged else max(self.attempts - 1, 0)

@@ -2,18 +2,13 @@
 
 from dataclasses import dataclass
 
+from imgopt.domain.image_results import ImageResult
+
 
 @dataclass(frozen=True, slots=True)
 class StoredImage:
+    """An image's output: where it is stored, where it is served, and what it is."""
+
     key: str
     url: str
-    media_type: str
-    bytes_in: int
-    bytes_out: int
-    width: int
-    height: int
-    # With quality=auto: the encoder quality chosen, and the SSIMULACRA2 score it reached.
-    quality: int | None = None
-    score: float | None = None
-    # The output of an earlier image of the same source, pointed at again: nothing was optimized or stored.
-    reused: bool = False
+    result: ImageResult

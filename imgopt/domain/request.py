@@ -98,8 +98,8 @@ class UploadRequest:
         for outcome in outcomes:
             if outcome.status is ImageStatus.OPTIMIZED:
                 self.optimized += 1
-                self.bytes_in += outcome.output.bytes_in
-                self.bytes_out += outcome.output.bytes_out
+                self.bytes_in += outcome.output.result.bytes_in
+                self.bytes_out += outcome.output.result.bytes_out
             elif outcome.status is ImageStatus.FAILED:
                 self.failed += 1
             elif outcome.status is ImageStatus.CANCELLED:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.request import ProductProgress, UploadRequest
@@ -72,14 +73,12 @@ class ImageDetail:
     attempts: int = 0
     output_url: str | None = None
     failure_reason: str | None = None
-    media_type: str | None = None
-    bytes_in: int | None = None
-    bytes_out: int | None = None
-    width: int | None = None
-    height: int | None = None
-    quality: int | None = None
-    score: float | None = None
-    reused: bool = False  # its output is an earlier image's of the same source, unchanged
+    result: ImageResult | None = None  # once optimized
+
+    @property
+    def reused(self) -> bool:
+        """Whether its output is an earlier image's of the same source, unchanged."""
+        return self.result is not None and self.result.reused
 
     @property
     def reused_cell(self) -> str:

@@ -14,6 +14,7 @@ from imgopt.application.use_cases.claiming import EXPANSION_SLICE, ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import StoredImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from tests.support import claim_in_lockstep, csv_bytes
@@ -52,7 +53,12 @@ def record_all(container, jobs, worker: str = "w1") -> None:
     record = RecordOutcomes(
         container.persistence.uow, FixedClock(NOW), worker, use_cases.announcer(), use_cases.webhook_work()
     )
-    record([job.succeeded(StoredImage(f"{job.id}.jpg", "http://x/y.jpg", "image/jpeg", 10, 5, 1, 1)) for job in jobs])
+    record(
+        [
+            job.succeeded(StoredImage(f"{job.id}.jpg", "http://x/y.jpg", ImageResult("image/jpeg", 10, 5, 1, 1)))
+            for job in jobs
+        ]
+    )
 
 
 def names(jobs, requests: dict) -> list[str]:

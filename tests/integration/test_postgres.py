@@ -18,6 +18,7 @@ from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.image_jobs import ImageFailure, RetryPolicy, StoredImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.product_csv import CsvRejected, ProductRow
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
@@ -47,9 +48,8 @@ def ingest(container, *rows: str):
 
 
 def stored(job) -> StoredImage:
-    return StoredImage(
-        f"{job.request_id}/{job.id}.jpg", f"http://imgopt.test/files/{job.id}.jpg", "image/jpeg", 1000, 300, 8, 6
-    )
+    result = ImageResult("image/jpeg", 1000, 300, 8, 6)
+    return StoredImage(f"{job.request_id}/{job.id}.jpg", f"http://imgopt.test/files/{job.id}.jpg", result)
 
 
 def test_ingest_stores_products_and_a_pending_request(container, clean_database):

@@ -70,7 +70,7 @@ def test_changed_bytes_are_optimized_again_and_the_first_output_stays(container,
 
     [before], [after] = images(container, first), images(container, second)
     assert not after.reused and after.output_url != before.output_url
-    assert (after.width, after.height) == (1920, 1080)
+    assert (after.result.width, after.result.height) == (1920, 1080)
     assert len(stored(settings)) == 2
 
 

@@ -330,7 +330,7 @@ class FakeSources(SourceRepository):
             row = self.state.sources.setdefault(outcome.source.key, {"remembered": None, "job": None, "until": None})
             source = outcome.source
             if outcome.output is not None and source.content_sha256 is not None:
-                output = replace(outcome.output, reused=False)
+                output = replace(outcome.output, result=replace(outcome.output.result, reused=False))
                 row["remembered"] = RememberedSource(
                     source.validators, source.content_sha256, output, outcome.request_id
                 )
@@ -530,11 +530,7 @@ def _image(position: int, url: str, job: dict | None) -> ImageDetail:
         job["attempts"],
         output_url=output.url if output else None,
         failure_reason=outcome.reason if outcome else None,
-        bytes_in=output.bytes_in if output else None,
-        bytes_out=output.bytes_out if output else None,
-        quality=output.quality if output else None,
-        score=output.score if output else None,
-        reused=bool(output and output.reused),
+        result=output.result if output else None,
     )
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from imgopt.domain.errors import InvalidOptions
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy, StoredImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
@@ -89,7 +90,7 @@ def test_a_permanent_failure_fails_at_once():
 
 
 def test_a_success_carries_its_output():
-    stored = StoredImage("r/7.jpg", "http://h/files/r/7.jpg", "image/jpeg", 1000, 400, 10, 10)
+    stored = StoredImage("r/7.jpg", "http://h/files/r/7.jpg", ImageResult("image/jpeg", 1000, 400, 10, 10))
 
     outcome = job(1).succeeded(stored)
 

@@ -5,6 +5,7 @@ import pytest
 
 from imgopt.domain.errors import IllegalTransition
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy, StoredImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.request import ProductProgress, RequestFinished, UploadRequest
@@ -23,7 +24,7 @@ def request(images: int = 3, products: int = 2) -> UploadRequest:
 
 
 def optimized(line: int = 2, size: tuple[int, int] = (100, 40)):
-    stored = StoredImage("k.jpg", "http://x/k.jpg", "image/jpeg", *size, 1, 1)
+    stored = StoredImage("k.jpg", "http://x/k.jpg", ImageResult("image/jpeg", *size, 1, 1))
     return ImageJob(1, ID, line, 0, "https://a.example/1.jpg", 1).succeeded(stored)
 
 

@@ -65,7 +65,7 @@ def test_changed_bytes_are_optimized_again_into_a_new_output(w):
     w.process()
 
     [image] = images(w, second.request_id)
-    assert (image.reused, image.bytes_in) == (False, len(CHANGED))
+    assert (image.reused, image.result.bytes_in) == (False, len(CHANGED))
     assert len(w.storage.files) == 2
 
 

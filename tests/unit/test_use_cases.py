@@ -7,6 +7,7 @@ import pytest
 from imgopt.application.errors import RequestNotFinished, RequestNotFound
 from imgopt.application.ports import UnsafeUrl
 from imgopt.domain.image_jobs import ImageFailure, StoredImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 from imgopt.domain.product_csv import CsvRejected
@@ -24,7 +25,9 @@ class App(World):
                 outcomes.append(job.failed(ImageFailure("HTTP 404"), self.retry, self.clock.now()))
             else:
                 url = f"http://imgopt.test/files/k{job.id}.jpg"
-                outcomes.append(job.succeeded(StoredImage(f"k{job.id}.jpg", url, "image/jpeg", 100, 40, 1, 1)))
+                outcomes.append(
+                    job.succeeded(StoredImage(f"k{job.id}.jpg", url, ImageResult("image/jpeg", 100, 40, 1, 1)))
+                )
         self.record(outcomes)
 
 

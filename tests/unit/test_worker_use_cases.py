@@ -8,13 +8,14 @@ import standardwebhooks
 from imgopt.application.use_cases.claiming import ClaimImages
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.image_jobs import FailureClass, ImageFailure, RetryPolicy, StoredImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.webhooks import DeliveryStatus, WebhookFormat
 from tests.unit.fakes import FixedClock
 from tests.unit.world import World
 
 JPEG = b"\xff\xd8\xff" + b"x" * 97
-STORED = StoredImage("k.jpg", "http://imgopt.test/files/k.jpg", "image/jpeg", 100, 50, 4, 3)
+STORED = StoredImage("k.jpg", "http://imgopt.test/files/k.jpg", ImageResult("image/jpeg", 100, 50, 4, 3))
 
 
 @pytest.fixture

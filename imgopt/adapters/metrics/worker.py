@@ -61,8 +61,8 @@ class WorkerMetrics:
             if outcome.reused:
                 self._reused.inc()
             if outcome.output is not None:
-                self._bytes_in.inc(outcome.output.bytes_in)
-                self._bytes_out.inc(outcome.output.bytes_out)
+                self._bytes_in.inc(outcome.output.result.bytes_in)
+                self._bytes_out.inc(outcome.output.result.bytes_out)
             if outcome.failure is not None:
                 retried = "false" if outcome.status.is_terminal else "true"
                 self._failures.labels(outcome.failure.value, retried).inc()

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, text
 
+from imgopt.adapters.postgres.image_results import SQL_TYPES
 from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT, options_from
 from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.download_room import DownloadRoom
@@ -117,21 +118,17 @@ _EXPAND = text(
 )
 
 _RECORD = text(
-    """
+    f"""
     UPDATE images.optimizerjobs j
     SET status = v.status, failure_reason = v.reason, attempts = v.attempts,
         next_attempt_at = coalesce(v.next_attempt_at, j.next_attempt_at),
         lease_until = NULL, output_key = v.key, output_url = v.url,
-        media_type = v.media_type, bytes_in = v.bytes_in, bytes_out = v.bytes_out,
-        width = v.width, height = v.height, quality = v.quality, score = v.score, reused = v.reused,
-        updated_at = :now
+        {", ".join(f"{name} = v.{name}" for name in SQL_TYPES)}, updated_at = :now
     FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
                 CAST(:next_attempts AS timestamptz[]), CAST(:keys AS text[]), CAST(:urls AS text[]),
-                CAST(:media_types AS text[]), CAST(:bytes_in AS bigint[]), CAST(:bytes_out AS bigint[]),
-                CAST(:widths AS integer[]), CAST(:heights AS integer[]), CAST(:qualities AS smallint[]),
-                CAST(:scores AS real[]), CAST(:attempts AS smallint[]), CAST(:reused AS boolean[]))
-        AS v(id, status, reason, next_attempt_at, key, url, media_type, bytes_in, bytes_out, width, height,
-             quality, score, attempts, reused)
+                {", ".join(f"CAST(:{name} AS {sql}[])" for name, sql in SQL_TYPES.items())},
+                CAST(:attempts AS smallint[]))
+        AS v(id, status, reason, next_attempt_at, key, url, {", ".join(SQL_TYPES)}, attempts)
     WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker
     RETURNING j.id
     """
@@ -276,13 +273,6 @@ def _record_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) 
         "next_attempts": [o.next_attempt_at for o in outcomes],
         "keys": [out.key if out else None for out in outputs],
         "urls": [out.url if out else None for out in outputs],
-        "media_types": [out.media_type if out else None for out in outputs],
-        "bytes_in": [out.bytes_in if out else None for out in outputs],
-        "bytes_out": [out.bytes_out if out else None for out in outputs],
-        "widths": [out.width if out else None for out in outputs],
-        "heights": [out.height if out else None for out in outputs],
-        "qualities": [out.quality if out else None for out in outputs],
-        "scores": [out.score if out else None for out in outputs],
+        **{name: [getattr(out.result, name) if out else None for out in outputs] for name in SQL_TYPES},
         "attempts": [o.attempts for o in outcomes],
-        "reused": [o.reused for o in outcomes],
     }

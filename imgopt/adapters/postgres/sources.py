@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, text
 
 from imgopt.application.ports import SourceRepository
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome, StoredImage
+from imgopt.domain.image_results import RESULT_FIELDS, ImageResult
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.sources import RememberedSource, SourceKey, SourceTurn, Validators
@@ -171,17 +172,8 @@ def _keys(keys) -> dict[str, list]:
 def _remembered(row: Row) -> RememberedSource | None:
     if row.output_key is None:
         return None
-    output = StoredImage(
-        row.output_key,
-        row.output_url,
-        row.media_type,
-        row.bytes_in,
-        row.bytes_out,
-        row.width,
-        row.height,
-        row.quality,
-        row.score,
-    )
+    result = ImageResult(**{name: getattr(row, name) for name in RESULT_FIELDS if name != "reused"})
+    output = StoredImage(row.output_key, row.output_url, result)
     return RememberedSource(Validators(row.etag, row.last_modified), bytes(row.content_sha256), output, row.request_id)
 
 
@@ -196,11 +188,11 @@ def _remember_params(outcomes: list[ImageOutcome], now: datetime) -> dict:
         "hashes": [source.content_sha256 for source in sources],
         "keys": [output.key for output in outputs],
         "output_urls": [output.url for output in outputs],
-        "media_types": [output.media_type for output in outputs],
-        "bytes_in": [output.bytes_in for output in outputs],
-        "bytes_out": [output.bytes_out for output in outputs],
-        "widths": [output.width for output in outputs],
-        "heights": [output.height for output in outputs],
-        "qualities": [output.quality for output in outputs],
-        "scores": [output.score for output in outputs],
+        "media_types": [output.result.media_type for output in outputs],
+        "bytes_in": [output.result.bytes_in for output in outputs],
+        "bytes_out": [output.result.bytes_out for output in outputs],
+        "widths": [output.result.width for output in outputs],
+        "heights": [output.result.height for output in outputs],
+        "qualities": [output.result.quality for output in outputs],
+        "scores": [output.result.score for output in outputs],
     }

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, Row, text
 
+from imgopt.adapters.postgres.image_results import result_of, selected
 from imgopt.adapters.postgres.outages import unavailable_on_outage
 from imgopt.adapters.postgres.requests import COLUMNS, request_from
 from imgopt.adapters.postgres.webhooks import DELIVERY_COLUMNS, WEBHOOK_COLUMNS, delivery_from, webhook_from
@@ -54,8 +55,7 @@ _WEBHOOK_OWNED = text(f"SELECT 1 FROM images.webhookurls WHERE id = :webhook AND
 _PRODUCTS = text(
     f"""
     SELECT p.line_no, p.serial, p.product_name, p.input_urls, j.position, j.status, j.attempts,
-        j.output_url, j.failure_reason, j.media_type, j.bytes_in, j.bytes_out, j.width, j.height, j.quality, j.score,
-        j.reused
+        j.output_url, j.failure_reason, {selected("j")}
     FROM (
         SELECT * FROM images.productimages
         WHERE request_id = :id AND line_no > :after
@@ -178,12 +178,5 @@ def _image(position: int, url: str, job: Row | None) -> ImageDetail:
         attempts=job.attempts,
         output_url=job.output_url,
         failure_reason=job.failure_reason,
-        media_type=job.media_type,
-        bytes_in=job.bytes_in,
-        bytes_out=job.bytes_out,
-        width=job.width,
-        height=job.height,
-        quality=job.quality,
-        score=job.score,
-        reused=job.reused,
+        result=result_of(job),
     )

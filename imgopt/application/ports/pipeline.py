@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from imgopt.domain.image_jobs import ImageFailure
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.sources import Validators
 
@@ -91,6 +92,10 @@ class OptimizedImage:
     height: int
     quality: int | None = None
     score: float | None = None
+
+    def result(self, bytes_in: int) -> ImageResult:
+        """What this output is, as the image's result; `bytes_in` is the size of its source."""
+        return ImageResult(self.media_type, bytes_in, len(self.data), self.width, self.height, self.quality, self.score)
 
 
 class OptimizeFailed(Exception):

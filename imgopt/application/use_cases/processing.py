@@ -102,21 +102,10 @@ class ProcessImage:
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
             failure = _unexpected(job, exc)
         else:
-            output = StoredImage(
-                key,
-                url,
-                image.media_type,
-                len(fetched.data),
-                len(image.data),
-                image.width,
-                image.height,
-                image.quality,
-                image.score,
-            )
-            source = (
-                None if job.source is None else SourceFetch(job.source.key, fetched.validators, _sha256(fetched.data))
-            )
-            return job.succeeded(output, source)
+            output = StoredImage(key, url, image.result(bytes_in=len(fetched.data)))
+            if job.source is None:
+                return job.succeeded(output)
+            return job.succeeded(output, SourceFetch(job.source.key, fetched.validators, _sha256(fetched.data)))
         return self._failed(job, failure)
 
     def _failed(self, job: ImageJob, failure: ImageFailure) -> ImageOutcome:

@@ -1,7 +1,6 @@
 """The API's routes: the original's three endpoints, plus the output CSV, health and readiness."""
 
 import logging
-from uuid import UUID
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -12,35 +11,21 @@ from litestar.response import Stream
 from sqlalchemy import Engine
 
 from imgopt.adapters.postgres.engine import readiness_problem
-from imgopt.adapters.status_documents import status_fields
 from imgopt.application.links import Links
 from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook
-from imgopt.application.use_cases.status import PAGE_SIZE, ExportOutputCsv, GetStatus, StatusReport
+from imgopt.application.use_cases.status import PAGE_SIZE, ExportOutputCsv, GetStatus
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.webhooks import AttemptResult, Delivery, InvalidWebhook, WebhookFormat
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import OPEN, tenant_of
+from imgopt.entrypoints.http.bodies import status_response
+from imgopt.entrypoints.http.cursors import decode_line_cursor
 from imgopt.entrypoints.http.errors import ApiError, unavailable
 from imgopt.entrypoints.http.openapi import KEYED, Cursor, Limit, PublicOperation, RequestIdPath, problems
+from imgopt.entrypoints.http.parsing import parse_format, parse_uuid
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 log = logging.getLogger(__name__)
-
-
-def parse_uuid(value: str, field: str) -> UUID:
-    try:
-        return UUID(value.strip())
-    except (ValueError, AttributeError):
-        raise ApiError(400, "invalid_id", f"{field} must be a UUID, got {value[:60]!r}") from None
-
-
-def parse_format(value: str | None) -> WebhookFormat:
-    try:
-        return WebhookFormat((value or WebhookFormat.JSON).strip().lower())
-    except ValueError:
-        allowed = ", ".join(f.value for f in WebhookFormat)
-        raise InvalidWebhook(f"format must be one of {allowed}, got {value!r}") from None
 
 
 async def read_multipart_form(request: Request) -> None:
@@ -126,7 +111,7 @@ class StatusController(Controller):
         Without details the answer may be up to IMGOPT_STATUS_CACHE_SECONDS old."""
         identifier, tenant = parse_uuid(request_id, "requestId"), tenant_of(request)
         if details:
-            after_line = parse_cursor(cursor)
+            after_line = decode_line_cursor(cursor)
             report = await sync_to_thread(get_status, tenant, identifier, True, after_line, limit)
             return Response(status_response(report))
 
@@ -213,37 +198,3 @@ class HealthController(Controller):
         if problem is not None:
             return unavailable(problem, code="not_ready")
         return Response(schemas.Health(status="ready"))
-
-
-def parse_cursor(cursor: str | None) -> int:
-    if cursor is None or cursor == "":
-        return 0
-    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 10):
-        raise ApiError(400, "invalid_cursor", f"cursor must be a nextCursor from an earlier page, got {cursor[:60]!r}")
-    return int(cursor)
-
-
-def delivery_body(delivery: Delivery, attempts: list[AttemptResult]) -> schemas.DeliveryBody:
-    return schemas.DeliveryBody(
-        id=delivery.id,
-        webhook_id=delivery.webhook_id,
-        event_type=delivery.event_type,
-        status=delivery.status.value,
-        attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at,
-        log=[msgspec.convert(attempt, schemas.AttemptBody, from_attributes=True) for attempt in attempts],
-    )
-
-
-def status_response(report: StatusReport) -> schemas.StatusResponse:
-    """The status document the webhook also carries, plus the details when asked for."""
-    fields = status_fields(report.summary, report.output_csv_url)
-    if report.details is None:
-        return schemas.StatusResponse(**fields)
-    page = report.details
-    details = schemas.DetailsBody(
-        products=[msgspec.convert(product, schemas.ProductBody, from_attributes=True) for product in page.products],
-        next_cursor=None if page.next_after_line is None else str(page.next_after_line),
-        webhook_deliveries=[delivery_body(delivery, attempts) for delivery, attempts in page.deliveries],
-    )
-    return schemas.StatusResponse(**fields, details=details)

@@ -16,13 +16,12 @@ from imgopt.application.use_cases.webhook_management import (
     Redeliver,
     RotateWebhookSecret,
 )
-from imgopt.domain.lifecycle import RequestStatus
 from imgopt.domain.request import UploadRequest
 from imgopt.domain.status import StatusSummary
 from imgopt.domain.webhooks import Webhook
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import tenant_of
-from imgopt.entrypoints.http.controllers import delivery_body, parse_uuid
+from imgopt.entrypoints.http.bodies import delivery_body
 from imgopt.entrypoints.http.cursors import decode_cursor, encode_cursor
 from imgopt.entrypoints.http.errors import ApiError
 from imgopt.entrypoints.http.openapi import (
@@ -35,20 +34,10 @@ from imgopt.entrypoints.http.openapi import (
     WebhookIdPath,
     problems,
 )
+from imgopt.entrypoints.http.parsing import parse_status, parse_uuid
 from imgopt.entrypoints.http.status_cache import StatusCache
 
 LIST_SIZE = 20
-
-
-def parse_status(value: str | None) -> RequestStatus | None:
-    """The state named by `?status=` (absent: every state); an empty or unknown one is a 400."""
-    if value is None:
-        return None
-    try:
-        return RequestStatus(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(status.value for status in RequestStatus)
-        raise ApiError(400, "invalid_status", f"status must be one of {allowed}, got {value[:40]!r}") from None
 
 
 class RequestsController(Controller):

@@ -1,5 +1,6 @@
 """Wire types: what the API reads and writes, camelCase on the wire."""
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -9,7 +10,9 @@ from litestar.datastructures import UploadFile
 from litestar.openapi.spec import OpenAPIType, Schema
 
 from imgopt.adapters.status_documents import ImageCountsDocument, ProductCountsDocument, StatusDocument
+from imgopt.domain.image_results import RESULT_FIELDS, ImageResult
 from imgopt.domain.options import AUTO, MAX_DIMENSION, MAX_QUALITY, OutputFormat
+from imgopt.domain.status import ImageDetail, ProductDetail
 from imgopt.domain.webhooks import WebhookFormat
 
 
@@ -116,23 +119,35 @@ class UploadResponse(Wire):
     webhook: WebhookSecret | None = None
 
 
-class ImageBody(Wire):
-    position: int
-    input_url: str
-    status: str
-    attempts: int
-    output_url: str | None = None
-    failure_reason: str | None = None
-    media_type: str | None = None
-    bytes_in: int | None = None
-    bytes_out: int | None = None
-    width: int | None = None
-    height: int | None = None
-    # With quality=auto: the encoder quality chosen for this image, and the SSIMULACRA2 score it reached.
-    quality: int | None = None
-    score: float | None = None
-    # True when its output is an earlier image's of the same source, unchanged: nothing was optimized or stored.
-    reused: bool = False
+# An image of a product: where it stands and, once optimized, its result, one wire field per field of
+# ImageResult (derived from it, so that a field added there is on the wire too; None until optimized).
+ImageBody = msgspec.defstruct(
+    "ImageBody",
+    [
+        ("position", int),
+        ("input_url", str),
+        ("status", str),
+        ("attempts", int),
+        ("output_url", str | None, None),
+        ("failure_reason", str | None, None),
+        *((field.name, field.type | None, None) for field in fields(ImageResult)),
+    ],
+    bases=(Wire,),
+    module=__name__,
+)
+
+
+def image_body(image: ImageDetail) -> "ImageBody":
+    result = {name: getattr(image.result, name) for name in RESULT_FIELDS} if image.result else {}
+    return ImageBody(
+        position=image.position,
+        input_url=image.input_url,
+        status=image.status.value,
+        attempts=image.attempts,
+        output_url=image.output_url,
+        failure_reason=image.failure_reason,
+        **result,
+    )
 
 
 class ProductBody(Wire):
@@ -141,6 +156,13 @@ class ProductBody(Wire):
     name: str
     status: str
     images: list[ImageBody]
+
+
+def product_body(product: ProductDetail) -> ProductBody:
+    images = [image_body(image) for image in product.images]
+    return ProductBody(
+        line=product.line, serial=product.serial, name=product.name, status=product.status.value, images=images
+    )
 
 
 class AttemptBody(Wire):

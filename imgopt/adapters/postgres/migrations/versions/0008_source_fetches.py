@@ -47,7 +47,8 @@ def upgrade() -> None:
             CHECK ((output_key IS NULL) = (content_sha256 IS NULL))
         );
         CREATE INDEX source_fetches_output ON images.source_fetches (output_key) WHERE output_key IS NOT NULL;
-        ALTER TABLE images.optimizerjobs ADD COLUMN reused boolean NOT NULL DEFAULT false;
+        -- A result column as the others (NULL without a result); images optimized before read as not reused.
+        ALTER TABLE images.optimizerjobs ADD COLUMN reused boolean DEFAULT false;
         CREATE INDEX optimizerjobs_output ON images.optimizerjobs (output_key) WHERE output_key IS NOT NULL;
         """
     )
