@@ -13,6 +13,7 @@ from rich.console import Console
 from bench import (
     api,
     auto,
+    broad,
     capacity,
     details,
     encoders,
@@ -35,6 +36,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "kernel-sharp-task": kernel.kernel_sharp_task,
     "encoders": encoders.encoders,
     "auto-quality": auto.auto_quality,
+    "broad": broad.broad,
     "pipeline": pipeline.pipeline,
     "pipeline-s3": pipeline_s3.pipeline_s3,
     "latency": pipeline.latency,

@@ -16,6 +16,8 @@ MiB = 1024 * 1024
 FILES_PATH = "/files"
 """Where the API serves outputs: `{IMGOPT_PUBLIC_BASE_URL}/files/{key}`."""
 OPTIMIZERS = ("pillow", "vips")
+API_DOCS = ("off", "redoc", "swagger")
+"""What `/schema` shows people: nothing (the JSON document is always at `/schema/openapi.json`), Redoc or Swagger UI."""
 
 
 def default_concurrency(cores: int) -> int:
@@ -65,6 +67,7 @@ class Settings:
     optimizer: str = "vips"
     auto_quality_target: float = 70.0
     auth: str = "required"
+    api_docs: str = "off"
     rate_limit_per_minute: int = 600
     auth_failures_per_minute: int = 30  # calls with a wrong key from one client address; then 429 for that address
     max_waiting_images: int = 1_000_000
@@ -81,6 +84,7 @@ class Settings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a library caller may pass a string
         object.__setattr__(self, "auth", self.auth.strip().lower())
+        object.__setattr__(self, "api_docs", self.api_docs.strip().lower())
         for name in ("max_upload_bytes", "max_rows", "max_image_bytes", "max_pixels", "lease_seconds", "max_attempts"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{env_name(name)} must be positive, got {getattr(self, name)}")
@@ -108,6 +112,7 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"{env_name('storage_url')}: {exc}") from None
         self._check_choice("optimizer", OPTIMIZERS)
+        self._check_choice("api_docs", API_DOCS)
         if not 0 < self.auto_quality_target < 100:
             raise SettingsError(f"{env_name('auto_quality_target')} must be a SSIMULACRA2 score between 0 and 100")
         try:

@@ -202,7 +202,10 @@ def test_the_key_works_in_either_header_and_the_open_routes_need_none(keyed_api)
     schema = open_routes[2].json()
 
     assert (bearer.status_code, header.status_code) == (200, 200)
-    assert [r.status_code for r in open_routes] == [200, 200, 200, 200] and config == {"auth": "required"}
+    assert [r.status_code for r in open_routes] == [200, 200, 200, 200] and config == {
+        "auth": "required",
+        "apiReference": "/schema/openapi.json",
+    }
     assert schema["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": "An imgopt API key (`imgopt keys create`)",
     }  # fmt: skip

@@ -87,7 +87,10 @@ def jobs(engine, request_id) -> list:
     with engine.connect() as connection:
         return list(
             connection.execute(
-                text("SELECT id, status, attempts, claimed_by FROM images.optimizerjobs WHERE request_id = :id"),
+                text(
+                    "SELECT id, status, attempts, claimed_by, output_key"
+                    " FROM images.optimizerjobs WHERE request_id = :id"
+                ),
                 {"id": request_id},
             )
         )
@@ -130,7 +133,7 @@ def test_two_workers_share_a_200_image_request_and_process_every_image_exactly_o
     assert {row.status for row in rows} == {"optimized"} and {row.attempts for row in rows} == {1}
     assert len({row.claimed_by for row in rows}) == 2
     files = output_files(tmp_path / "data", receipt.request_id)
-    assert [path.name for path in files] == sorted(f"{row.id}.jpg" for row in rows)
+    assert [f"{receipt.request_id}/{path.name}" for path in files] == sorted(row.output_key for row in rows)
     assert all(counted), "each worker's /metrics counts the images it finished"
 
 
@@ -163,7 +166,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_no_output(
     assert {row.status for row in rows} == {"optimized"}
     assert {row.id for row in rows if row.attempts == 2} == held
     files = output_files(tmp_path / "data", receipt.request_id)
-    assert [path.name for path in files] == sorted(f"{row.id}.jpg" for row in rows)
+    assert [f"{receipt.request_id}/{path.name}" for path in files] == sorted(row.output_key for row in rows)
     assert {request.path for request in origin.requests} == {f"/p{n}.jpg" for n in range(200)}
 
 

@@ -1,6 +1,7 @@
 """quality=auto: per image, the lowest quality that reaches a SSIMULACRA2 target, for both adapters."""
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -32,6 +33,29 @@ def test_auto_quality_reaches_the_target_on_the_whole_image_and_says_what_it_cho
     assert 10 <= result.quality <= 95
     assert result.score >= 70
     assert ssimulacra2(as_array(lossless.data), as_array(result.data)) >= 68
+
+
+# Real photos of several kinds, small enough to keep the test quick; the wider ones take the mosaic path.
+REAL = [
+    ("photo-2725x2225.jpg", OptimizationOptions(max_width=900, format=OutputFormat.JPEG, auto_quality=True)),
+    ("flowers.jpeg", OptimizationOptions(max_width=900, format=OutputFormat.JPEG, auto_quality=True)),
+    ("photo.webp", OptimizationOptions(format=OutputFormat.JPEG, auto_quality=True)),
+    ("photo.webp", OptimizationOptions(format=OutputFormat.WEBP, auto_quality=True)),
+    ("exif-orientation-6.jpg", OptimizationOptions(auto_quality=True)),
+    ("cmyk.jpg", OptimizationOptions(auto_quality=True)),
+]
+
+
+@pytest.mark.parametrize(("name", "options"), REAL, ids=[f"{name}-{options.format.value}" for name, options in REAL])
+def test_every_auto_output_of_real_photos_reaches_the_target_scored_whole_at_full_size(optimizer, name, options):
+    data = corpus_bytes(name)
+
+    result = optimizer.optimize(data, options)
+
+    lossless = optimizer.optimize(data, replace(options, format=OutputFormat.PNG, auto_quality=False))
+    assert (result.width, result.height) == (lossless.width, lossless.height)
+    assert ssimulacra2(as_array(lossless.data), as_array(result.data)) >= 70
+    assert result.score >= 70
 
 
 def test_a_higher_target_costs_more_quality_and_bytes(adapter):

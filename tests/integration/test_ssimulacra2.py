@@ -131,3 +131,14 @@ def test_the_blur_is_bit_for_bit_scipys_correlation_with_zeros_beyond_the_edges(
 
     assert np.array_equal(blur(planes), reference)
     assert blur(planes).dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(3, 8, 8), (3, 7, 8), (3, 8, 7), (3, 7, 7), (3, 1, 1), (3, 5, 1)])
+def test_halving_repeats_the_last_row_and_column_of_an_odd_side_as_padding_would(shape):
+    planes = np.random.default_rng(7).random(shape, dtype=np.float32)
+    height, width = shape[1:]
+
+    padded = np.pad(planes, ((0, 0), (0, height % 2), (0, width % 2)), mode="edge")
+    blocks = padded[:, 0::2, 0::2] + padded[:, 0::2, 1::2] + padded[:, 1::2, 0::2] + padded[:, 1::2, 1::2]
+
+    assert np.array_equal(halved(planes), blocks * np.float32(0.25))

@@ -22,7 +22,7 @@ def test_a_page_keeps_its_own_policy_and_headers():
     assert [value for name, value in headers if name == b"x-content-type-options"] == [b"nosniff"]
 
 
-def test_an_html_page_without_a_policy_gets_none_imposed():
+def test_an_html_page_without_a_policy_of_its_own_gets_the_strict_one():
     headers = dict(with_security_headers([(b"content-type", b"text/html; charset=utf-8")]))
 
-    assert b"content-security-policy" not in headers and headers[b"referrer-policy"] == b"no-referrer"
+    assert headers[b"content-security-policy"] == API_POLICY and headers[b"referrer-policy"] == b"no-referrer"

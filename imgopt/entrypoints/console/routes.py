@@ -18,13 +18,15 @@ _POLICY = (
 )
 
 
-class ConsoleConfig(msgspec.Struct):
-    """`auth`: "off" when the API takes no key (then the page asks for none), "required" otherwise."""
+class ConsoleConfig(msgspec.Struct, rename="camel"):
+    """`auth`: "off" when the API takes no key (then the page asks for none), "required" otherwise;
+    `api_reference`: where the page's "API reference" link goes, the docs page or, with none, the document."""
 
     auth: str
+    api_reference: str
 
 
-def console_router(auth: str = "off") -> Router:
+def console_router(auth: str = "off", api_reference: str = "/schema/openapi.json") -> Router:
     """The console's routes; none is listed in the OpenAPI document, which links to the page instead."""
     page = (HERE / "index.html").read_bytes()
 
@@ -42,7 +44,7 @@ def console_router(auth: str = "off") -> Router:
 
     @get("/console/config.json", include_in_schema=False, sync_to_thread=False)
     def config() -> Response[ConsoleConfig]:
-        return Response(ConsoleConfig(auth=auth), headers={"Cache-Control": "no-store"})
+        return Response(ConsoleConfig(auth=auth, api_reference=api_reference), headers={"Cache-Control": "no-store"})
 
     assets = create_static_files_router(
         path=STATIC_PATH,

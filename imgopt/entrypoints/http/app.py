@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from imgopt.bootstrap.containers import Container
 from imgopt.bootstrap.settings import Settings
 from imgopt.entrypoints.console.routes import console_router
+from imgopt.entrypoints.http.api_docs import SCHEMA_PATH, api_reference, render_plugins, schema_router
 from imgopt.entrypoints.http.auth import OPEN, api_key_middleware, security_scheme
 from imgopt.entrypoints.http.controllers import (
     HealthController,
@@ -23,6 +24,7 @@ from imgopt.entrypoints.http.files import FilesController
 from imgopt.entrypoints.http.form_fields import FILE_FIELDS_TAKE_ONLY_FILES
 from imgopt.entrypoints.http.management import DeliveriesController, RequestsController, WebhooksController
 from imgopt.entrypoints.http.metrics import RequestMetrics, metrics_route
+from imgopt.entrypoints.http.openapi import TAGS
 from imgopt.entrypoints.http.request import GuardedRequest
 from imgopt.entrypoints.http.security_headers import SecurityHeaders
 from imgopt.entrypoints.http.status_cache import StatusCache
@@ -80,7 +82,7 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             Router(path="/", route_handlers=[metrics_route(container.telemetry.registry())], opt={OPEN: True}),
             # Output images stay shareable links: whoever has the URL may fetch them, key or not.
             Router(path="/", route_handlers=[FilesController], opt={OPEN: True}),
-            console_router(auth=settings.auth),
+            console_router(auth=settings.auth, api_reference=api_reference(settings.api_docs)),
         ],
         middleware=[
             api_key_middleware(
@@ -102,7 +104,10 @@ def create_app(container: Container, settings: Settings, on_shutdown: Sequence[C
             version=version("imgopt"),
             description="Upload a CSV of product photos; get them back smaller, with status, output CSV and webhooks. "
             "People can do the same in the [web console](/).",
-            path="/schema",
+            path=SCHEMA_PATH,
+            tags=TAGS,
+            render_plugins=render_plugins(settings.api_docs),
+            openapi_router=schema_router(),
             **(security_scheme() if settings.auth_required else {}),
         ),
         on_shutdown=[shutdown],

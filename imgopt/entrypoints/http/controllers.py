@@ -21,7 +21,17 @@ from imgopt.entrypoints.http.auth import OPEN, tenant_of
 from imgopt.entrypoints.http.bodies import status_response
 from imgopt.entrypoints.http.cursors import decode_line_cursor
 from imgopt.entrypoints.http.errors import ApiError, unavailable
-from imgopt.entrypoints.http.openapi import KEYED, Cursor, Limit, PublicOperation, RequestIdPath, problems
+from imgopt.entrypoints.http.openapi import (
+    HEALTH,
+    KEYED,
+    UPLOADS,
+    WEBHOOKS,
+    Limit,
+    LineCursor,
+    PublicOperation,
+    RequestIdPath,
+    problems,
+)
 from imgopt.entrypoints.http.parsing import parse_format, parse_uuid
 from imgopt.entrypoints.http.status_cache import StatusCache
 
@@ -43,6 +53,7 @@ async def read_multipart_form(request: Request) -> None:
 
 class UploadController(Controller):
     path = "/upload"
+    tags = [UPLOADS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @post(
         before_request=read_multipart_form,
@@ -93,6 +104,7 @@ class UploadController(Controller):
 
 class StatusController(Controller):
     path = "/status/{request_id:str}"
+    tags = [UPLOADS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(operation_id="get_status", summary="Progress of one upload", responses=problems(400, 404, *KEYED))
     async def status(
@@ -102,7 +114,7 @@ class StatusController(Controller):
         status_cache: NamedDependency[StatusCache],
         request: Request,
         details: FromQuery[bool] = False,
-        cursor: FromQuery[Cursor] = None,
+        cursor: FromQuery[LineCursor] = None,
         limit: FromQuery[Limit] = PAGE_SIZE,
     ) -> Response[schemas.StatusResponse]:
         """Counts of products and images, bytes in and out, and `outputCsvUrl` once finished.
@@ -145,6 +157,7 @@ class StatusController(Controller):
 
 class WebhookController(Controller):
     path = "/webhook"
+    tags = [WEBHOOKS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @post(
         "/register",
@@ -180,6 +193,7 @@ class WebhookController(Controller):
 class HealthController(Controller):
     path = "/"
     opt = {OPEN: True}  # noqa: RUF012 (Litestar reads it as a class attribute)
+    tags = [HEALTH]  # noqa: RUF012
 
     @get("/health", operation_id="health", operation_class=PublicOperation, summary="The process is up")
     async def health(self) -> schemas.Health:

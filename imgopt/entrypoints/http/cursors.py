@@ -1,36 +1,44 @@
-"""Cursors: where the last page ended, as the client hands it back.
+"""Cursors: where the last page ended. Of newest-first lists, its time in microseconds and its id
+(`1764583200123456.{id}`); of an upload's products, the CSV line.
 
-Newest-first lists (requests, webhooks, deliveries) take an opaque one (a position in time and an id);
-a request's products, in file order, the number of the last line shown (`&cursor=501`), readable on purpose.
-Anything else is a 400 `invalid_cursor`.
+A cursor is a position, not a token: every string of that form is one (the page after it, perhaps empty), so the
+OpenAPI document can say exactly which strings are cursors, and a forged one can only ask for a page.
 """
 
-import base64
-import binascii
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 from imgopt.application.ports import Position
 from imgopt.entrypoints.http.errors import ApiError
+
+UUID_ID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+DELIVERY_ID = "[A-Za-z0-9_-]{1,100}"
+# Sixteen digits of microseconds reach the year 2286: every one of them is a datetime.
+_TIME = "[0-9]{1,16}"
+LINE_CURSOR = "[0-9]{1,10}"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def cursor_pattern(id_pattern: str) -> str:
+    """The cursors of a list whose ids match `id_pattern`, as a JSON Schema `pattern`."""
+    return f"^{_TIME}\\.{id_pattern}$"
 
 
 def encode_cursor(position: Position | None) -> str | None:
     if position is None:
         return None
-    return base64.urlsafe_b64encode(f"{position.created_at.isoformat()}|{position.id}".encode()).decode().rstrip("=")
+    return f"{(position.created_at - _EPOCH) // _MICROSECOND}.{position.id}"
 
 
-def decode_cursor(cursor: str | None) -> Position | None:
-    if not cursor:
+def decode_cursor(cursor: str | None, id_pattern: str = UUID_ID) -> Position | None:
+    """Where the page starts: None for the first (no cursor); an empty or malformed cursor is a 400."""
+    if cursor is None:
         return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, _, identifier = text.partition("|")
-        position = Position(datetime.fromisoformat(created_at), identifier)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        position = None
-    if position is None or not position.id or position.created_at.tzinfo is None:
-        raise _not_ours(cursor)
-    return position
+    if re.fullmatch(f"{_TIME}\\.{id_pattern}", cursor) is None:
+        raise _not_a_cursor(cursor)
+    time, _, identifier = cursor.partition(".")
+    return Position(_EPOCH + int(time) * _MICROSECOND, identifier)
 
 
 def encode_line_cursor(line: int | None) -> str | None:
@@ -38,13 +46,13 @@ def encode_line_cursor(line: int | None) -> str | None:
 
 
 def decode_line_cursor(cursor: str | None) -> int:
-    """The line a product page starts after: 0 for the first page."""
-    if cursor is None or cursor == "":
+    """The CSV line the last page of products ended at; 0 for the first page (no cursor)."""
+    if cursor is None:
         return 0
-    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 10):
-        raise _not_ours(cursor)
+    if re.fullmatch(LINE_CURSOR, cursor) is None:
+        raise _not_a_cursor(cursor)
     return int(cursor)
 
 
-def _not_ours(cursor: str) -> ApiError:
+def _not_a_cursor(cursor: str) -> ApiError:
     return ApiError(400, "invalid_cursor", f"cursor must be a nextCursor from an earlier page, got {cursor[:60]!r}")

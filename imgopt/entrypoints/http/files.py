@@ -2,18 +2,18 @@
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from litestar import Controller, Response, get, head
+from litestar import Controller, HttpMethod, Response, get, head, route
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import Parameter
 from litestar.response import Redirect, Stream
 
 from imgopt.adapters.storage.object_keys import IMMUTABLE
 from imgopt.application.ports import ImageStorage, StorageFailed, StoredObject
 from imgopt.bootstrap.settings import FILES_PATH
 from imgopt.entrypoints.http.errors import ApiError
-from imgopt.entrypoints.http.openapi import FileDescription, FileDownload, problems
+from imgopt.entrypoints.http.openapi import FILES, FileDescription, FileDownload, problems
 
 log = logging.getLogger(__name__)
 _ERRORS = problems(
@@ -27,12 +27,16 @@ _ERRORS = problems(
     },
 )
 T = TypeVar("T")
+KeyPath = Annotated[
+    str, Parameter(description="The output URL's path after `/files/`: `{requestId}/{imageId}.{ext}`", min_length=1)
+]
 # Well inside the presigned URL's hour, so a cached redirect never points at an expired signature.
 REDIRECT_CACHE = "private, max-age=300"
 
 
 class FilesController(Controller):
     path = FILES_PATH
+    tags = [FILES]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(
         "/{key:path}",
@@ -42,7 +46,7 @@ class FilesController(Controller):
         summary="An optimized image (or a redirect to it in object storage)",
         responses=_ERRORS,
     )
-    def download(self, key: FromPath[str], storage: NamedDependency[ImageStorage]) -> Response:
+    def download(self, key: KeyPath, storage: NamedDependency[ImageStorage]) -> Response:
         key = key.lstrip("/")
         stored = _found(key, _asking(storage.stat, key))
         url = _asking(storage.signed_url, key)
@@ -59,10 +63,16 @@ class FilesController(Controller):
         summary="The size and type of an optimized image",
         responses=_ERRORS,
     )
-    def describe(self, key: FromPath[str], storage: NamedDependency[ImageStorage]) -> Response[None]:
+    def describe(self, key: KeyPath, storage: NamedDependency[ImageStorage]) -> Response[None]:
         key = key.lstrip("/")
         stored = _found(key, _asking(storage.stat, key))
         return Response(b"", media_type=stored.media_type, headers=_headers(stored))
+
+    # Litestar 2 answers OPTIONS on a path of two handlers with the methods of the first only (litestar#4169, fixed
+    # in 3). This handler says all; its name sorts first, so it is registered before Litestar would add its own.
+    @route("/{key:path}", http_method=HttpMethod.OPTIONS, include_in_schema=False)
+    async def allow(self) -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": "GET, HEAD, OPTIONS"})
 
 
 def _asking(method: Callable[[str], T], key: str) -> T | None:

@@ -22,11 +22,14 @@ from imgopt.domain.webhooks import Webhook
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import tenant_of
 from imgopt.entrypoints.http.bodies import delivery_body
-from imgopt.entrypoints.http.cursors import decode_cursor, encode_cursor
+from imgopt.entrypoints.http.cursors import DELIVERY_ID, decode_cursor, encode_cursor
 from imgopt.entrypoints.http.errors import ApiError
 from imgopt.entrypoints.http.openapi import (
     KEYED,
+    REQUESTS,
+    WEBHOOKS,
     Cursor,
+    DeliveryCursor,
     DeliveryIdPath,
     Limit,
     RequestIdPath,
@@ -42,6 +45,7 @@ LIST_SIZE = 20
 
 class RequestsController(Controller):
     path = "/requests"
+    tags = [REQUESTS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(
         sync_to_thread=True,
@@ -123,6 +127,7 @@ class RequestsController(Controller):
 
 class WebhooksController(Controller):
     path = "/webhooks"
+    tags = [WEBHOOKS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @get(
         sync_to_thread=True,
@@ -188,11 +193,12 @@ class WebhooksController(Controller):
         webhook_id: WebhookIdPath,
         list_deliveries: NamedDependency[ListDeliveries],
         request: Request,
-        cursor: FromQuery[Cursor] = None,
+        cursor: FromQuery[DeliveryCursor] = None,
         limit: FromQuery[Limit] = LIST_SIZE,
     ) -> schemas.DeliveryList:
         """Newest first; each with every attempt: when, the receiver's status code or the error, how long."""
-        page = list_deliveries(tenant_of(request), parse_uuid(webhook_id, "webhookId"), decode_cursor(cursor), limit)
+        after = decode_cursor(cursor, DELIVERY_ID)
+        page = list_deliveries(tenant_of(request), parse_uuid(webhook_id, "webhookId"), after, limit)
         return schemas.DeliveryList(
             deliveries=[delivery_body(d, attempts) for d, attempts in page.items], next_cursor=encode_cursor(page.next)
         )
@@ -200,6 +206,7 @@ class WebhooksController(Controller):
 
 class DeliveriesController(Controller):
     path = "/deliveries"
+    tags = [WEBHOOKS]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
     @post(
         "/{delivery_id:str}/redeliver",

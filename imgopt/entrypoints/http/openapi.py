@@ -5,13 +5,24 @@ from http import HTTPStatus
 from typing import Annotated
 
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema, Tag
 from litestar.params import Parameter
 
 from imgopt.domain.formats import ImageFormat
 from imgopt.domain.lifecycle import RequestStatus
+from imgopt.entrypoints.http.cursors import DELIVERY_ID, LINE_CURSOR, UUID_ID, cursor_pattern
 from imgopt.entrypoints.http.errors import PROBLEM_MEDIA_TYPE
 from imgopt.entrypoints.http.schemas import Problem
+
+# The groups of operations: sections of the docs pages, modules of a generated client (`api.uploads.upload`).
+UPLOADS, REQUESTS, WEBHOOKS, FILES, HEALTH = "uploads", "requests", "webhooks", "files", "health"
+TAGS = [
+    Tag(UPLOADS, "Upload a CSV of products, follow its progress, fetch its output CSV"),
+    Tag(REQUESTS, "The tenant's uploads: list them, cancel, retry or delete one"),
+    Tag(WEBHOOKS, "Be told when uploads finish: webhooks, their secrets, their deliveries"),
+    Tag(FILES, "The optimized images, behind the output URLs; no key needed"),
+    Tag(HEALTH, "Whether the process is up and its database ready; no key needed"),
+]
 
 # What each status means in this API, with the `code`s it carries; docs/api.md says when each is given.
 _MEANINGS = {
@@ -57,14 +68,18 @@ DeliveryIdPath = Annotated[
     str, Parameter(description="The delivery's `id` (its `webhook-id`, `msg_…`)", min_length=1, max_length=100)
 ]
 Limit = Annotated[int, Parameter(description=f"How many to answer, 1 to {MAX_PAGE}", ge=1, le=MAX_PAGE)]
-Cursor = Annotated[
-    str | None,
-    Parameter(
-        description="The `nextCursor` of the page before; absent for the first page",
-        max_length=200,
-        schema_extra={"one_of": None, "type": OpenAPIType.STRING},
-    ),
-]
+
+
+def _cursor(pattern: str, description: str) -> object:
+    # Only documented: the handler checks the pattern itself, to answer its own 400 `invalid_cursor`.
+    schema = {"one_of": None, "type": OpenAPIType.STRING, "pattern": pattern}
+    return Annotated[str | None, Parameter(description=description, schema_extra=schema)]
+
+
+_NEXT = "The `nextCursor` of the page before; absent for the first page"
+Cursor = _cursor(cursor_pattern(UUID_ID), _NEXT)
+DeliveryCursor = _cursor(cursor_pattern(DELIVERY_ID), _NEXT)
+LineCursor = _cursor(f"^{LINE_CURSOR}$", "The `details.nextCursor` of the page before; absent for the first page")
 StatusFilter = Annotated[
     str | None,
     Parameter(
@@ -82,8 +97,9 @@ class PublicOperation(Operation):
         self.security = []
 
 
-# What `/files` may hold: an optimized image in any format imgopt writes (`original` keeps the input's).
-IMAGE_MEDIA_TYPES = tuple(dict.fromkeys(fmt.media_type for fmt in ImageFormat))
+# What `/files` may hold: an optimized image in any format imgopt writes (`original` keeps the input's); an object
+# stored without a known type is sent as bytes, which is also what tells generators to return bytes, not decode JSON.
+FILE_MEDIA_TYPES = (*dict.fromkeys(fmt.media_type for fmt in ImageFormat), "application/octet-stream")
 
 
 @dataclass
@@ -97,7 +113,7 @@ class FileDownload(PublicOperation):
             **(self.responses or {}),
             "200": OpenAPIResponse(
                 description="The optimized image, served from the filesystem the API writes to",
-                content={media_type: OpenAPIMediaType(schema=image) for media_type in IMAGE_MEDIA_TYPES},
+                content={media_type: OpenAPIMediaType(schema=image) for media_type in FILE_MEDIA_TYPES},
                 headers={
                     "Content-Length": OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=0)),
                     "Cache-Control": OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING)),

@@ -1,9 +1,8 @@
 """Security headers on every response the API sends, errors and 404s included.
 
 `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` always; a strict
-`Content-Security-Policy` (nothing may load, nothing may frame it) on every response that is not
-an HTML page and has none of its own. The console's page sets its own policy, which is kept; the
-`/schema` pages (Redoc, Swagger, which load their scripts from a CDN) are left without one.
+`Content-Security-Policy` (nothing may load, nothing may frame it) on every response that has none
+of its own. The console's page and the `/schema` docs pages set their own, which are kept.
 """
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,8 +15,7 @@ def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
     """`headers` (an ASGI response's) with the security headers it lacks."""
     present = {name.lower(): value for name, value in headers}
     added = [(name, value) for name, value in ALWAYS if name not in present]
-    is_html = present.get(b"content-type", b"").lower().startswith(b"text/html")
-    if b"content-security-policy" not in present and not is_html:
+    if b"content-security-policy" not in present:
         added.append((b"content-security-policy", API_POLICY))
     return [*headers, *added]
 

@@ -9,10 +9,11 @@ const signOut = document.getElementById("sign-out");
 
 let required = false;
 
-// What the server says of itself: {"auth": "off"} or {"auth": "required"}.
+// What the server says of itself: {"auth": "off" or "required", "apiReference": the docs page or the document}.
 export async function loadConfig() {
   const config = await json("/console/config.json").catch(() => ({ auth: "off" }));
   required = config.auth !== "off";
+  if (config.apiReference) document.getElementById("api-reference").href = config.apiReference;
   signOut.hidden = !required || !key.get();
 }
 
