@@ -24,6 +24,7 @@ from bench import (
     pipeline,
     pipeline_s3,
     report,
+    reupload,
     sharp,
     soak,
 )
@@ -45,6 +46,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Result]] = {
     "details": details.details,
     "soak": soak.soak,
     "queue-capacity": capacity.queue_capacity,
+    "reupload": reupload.reupload,
 }
 
 

@@ -31,7 +31,15 @@ def scratch_database(purpose: str) -> Iterator[str]:
 
 TABLES = ", ".join(
     f"images.{table}"
-    for table in ("webhookattempts", "webhookdeliveries", "webhookurls", "optimizerjobs", "productimages", "requests")
+    for table in (
+        "webhookattempts",
+        "webhookdeliveries",
+        "webhookurls",
+        "optimizerjobs",
+        "productimages",
+        "requests",
+        "source_fetches",
+    )
 )
 
 

@@ -4,6 +4,7 @@ import time
 
 from imgopt.application.ports import FetchedImage, ImageFetcher, ImageOptimizer, OptimizedImage
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.sources import Validators
 
 # What an output weighs does not matter to the queue; a JPEG's first bytes keep it honest to look at.
 TINY_JPEG = b"\xff\xd8\xff\xe0" + bytes(252)
@@ -22,7 +23,7 @@ class MemoryFetcher(ImageFetcher):
     def __init__(self, data: bytes) -> None:
         self._data = data
 
-    def fetch(self, url: str) -> FetchedImage:
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage:
         return FetchedImage(self._data, "image/jpeg")
 
 

@@ -24,6 +24,7 @@ TABLES = ", ".join(
         "apikeys",
         "origin_leases",
         "origin_rests",
+        "source_fetches",
     )
 )
 # The anonymous tenant comes with the schema; every other one is a test's own.

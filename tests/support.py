@@ -164,7 +164,11 @@ def csv_bytes(*rows: str) -> bytes:
 
 
 class Reply:
-    """One canned HTTP response; with `gate`, it waits (up to a minute) until the gate is opened."""
+    """One canned HTTP response; with `gate`, it waits (up to a minute) until the gate is opened.
+
+    With an `etag` (or `last_modified`) it sends that validator, and answers a request that asks
+    with it (If-None-Match, If-Modified-Since) 304 Not Modified, without the body, as origins do.
+    """
 
     def __init__(
         self,
@@ -174,6 +178,8 @@ class Reply:
         delay: float = 0.0,
         chunk_delay: float = 0.0,
         gate: threading.Event | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> None:
         self.body = body
         self.status = status
@@ -181,6 +187,19 @@ class Reply:
         self.delay = delay
         self.chunk_delay = chunk_delay
         self.gate = gate
+        self.etag = etag
+        self.last_modified = last_modified
+        if etag:
+            self.headers["ETag"] = etag
+        if last_modified:
+            self.headers["Last-Modified"] = last_modified
+
+    def to(self, headers: httpx.Headers) -> "Reply":
+        """The reply to a request with these headers: 304 when it asks with this reply's validator."""
+        unchanged = (self.etag and headers.get("if-none-match") == self.etag) or (
+            self.last_modified and headers.get("if-modified-since") == self.last_modified
+        )
+        return Reply(b"", 304, dict(self.headers)) if unchanged else self
 
 
 class Recorded:
@@ -240,7 +259,8 @@ class LocalServer(LoopbackServer):
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                reply = server._take(self.command, self.path, httpx.Headers(list(self.headers.items())), body)
+                headers = httpx.Headers(list(self.headers.items()))
+                reply = server._take(self.command, self.path, headers, body).to(headers)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.gate is not None:

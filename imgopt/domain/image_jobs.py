@@ -6,9 +6,10 @@ from enum import StrEnum
 from uuid import UUID
 
 from imgopt.domain.formats import ImageFormat
-from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus, check_image_transition
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.outputs import StoredImage
+from imgopt.domain.sources import SourceFetch, SourceTurn
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +65,6 @@ class ImageFailure:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredImage:
-    """An image's output: where it is stored, where it is served, and what it is."""
-
-    key: str
-    url: str
-    result: ImageResult
-
-
-@dataclass(frozen=True, slots=True)
 class ImageOutcome:
     """What one attempt on an image came to; the repository persists exactly this."""
 
@@ -85,6 +77,21 @@ class ImageOutcome:
     reason: str | None = None
     next_attempt_at: datetime | None = None
     failure: FailureClass | None = None
+    # What the attempt learnt of the image's source, to remember with the output (and to give up the fetch it held).
+    source: SourceFetch | None = None
+
+    @property
+    def reused(self) -> bool:
+        return self.output is not None and self.output.result.reused
+
+    def reuse_lost(self, now: datetime) -> "ImageOutcome":
+        """A reuse whose output went meanwhile (its last other image was purged): the image is done again, at once,
+        and this attempt does not count."""
+        status = check_image_transition(ImageStatus.PROCESSING, ImageStatus.PENDING)
+        reason = "the output it was to reuse was removed meanwhile; optimizing it again"
+        source = SourceFetch(self.source.key) if self.source else None
+        attempts = max(self.attempts - 1, 0)
+        return ImageOutcome(self.job_id, self.request_id, self.line, status, attempts, None, reason, now, source=source)
 
     def cancelled(self) -> "ImageOutcome":
         """A retry that will not happen: its request was cancelled meanwhile."""
@@ -111,6 +118,7 @@ class ImageJob:
     # The random name its output is stored under, drawn when the image was queued, so that one shared link
     # does not reveal its siblings; None for images queued before names were random, which keep their id.
     output_name: str | None = None
+    source: SourceTurn | None = None  # what the claim found of its source (None: not looked up)
 
     def output_key(self, extension: str) -> str:
         """Where this image's output is stored: the same key on every attempt, so a repeat replaces it."""
@@ -120,9 +128,13 @@ class ImageJob:
         """Every key an attempt on this image may have stored an output under."""
         return [self.output_key(extension) for extension in dict.fromkeys(f.extension for f in ImageFormat)]
 
-    def succeeded(self, output: StoredImage) -> ImageOutcome:
+    def succeeded(self, output: StoredImage, source: SourceFetch | None = None) -> ImageOutcome:
         status = check_image_transition(self.status, ImageStatus.OPTIMIZED)
-        return ImageOutcome(self.id, self.request_id, self.line, status, self.attempts, output=output)
+        return ImageOutcome(self.id, self.request_id, self.line, status, self.attempts, output=output, source=source)
+
+    def reused(self, output: StoredImage, source: SourceFetch) -> ImageOutcome:
+        """Done by pointing at the output of an earlier image of the same source: nothing optimized, nothing stored."""
+        return self.succeeded(replace(output, result=replace(output.result, reused=True)), source)
 
     def failed(self, failure: ImageFailure, policy: RetryPolicy, now: datetime, spread: float = 0.5) -> ImageOutcome:
         attempts = self.attempts if failure.charged else max(self.attempts - 1, 0)
@@ -147,6 +159,7 @@ class ImageJob:
             reason=reason,
             next_attempt_at=retry_at,
             failure=failure.kind,
+            source=SourceFetch(self.source.key) if self.source else None,
         )
 
     def released(self) -> "ImageJob":

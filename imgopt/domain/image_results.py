@@ -17,6 +17,8 @@ class ImageResult:
     # With quality=auto: the encoder quality chosen for this image, and the SSIMULACRA2 score it reached.
     quality: int | None = None
     score: float | None = None
+    # The output of an earlier image of the same unchanged source, pointed at again: nothing optimized or stored.
+    reused: bool = False
 
 
 RESULT_FIELDS = tuple(field.name for field in fields(ImageResult))

@@ -55,3 +55,11 @@ def test_the_queue_capacity_benchmark_reports_its_figures(quick_results):
 
     assert figures["images/s, 2 hosts / 1 host"] > 0
     assert figures["host CPU per image outside the optimizer (real fetch, storage, queue)"] > 0
+
+
+def test_the_reupload_benchmark_stores_nothing_the_second_time_and_reuses_every_image(quick_results):
+    first, second = quick_results["reupload"]["details"]["runs"]
+    images = quick_results["reupload"]["details"]["images"]
+
+    assert (first["objects"], first["reused"]) == (images, 0)
+    assert (second["objects"], second["bytes"], second["reused"], second["not_modified"]) == (0, 0, images, images)

@@ -7,8 +7,9 @@ import pytest
 
 from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard
-from imgopt.application.ports import FetchFailed
+from imgopt.application.ports import FetchFailed, NotModified
 from imgopt.bootstrap.settings import Settings
+from imgopt.domain.sources import Validators
 from tests.support import (
     NON_PUBLIC_HOSTS,
     LocalServer,
@@ -434,3 +435,28 @@ def test_a_closed_fetcher_connects_nowhere():
             fetcher.fetch(origin.url("/photo.jpg"))
 
     assert origin.requests == []
+
+
+def test_a_conditional_fetch_sends_the_validators_and_takes_a_304_as_not_modified(origin, make_fetcher, jpeg):
+    modified = "Mon, 07 Dec 2026 09:00:00 GMT"
+    origin.route("/old", Reply(status=301, headers={"Location": "/photo.jpg"}))
+    url = origin.route("/photo.jpg", Reply(jpeg, etag='"v1"', last_modified=modified))
+    fetcher = make_fetcher()
+
+    fetched = fetcher.fetch(origin.url("/old"))
+    answer = fetcher.fetch(origin.url("/old"), fetched.validators)
+
+    assert fetched.validators == Validators('"v1"', modified)
+    assert answer == NotModified(Validators('"v1"', modified))
+    asked = origin.requests[-1].headers
+    assert (asked["if-none-match"], asked["if-modified-since"]) == ('"v1"', modified)
+    assert fetcher.fetch(url, Validators('"v0"')).data == jpeg  # another ETag: the whole image
+
+
+def test_a_304_to_an_unconditional_fetch_is_a_failure_and_odd_validators_are_not_kept(origin, make_fetcher, jpeg):
+    unasked = origin.route("/unasked.jpg", Reply(status=304))
+    odd = origin.route("/odd.jpg", Reply(jpeg, headers={"ETag": '"' + "x" * 300 + '"'}))
+    fetcher = make_fetcher()
+
+    assert failure_of(fetcher, unasked).reason == f"HTTP 304 from 127.0.0.1:{origin.port}"
+    assert fetcher.fetch(odd).validators == Validators()

@@ -18,10 +18,12 @@ from imgopt.entrypoints.worker.process import build_worker
 from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, process_due, wait_for
 
 
-def finished_requests(container, origin, count: int) -> list:
+def finished_requests(container, origin, count: int, name: str) -> list:
+    """`count` finished requests, each of a photo of its own (one photo would be fetched once, its output shared)."""
+    photos = [origin.route(f"/{name}-{n}.jpg", Reply(corpus_bytes("small-320x240.jpg"))) for n in range(count)]
     receipts = [
-        container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(f"1,P{n},{origin}")))
-        for n in range(count)
+        container.use_cases.ingest_csv()(ANONYMOUS_TENANT_ID, io.BytesIO(csv_bytes(f"1,P{n},{photo}")))
+        for n, photo in enumerate(photos)
     ]
     process_due(container.use_cases)
     return receipts
@@ -45,8 +47,7 @@ def remaining(engine) -> set:
 
 def test_two_workers_purging_at_once_delete_each_old_request_once_with_its_outputs(container, clean_database, settings):
     with LocalServer() as origin:
-        photo = origin.route("/photo.jpg", Reply(corpus_bytes("small-320x240.jpg")))
-        old, recent = finished_requests(container, photo, 6), finished_requests(container, photo, 1)
+        old, recent = finished_requests(container, origin, 6, "old"), finished_requests(container, origin, 1, "recent")
     age(clean_database, old, days=40)
     files = settings.data_dir / "files"
     purgers = [PurgeRequests(container.persistence.uow, container.core.clock(), container.imaging.storage(), batch=1)]
@@ -70,8 +71,10 @@ def test_imgopt_purge_deletes_by_the_period_given_and_refuses_a_period_it_cannot
     container, clean_database, database_url, tmp_path
 ):
     with LocalServer() as origin:
-        photo = origin.route("/photo.jpg", Reply(corpus_bytes("small-320x240.jpg")))
-        [old], [recent] = finished_requests(container, photo, 1), finished_requests(container, photo, 1)
+        [old], [recent] = (
+            finished_requests(container, origin, 1, "old"),
+            finished_requests(container, origin, 1, "recent"),
+        )
     age(clean_database, [old], days=2)
     environment = {
         **os.environ,
@@ -96,8 +99,10 @@ def test_a_worker_with_a_retention_period_purges_old_requests_and_sweeps_interru
     container, clean_database, settings
 ):
     with LocalServer() as origin:
-        photo = origin.route("/photo.jpg", Reply(corpus_bytes("small-320x240.jpg")))
-        [old], [recent] = finished_requests(container, photo, 1), finished_requests(container, photo, 1)
+        [old], [recent] = (
+            finished_requests(container, origin, 1, "old"),
+            finished_requests(container, origin, 1, "recent"),
+        )
     age(clean_database, [old], days=8)
     leftover = settings.data_dir / "files" / str(recent.request_id) / ".incoming-killed"
     leftover.write_bytes(b"half an image")

@@ -24,6 +24,7 @@ from imgopt.application.ports import (
     ImageJobRepository,
     ImageOptimizer,
     ImageStorage,
+    NotModified,
     OptimizedImage,
     OptimizeFailed,
     Page,
@@ -32,6 +33,7 @@ from imgopt.application.ports import (
     RandomSource,
     RequestRepository,
     Scope,
+    SourceRepository,
     StatusReader,
     StorageFailed,
     StoredObject,
@@ -49,6 +51,7 @@ from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
+from imgopt.domain.sources import RememberedSource, SourceKey, SourceTurn, Validators
 from imgopt.domain.status import ImageDetail, ProductDetail, StatusSummary
 from imgopt.domain.tenancy import ApiKey, Tenant
 from imgopt.domain.webhooks import AttemptResult, Delivery, DeliveryStatus, Webhook
@@ -76,6 +79,7 @@ class State:
     webhooks: dict[UUID, Webhook] = field(default_factory=dict)
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     attempts: dict[str, list[AttemptResult]] = field(default_factory=dict)
+    sources: dict[SourceKey, dict] = field(default_factory=dict)
 
     def jobs_of(self, request_id: UUID) -> list[dict]:
         return [job for job in self.jobs.values() if job["request_id"] == request_id]
@@ -295,13 +299,59 @@ class FakeJobs(ImageJobRepository):
             job.update(status=ImageStatus.PENDING, attempts=0, next_attempt_at=now, outcome=None)
         return [job["line"] for job in failed]
 
-    def output_keys(self, request: UploadRequest) -> list[str]:
-        outcomes = [job["outcome"] for job in self.state.jobs_of(request.id)]
-        return [outcome.output.key for outcome in outcomes if outcome and outcome.output]
-
     def _held(self, job_id: int, worker_id: str) -> bool:
         job = self.state.jobs[job_id]
         return job["status"] is ImageStatus.PROCESSING and job["claimed_by"] == worker_id
+
+
+class FakeSources(SourceRepository):
+    """The remembered sources by key, each {"remembered": RememberedSource | None, "job": id, "until": moment}."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def turns(self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime) -> dict[int, SourceTurn]:
+        turns = {}
+        for job in sorted((job for job in jobs if job.tenant_id is not None), key=lambda job: job.id):
+            key = SourceKey.of(job.tenant_id, job.url, job.options)
+            row = self.state.sources.setdefault(key, {"remembered": None, "job": None, "until": None})
+            free = row["job"] in (None, job.id) or row["until"] <= now
+            if free:
+                row.update(job=job.id, until=lease_until)
+            turns[job.id] = SourceTurn(key, row["remembered"], holds_fetch=free, failed_for=row.get("failed_for"))
+        return turns
+
+    def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
+        remembered = {o.job_id: self._remembered(o.source.key) for o in outcomes if o.reused}
+        return {o.job_id for o in outcomes if (r := remembered.get(o.job_id)) and r.output.key == o.output.key}
+
+    def remember(self, outcomes: Collection[ImageOutcome], now: datetime) -> None:
+        for outcome in outcomes:
+            row = self.state.sources.setdefault(outcome.source.key, {"remembered": None, "job": None, "until": None})
+            source = outcome.source
+            if outcome.output is not None and source.content_sha256 is not None:
+                output = replace(outcome.output, result=replace(outcome.output.result, reused=False))
+                row["remembered"] = RememberedSource(
+                    source.validators, source.content_sha256, output, outcome.request_id
+                )
+            if row["job"] == outcome.job_id:
+                row.update(job=None, until=None)
+            if outcome.status is ImageStatus.FAILED:
+                row["failed_for"] = outcome.request_id
+
+    def release_outputs(self, request: UploadRequest) -> list[str]:
+        def keys(jobs: list[dict]) -> set[str]:
+            return {job["outcome"].output.key for job in jobs if job["outcome"] and job["outcome"].output}
+
+        others = keys([job for job in self.state.jobs.values() if job["request_id"] != request.id])
+        released = sorted(keys(self.state.jobs_of(request.id)) - others)
+        for row in self.state.sources.values():
+            if row["remembered"] is not None and row["remembered"].output.key in released:
+                row["remembered"] = None
+        return released
+
+    def _remembered(self, key: SourceKey) -> RememberedSource | None:
+        return self.state.sources.get(key, {}).get("remembered")
 
 
 class FakeWebhooks(WebhookRepository):
@@ -402,6 +452,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.requests = FakeRequests(self._working)
         self.products = FakeProducts(self._working)
         self.jobs = FakeJobs(self._working)
+        self.sources = FakeSources(self._working)
         self.webhooks = FakeWebhooks(self._working)
         self.deliveries = FakeDeliveries(self._working)
         return self
@@ -558,20 +609,30 @@ class FakeApiKeyReader(ApiKeyReader):
 
 
 class FakeFetcher(ImageFetcher):
-    """Serves `images[url]`; a URL mapped to an ImageFailure fails with it (transient ones once per entry)."""
+    """Serves `images[url]`; a URL mapped to an ImageFailure fails with it (transient ones once per entry).
 
-    def __init__(self, images: dict[str, bytes | ImageFailure | list]) -> None:
+    With an ETag in `etags[url]`, it sends that and answers NotModified when asked with it;
+    `asked` holds the validators each fetch came with.
+    """
+
+    def __init__(self, images: dict[str, bytes | ImageFailure | list], etags: dict[str, str] | None = None) -> None:
         self.images = images
+        self.etags = etags if etags is not None else {}
         self.fetched: list[str] = []
+        self.asked: list[Validators] = []
 
-    def fetch(self, url: str) -> FetchedImage:
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
         self.fetched.append(url)
+        self.asked.append(known)
+        etag = self.etags.get(url)
+        if etag is not None and known.etag == etag:
+            return NotModified(Validators(etag))
         answer = self.images.get(url, ImageFailure("HTTP 404 from the origin"))
         if isinstance(answer, list):
             answer = answer.pop(0) if len(answer) > 1 else answer[0]
         if isinstance(answer, ImageFailure):
             raise FetchFailed(answer)
-        return FetchedImage(answer, "image/jpeg")
+        return FetchedImage(answer, "image/jpeg", Validators(etag))
 
 
 class FakeOptimizer(ImageOptimizer):

@@ -8,12 +8,13 @@ import pytest
 
 from imgopt.adapters.metrics.registry import new_registry
 from imgopt.adapters.metrics.worker import WorkerMetrics
-from imgopt.application.ports import FetchedImage, Unavailable
+from imgopt.application.ports import FetchedImage, NotModified, Unavailable
 from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.image_jobs import ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
+from imgopt.domain.sources import Validators
 from imgopt.entrypoints.worker.batch import OutcomeBatch
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from tests.support import wait_for
@@ -32,10 +33,10 @@ class GatedFetcher(FakeFetcher):
         self.gates = {url: threading.Event() for url in URLS}
         self.started: list[str] = []
 
-    def fetch(self, url: str) -> FetchedImage:
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
         self.started.append(url)
         self.gates[url].wait(30)
-        return super().fetch(url)
+        return super().fetch(url, known)
 
 
 class Outage:

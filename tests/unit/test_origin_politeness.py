@@ -12,6 +12,7 @@ from imgopt.bootstrap.settings import Settings, SettingsError
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.origins import origin_of
+from imgopt.domain.sources import Validators
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -90,7 +91,7 @@ class Answers(ImageFetcher):
     def __init__(self, failure: FetchFailed | None = None) -> None:
         self.failure = failure
 
-    def fetch(self, url: str) -> FetchedImage:
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage:
         if self.failure:
             raise self.failure
         return FetchedImage(b"\xff\xd8\xff", "image/jpeg")

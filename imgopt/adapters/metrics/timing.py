@@ -6,8 +6,16 @@ from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from imgopt.application.ports import FetchedImage, ImageFetcher, ImageOptimizer, OptimizedImage, WebhookSender
+from imgopt.application.ports import (
+    FetchedImage,
+    ImageFetcher,
+    ImageOptimizer,
+    NotModified,
+    OptimizedImage,
+    WebhookSender,
+)
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.sources import Validators
 from imgopt.domain.webhooks import AttemptResult
 
 # Downloads and webhook attempts: from a loopback origin (milliseconds) to the 60 s download deadline.
@@ -27,9 +35,9 @@ class TimedFetcher(ImageFetcher):
             registry=registry,
         )
 
-    def fetch(self, url: str) -> FetchedImage:
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
         with _timed(self._seconds):
-            return self._fetcher.fetch(url)
+            return self._fetcher.fetch(url, known)
 
 
 class TimedOptimizer(ImageOptimizer):

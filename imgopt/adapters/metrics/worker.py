@@ -25,6 +25,11 @@ class WorkerMetrics:
         self._bytes_out = Counter(
             "imgopt_image_output_bytes", "Bytes stored of the images optimized", registry=registry
         )
+        self._reused = Counter(
+            "imgopt_images_reused",
+            "Images done by pointing at the output of an earlier image of the same unchanged source",
+            registry=registry,
+        )
         self._reclaimed = Counter(
             "imgopt_leases_reclaimed", "Images put back in the queue because their worker died", registry=registry
         )
@@ -53,6 +58,8 @@ class WorkerMetrics:
         for outcome in outcomes:
             if outcome.status.is_terminal:
                 self._finished.labels(outcome.status.value).inc()
+            if outcome.reused:
+                self._reused.inc()
             if outcome.output is not None:
                 self._bytes_in.inc(outcome.output.result.bytes_in)
                 self._bytes_out.inc(outcome.output.result.bytes_out)

@@ -10,13 +10,16 @@ import httpx
 from imgopt.adapters.net.failures import http_url, place, printable, seconds, transport_problem
 from imgopt.adapters.net.guard import AddressGuard, UnresolvedHost
 from imgopt.adapters.net.transport import GuardedTransport
-from imgopt.application.ports import FetchedImage, FetchFailed, ImageFetcher, UnsafeUrl
+from imgopt.application.ports import FetchedImage, FetchFailed, ImageFetcher, NotModified, UnsafeUrl
 from imgopt.domain.formats import SNIFF_BYTES, describe_unknown, sniff
 from imgopt.domain.image_jobs import FailureClass, ImageFailure
+from imgopt.domain.sources import Validators
 
 MiB = 1024 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BUSY = frozenset({429, 503})  # the statuses whose Retry-After says when the origin may be asked again
+_NOT_MODIFIED = 304
+MAX_VALIDATOR_LENGTH = 256  # longer ETags or dates are not remembered (nor sent back)
 
 
 class HttpxImageFetcher(ImageFetcher):
@@ -46,15 +49,17 @@ class HttpxImageFetcher(ImageFetcher):
         self._headers = {"User-Agent": user_agent, "Accept": "image/*", "Accept-Encoding": "identity"}
         self._transport = GuardedTransport(guard)
 
-    def fetch(self, url: str) -> FetchedImage:
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+        """With `known` validators the request is conditional (on every hop): a 304 is NotModified."""
         deadline = time.monotonic() + self._total_timeout
         try:
             target = http_url(url)
         except UnsafeUrl as exc:
             raise _failed(str(exc)) from None
+        headers = self._headers | _conditional(known)
         for _ in range(self._max_redirects + 1):
-            result = self._hop(target, deadline)
-            if isinstance(result, FetchedImage):
+            result = self._hop(target, deadline, headers, conditional=bool(known))
+            if not isinstance(result, httpx.URL):
                 return result
             target = result
         raise _failed(f"more than {self._max_redirects} redirects, the last to {place(target)}")
@@ -62,16 +67,21 @@ class HttpxImageFetcher(ImageFetcher):
     def close(self) -> None:
         self._transport.close()
 
-    def _hop(self, target: httpx.URL, deadline: float) -> FetchedImage | httpx.URL:
-        """The image at `target`, or the URL it redirects to."""
+    def _hop(
+        self, target: httpx.URL, deadline: float, headers: dict[str, str], conditional: bool
+    ) -> FetchedImage | NotModified | httpx.URL:
+        """The image at `target`, NotModified, or the URL it redirects to."""
         extensions = {"timeout": self._timeout.as_dict(), "deadline": deadline}
         try:
-            request = httpx.Request("GET", target, headers=self._headers, extensions=extensions)
+            request = httpx.Request("GET", target, headers=headers, extensions=extensions)
             with contextlib.closing(self._transport.handle_request(request)) as response:
                 if response.status_code in _REDIRECT_STATUSES:
                     return _redirect_target(response, target)
+                if response.status_code == _NOT_MODIFIED and conditional:
+                    return NotModified(_validators(response))
                 _check_status(response, target, self._max_retry_after)
                 data = self._body(response, target)
+                validators = _validators(response)
         except UnresolvedHost as exc:
             raise _failed(str(exc), exc.temporary) from None
         except UnsafeUrl as exc:
@@ -86,7 +96,7 @@ class HttpxImageFetcher(ImageFetcher):
         if image_format is None:
             problem = f"{place(target)} did not send an allowed image: {describe_unknown(data[:SNIFF_BYTES])}"
             raise _failed(problem, kind=FailureClass.IMAGE)
-        return FetchedImage(data, image_format.media_type)
+        return FetchedImage(data, image_format.media_type, validators)
 
     def _body(self, response: httpx.Response, target: httpx.URL) -> bytes:
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
@@ -112,6 +122,27 @@ class HttpxImageFetcher(ImageFetcher):
         if not size:
             raise _failed(f"{place(target)} sent an empty response")
         return b"".join(chunks)
+
+
+def _conditional(known: Validators) -> dict[str, str]:
+    headers = {}
+    if known.etag:
+        headers["If-None-Match"] = known.etag
+    if known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers
+
+
+def _validators(response: httpx.Response) -> Validators:
+    """The response's ETag and Last-Modified, when they are short and printable enough to send back."""
+
+    def usable(name: str) -> str | None:
+        value = response.headers.get(name, "").strip()
+        return (
+            value if value and len(value) <= MAX_VALIDATOR_LENGTH and value.isprintable() and value.isascii() else None
+        )
+
+    return Validators(usable("etag"), usable("last-modified"))
 
 
 def _redirect_target(response: httpx.Response, target: httpx.URL) -> httpx.URL:

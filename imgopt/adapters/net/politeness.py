@@ -12,6 +12,7 @@ from imgopt.application.ports import (
     FetchedImage,
     FetchFailed,
     ImageFetcher,
+    NotModified,
     OriginResting,
     OriginSlot,
     OriginSlots,
@@ -19,6 +20,7 @@ from imgopt.application.ports import (
 )
 from imgopt.domain.image_jobs import ImageFailure
 from imgopt.domain.origins import origin_of
+from imgopt.domain.sources import Validators
 
 T = TypeVar("T")
 
@@ -57,11 +59,11 @@ class PoliteFetcher(ImageFetcher):
         """Stop every wait for a slot at once (the worker is stopping): those attempts fail as transient."""
         self._closed.set()
 
-    def fetch(self, url: str) -> FetchedImage:
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
         origin = origin_of(url)
         slot = self._slot(origin)
         try:
-            return self._fetcher.fetch(url)
+            return self._fetcher.fetch(url, known)
         except FetchFailed as exc:
             if exc.failure.retry_after is not None and exc.status is not None:
                 with contextlib.suppress(Unavailable):  # the image is retried later all the same

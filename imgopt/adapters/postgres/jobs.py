@@ -169,8 +169,6 @@ _RETRY_FAILED = text(
     """
 )
 
-_OUTPUT_KEYS = text("SELECT output_key FROM images.optimizerjobs WHERE request_id = :id AND output_key IS NOT NULL")
-
 
 class PostgresImageJobRepository(ImageJobRepository):
     def __init__(self, connection: Connection) -> None:
@@ -241,9 +239,6 @@ class PostgresImageJobRepository(ImageJobRepository):
 
     def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
         return list(self._connection.execute(_RETRY_FAILED, {"id": request.id, "now": now}).scalars())
-
-    def output_keys(self, request: UploadRequest) -> list[str]:
-        return list(self._connection.execute(_OUTPUT_KEYS, {"id": request.id}).scalars())
 
 
 def _some_gave_its_allowance(rows: list[Row]) -> bool:

@@ -6,6 +6,7 @@ from imgopt.adapters.postgres.jobs import PostgresImageJobRepository
 from imgopt.adapters.postgres.outages import is_outage, unavailable, unavailable_on_outage
 from imgopt.adapters.postgres.products import PostgresProductRepository
 from imgopt.adapters.postgres.requests import PostgresRequestRepository
+from imgopt.adapters.postgres.sources import PostgresSourceRepository
 from imgopt.adapters.postgres.tenants import PostgresApiKeyRepository, PostgresTenantRepository
 from imgopt.adapters.postgres.webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 from imgopt.application.ports import UnitOfWork
@@ -27,6 +28,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.requests = PostgresRequestRepository(connection)
         self.products = PostgresProductRepository(connection)
         self.jobs = PostgresImageJobRepository(connection)
+        self.sources = PostgresSourceRepository(connection)
         self.webhooks = PostgresWebhookRepository(connection)
         self.deliveries = PostgresDeliveryRepository(connection)
         return self

@@ -11,6 +11,7 @@ from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
+from imgopt.domain.sources import SourceTurn
 from imgopt.domain.tenancy import ApiKey, Tenant
 from imgopt.domain.webhooks import AttemptResult, Delivery, Webhook
 
@@ -173,9 +174,40 @@ class ImageJobRepository(abc.ABC):
     def retry_failed(self, request: UploadRequest, now: datetime) -> list[int]:
         """Queue the request's failed images again, due now, with fresh attempts; return the line of each."""
 
+
+class SourceRepository(abc.ABC):
+    """What each tenant last fetched from each image URL (`domain.sources`), and who fetches it now.
+
+    An output may be pointed at by many images, of many requests: an object in storage goes only
+    when the last image pointing at it goes.
+    """
+
     @abc.abstractmethod
-    def output_keys(self, request: UploadRequest) -> list[str]:
-        """The storage keys of the request's optimized images."""
+    def turns(self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime) -> dict[int, SourceTurn]:
+        """For each job with a tenant, by job id: what is remembered of its source, and whether it holds the
+        source's fetch until `lease_until` (it does unless another image holds it past `now`; of several
+        jobs of one source, the first)."""
+
+    @abc.abstractmethod
+    def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
+        """The ids of those reuses among `outcomes` whose output is still the one remembered of their source.
+
+        The sources of all `outcomes` are locked until the unit of work ends (in one order, so that
+        recorders never wait on each other in a circle), so that no purge removes them meanwhile.
+        """
+
+    @abc.abstractmethod
+    def remember(self, outcomes: Collection[ImageOutcome], now: datetime) -> None:
+        """Remember the sources the outcomes fetched or reused, with their outputs, for their request;
+        give up the fetch each held."""
+
+    @abc.abstractmethod
+    def release_outputs(self, request: UploadRequest) -> list[str]:
+        """The storage keys of the request's outputs that no image of another request points to.
+
+        The sources remembered with those outputs are forgotten, and locked until the unit of work
+        ends, so that no image takes them meanwhile. Delete the keys, then the request.
+        """
 
 
 class WebhookRepository(abc.ABC):
@@ -236,6 +268,7 @@ class UnitOfWork(abc.ABC):
     requests: RequestRepository
     products: ProductRepository
     jobs: ImageJobRepository
+    sources: SourceRepository
     webhooks: WebhookRepository
     deliveries: DeliveryRepository
 

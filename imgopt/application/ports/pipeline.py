@@ -8,12 +8,21 @@ from datetime import timedelta
 from imgopt.domain.image_jobs import ImageFailure
 from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.sources import Validators
 
 
 @dataclass(frozen=True, slots=True)
 class FetchedImage:
     data: bytes
     media_type: str
+    validators: Validators = Validators()  # the origin's ETag and Last-Modified, to ask back next time
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """The origin's 304 to a conditional fetch: what was fetched before is still what it serves."""
+
+    validators: Validators = Validators()
 
 
 class FetchFailed(Exception):
@@ -66,8 +75,9 @@ class OriginSlots(abc.ABC):
 
 class ImageFetcher(abc.ABC):
     @abc.abstractmethod
-    def fetch(self, url: str) -> FetchedImage:
-        """The image at `url`, or FetchFailed."""
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+        """The image at `url`, or FetchFailed; asked with `known` validators, NotModified when the origin
+        says the image is unchanged."""
 
 
 @dataclass(frozen=True, slots=True)

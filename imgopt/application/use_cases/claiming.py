@@ -1,6 +1,6 @@
 """The queue side of the worker: claim due images, hand back what cannot be done, take back what was abandoned."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from imgopt.application.ports import Claimed, Clock, UnitOfWork, UnitOfWorkFactory, WorkSignal
@@ -23,6 +23,9 @@ class ClaimImages:
     or one whose due jobs run low), their next slices are made at once, whatever their age, and the
     claim takes what it still lacks. A million-row upload costs no million inserts before its first
     image is done, and never holds back the uploads behind it.
+
+    Each image claimed comes with what is remembered of its source (`SourceRepository.turns`): of a
+    tenant's images of one source, one at a time fetches it, under the same lease.
     """
 
     uow: UnitOfWorkFactory
@@ -41,6 +44,9 @@ class ClaimImages:
                 if len(jobs) < limit:
                     room = room.after(job.tenant_id for job in jobs if job.tenant_id is not None)
                     jobs += self._claim(uow, limit - len(jobs), now, room).jobs
+            if jobs:
+                turns = uow.sources.turns(jobs, now, now + self.lease)
+                jobs = [replace(job, source=turns.get(job.id)) for job in jobs]
             uow.commit()
         return jobs
 

@@ -77,6 +77,6 @@ class DeleteRequest:
                     f"request {request_id} is {request.status} with {request.waiting} images not finished; "
                     "cancel it and delete it once they are"
                 )
-            self.storage.delete(uow.jobs.output_keys(request))
+            self.storage.delete(uow.sources.release_outputs(request))
             uow.requests.delete(request)
             uow.commit()

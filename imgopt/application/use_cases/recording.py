@@ -22,6 +22,10 @@ class RecordOutcomes:
     workers record at the same time; a request whose last image this is finishes here, and its
     webhook deliveries go into the outbox in the same transaction. The requests are locked first,
     so an image of a request cancelled meanwhile is cancelled rather than tried again.
+
+    What each attempt learnt of its source is remembered in the same transaction, so a remembered
+    output is always one a recorded image points to. A reuse whose output a purge removed meanwhile
+    is not recorded as done: the image goes back in the queue, due at once, its attempt not counted.
     """
 
     uow: UnitOfWorkFactory
@@ -41,7 +45,10 @@ class RecordOutcomes:
             # than tried again, and the progress read after sees every concurrent recorder's outcomes.
             requests = uow.requests.get_many_for_update({outcome.request_id for outcome in outcomes})
             settled = [requests[o.request_id].settle(o) for o in outcomes if o.request_id in requests]
+            kept = uow.sources.still_remembered([o for o in settled if o.source is not None])
+            settled = [o.reuse_lost(now) if o.reused and o.job_id not in kept else o for o in settled]
             recorded = uow.jobs.record(self.worker_id, settled, now)
+            uow.sources.remember([o for o in recorded if o.source is not None], now)
             terminal = _terminal_by_request(recorded)
             progress = uow.products.progress({id: {o.line for o in done} for id, done in terminal.items()})
             for request_id, finished in sorted(terminal.items()):

@@ -15,7 +15,8 @@ class PurgeRequests:
 
     A batch at a time, each in its own transaction: the outputs are deleted from storage first,
     then the rows, so a storage failure leaves the batch to the next run instead of leaving
-    objects nothing points to. Batches are claimed with SKIP LOCKED, so any number of workers
+    objects nothing points to. An output another request's image still points to (it reused it) stays
+    (`SourceRepository.release_outputs`). Batches are claimed with SKIP LOCKED, so any number of workers
     may purge at once, each taking different requests.
     """
 
@@ -31,7 +32,7 @@ class PurgeRequests:
             with self.uow() as uow:
                 requests = uow.requests.finished_before(cutoff, self.batch)
                 for request in requests:
-                    self.storage.delete(uow.jobs.output_keys(request))
+                    self.storage.delete(uow.sources.release_outputs(request))
                     uow.requests.delete(request)
                 uow.commit()
             purged += len(requests)

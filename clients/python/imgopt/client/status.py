@@ -54,6 +54,7 @@ class Image(Model):
     height: int | None = None
     quality: int | None = None
     score: float | None = None
+    reused: bool | None = None  # its output is an earlier image's of the same unchanged source; None until optimized
 
 
 class Product(Model):

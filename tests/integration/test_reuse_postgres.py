@@ -1,0 +1,137 @@
+"""Re-uploads on a real PostgreSQL, a real origin on loopback, real Pillow and files: only what changed costs."""
+
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
+from imgopt.application.use_cases.retention import PurgeRequests
+from imgopt.domain.lifecycle import ImageStatus
+from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID, Tenant
+from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, process_due
+
+PHOTO = "small-320x240.jpg"
+
+
+@pytest.fixture
+def origin():
+    with LocalServer() as server:
+        yield server
+
+
+def upload(container, *urls: str, tenant=ANONYMOUS_TENANT_ID):
+    rows = (f"{n},P{n},{url}" for n, url in enumerate(urls, start=1))
+    return container.use_cases.ingest_csv()(tenant, io.BytesIO(csv_bytes(*rows))).request_id
+
+
+def images(container, request_id, tenant=ANONYMOUS_TENANT_ID):
+    report = container.use_cases.get_status()(tenant, request_id, details=True, page_size=1000)
+    return [image for product in report.details.products for image in product.images]
+
+
+def stored(settings) -> list:
+    return sorted((settings.data_dir / "files").rglob("*.*"))
+
+
+def test_a_second_upload_asks_with_the_etag_gets_304_and_reuses_every_output(container, settings, origin):
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO), etag='"v1"'))
+    other = origin.route("/other.jpg", Reply(corpus_bytes(PHOTO), last_modified="Mon, 07 Dec 2026 09:00:00 GMT"))
+    first = upload(container, photo, other)
+    process_due(container.use_cases)
+    files = stored(settings)
+
+    second = upload(container, photo, other)
+    process_due(container.use_cases)
+
+    asked = {request.path: request.headers for request in origin.requests[2:]}
+    assert asked["/photo.jpg"].get("if-none-match") == '"v1"'
+    assert asked["/other.jpg"].get("if-modified-since") == "Mon, 07 Dec 2026 09:00:00 GMT"
+    assert len(origin.requests) == 4
+    assert stored(settings) == files
+    before, after = images(container, first), images(container, second)
+    assert [image.reused for image in after] == [True, True]
+    assert [image.output_url for image in after] == [image.output_url for image in before]
+    assert {image.status for image in after} == {ImageStatus.OPTIMIZED}
+    csv = b"".join(container.use_cases.export_output_csv()(ANONYMOUS_TENANT_ID, second)).decode().splitlines()
+    assert csv[0].endswith(",Reused") and csv[1].endswith(",yes")
+
+
+def test_changed_bytes_are_optimized_again_and_the_first_output_stays(container, settings, origin):
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO), etag='"v1"'))
+    first = upload(container, photo)
+    process_due(container.use_cases)
+    origin.route("/photo.jpg", Reply(corpus_bytes("flowers.jpeg"), etag='"v2"'))
+
+    second = upload(container, photo)
+    process_due(container.use_cases)
+
+    [before], [after] = images(container, first), images(container, second)
+    assert not after.reused and after.output_url != before.output_url
+    assert (after.result.width, after.result.height) == (1920, 1080)
+    assert len(stored(settings)) == 2
+
+
+def test_the_same_url_in_fifty_rows_is_fetched_once(container, settings, origin):
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO)))
+    request_id = upload(container, *[photo] * 50)
+
+    process_due(container.use_cases)
+    with container.persistence.engine().begin() as connection:  # the others wait a second in the queue: skip it
+        connection.execute(text("UPDATE images.optimizerjobs SET next_attempt_at = now() WHERE status = 'pending'"))
+    process_due(container.use_cases)
+
+    assert origin.hits("/photo.jpg") == 1
+    found = images(container, request_id)
+    assert {image.status for image in found} == {ImageStatus.OPTIMIZED}
+    assert sum(not image.reused for image in found) == 1
+    assert len(stored(settings)) == 1
+
+
+def test_purging_the_first_upload_keeps_the_object_the_second_reuses(container, settings, origin, clean_database):
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO), etag='"v1"'))
+    first = upload(container, photo)
+    process_due(container.use_cases)
+    second = upload(container, photo)
+    process_due(container.use_cases)
+    with clean_database.begin() as connection:
+        connection.execute(
+            text("UPDATE images.requests SET finished_at = finished_at - interval '40 days' WHERE id = :id"),
+            {"id": first},
+        )
+    purge = PurgeRequests(container.persistence.uow, container.core.clock(), container.imaging.storage())
+
+    assert purge(timedelta(days=30)) == 1
+
+    [image] = images(container, second)
+    assert image.reused
+    assert [path.name for path in stored(settings)] == [image.output_url.rsplit("/", 1)[1]]
+    third = upload(container, photo)
+    process_due(container.use_cases)
+    assert images(container, third)[0].reused  # still remembered: the second points at it
+
+    with clean_database.begin() as connection:
+        connection.execute(text("UPDATE images.requests SET finished_at = finished_at - interval '40 days'"))
+    assert purge(timedelta(days=30)) == 2
+    assert stored(settings) == []
+    with clean_database.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM images.source_fetches")).scalar() == 0
+
+
+def test_another_tenant_fetches_and_stores_its_own(container, settings, origin, clean_database):
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO), etag='"v1"'))
+    tenant = Tenant(uuid.uuid4(), f"team-{uuid.uuid4().hex[:6]}", datetime.now(UTC))
+    with SqlAlchemyUnitOfWork(clean_database) as uow:
+        uow.tenants.add(tenant)
+        uow.commit()
+    upload(container, photo)
+    process_due(container.use_cases)
+
+    theirs = upload(container, photo, tenant=tenant.id)
+    process_due(container.use_cases)
+
+    assert "if-none-match" not in origin.requests[-1].headers
+    assert not images(container, theirs, tenant.id)[0].reused
+    assert len(stored(settings)) == 2
