@@ -14,7 +14,7 @@ from imgopt.domain.errors import DomainError
 SERIAL, NAME, URLS = "S. No.", "Product Name", "Input Image Urls"
 HEADER = (SERIAL, NAME, URLS)
 # The original's four columns, then one it did not have: whether each output was reused (`yes`/`no`).
-OUTPUT_HEADER = (*HEADER, "Output Image Urls", "Reused")
+OUTPUT_HEADER = (*HEADER, "Output Image Urls")
 MAX_REPORTED_ERRORS = 100
 
 _SERIAL = re.compile(r"[0-9]{1,18}")

@@ -80,13 +80,6 @@ class ImageDetail:
         """Whether its output is an earlier image's of the same source, unchanged."""
         return self.result is not None and self.result.reused
 
-    @property
-    def reused_cell(self) -> str:
-        """`yes` or `no` in the output CSV's Reused column; empty, as its output URL is, without an output."""
-        if self.output_url is None:
-            return ""
-        return "yes" if self.reused else "no"
-
 
 @dataclass(frozen=True, slots=True)
 class ProductDetail:
@@ -102,10 +95,9 @@ class ProductDetail:
             return RequestStatus.PENDING
         return ProductProgress.of(statuses).status
 
-    def output_row(self) -> tuple[str, str, str, str, str]:
-        """The original's output CSV row, then whether each output was reused; a failed image leaves its
-        places empty, so order holds."""
+    def output_row(self) -> tuple[str, str, str, str]:
+        """The original's output CSV row (its header is the compatibility kept, exactly); a failed image leaves
+        its place empty, so order holds. Whether an output was reused is in the status details."""
         inputs = ", ".join(image.input_url for image in self.images)
         outputs = ", ".join(image.output_url or "" for image in self.images)
-        reused = ", ".join(image.reused_cell for image in self.images)
-        return str(self.serial), self.name, inputs, outputs, reused
+        return str(self.serial), self.name, inputs, outputs

@@ -58,7 +58,7 @@ def test_the_outputs_are_served_smaller_and_listed_in_the_output_csv_in_input_or
 
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     header, row = list(csv.reader(io.StringIO(response.text)))
-    assert header == ["S. No.", "Product Name", "Input Image Urls", "Output Image Urls", "Reused"]
+    assert header == ["S. No.", "Product Name", "Input Image Urls", "Output Image Urls"]
     inputs, outputs = row[2].split(", "), row[3].split(", ")
     assert (row[0], row[1], inputs) == (
         "9",

@@ -169,9 +169,9 @@ def test_the_output_csv_lists_outputs_in_input_order_with_failures_left_empty(ap
 
     outputs = "http://imgopt.test/files/k1.jpg, http://imgopt.test/files/k2.jpg"
     assert text.splitlines() == [
-        "S. No.,Product Name,Input Image Urls,Output Image Urls,Reused",
-        f'1,A,"https://a.example/1.jpg, https://a.example/2.jpg","{outputs}","no, no"',
-        "2,B,https://a.example/3.jpg,,",
+        "S. No.,Product Name,Input Image Urls,Output Image Urls",
+        f'1,A,"https://a.example/1.jpg, https://a.example/2.jpg","{outputs}"',
+        "2,B,https://a.example/3.jpg,",
     ]
     report = app.status(receipt.request_id)
     assert report.summary.status is RequestStatus.COMPLETED_WITH_ERRORS
