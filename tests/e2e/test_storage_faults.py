@@ -46,7 +46,9 @@ def unwritable(directory: Path):
 def test_an_unwritable_output_directory_delays_images_for_minutes_and_records_none_without_its_file(
     service, service_clock, clean_database
 ):
-    rows = [f"{n},P{n},{service.origin.url('/small-320x240.jpg')}" for n in range(1, IMAGES + 1)]
+    photo = Reply(corpus_bytes("small-320x240.jpg"), headers={"Content-Type": "image/jpeg"})
+    # A URL each: images of one URL would wait for its first fetch (see re-uploads), not fail on their own.
+    rows = [f"{n},P{n},{service.origin.route(f'/unwritable/{n}.jpg', photo)}" for n in range(1, IMAGES + 1)]
 
     with unwritable(service.files):
         receipt = service.upload(csv_bytes(*rows))

@@ -109,13 +109,14 @@ def _run(
 
 def _products(client: httpx.Client, request_id: str) -> list[dict]:
     """Every product with its images, page by page."""
-    products, cursor = [], ""
-    while cursor is not None:
-        params = {"details": "true", "limit": 1000, "cursor": cursor}
+    products, cursor = [], None
+    while True:
+        params = {"details": "true", "limit": 1000} | ({"cursor": cursor} if cursor else {})
         details = client.get(f"/status/{request_id}", params=params).json()["details"]
         products += details["products"]
         cursor = details["nextCursor"]
-    return products
+        if cursor is None:
+            return products
 
 
 def _follow(console: Console, client: httpx.Client, request_id: str, total: int) -> dict:
