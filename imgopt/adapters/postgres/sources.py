@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, text
 
+from imgopt.adapters.postgres.image_results import SQL_TYPES
 from imgopt.application.ports import SourceRepository
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome, StoredImage
 from imgopt.domain.image_results import RESULT_FIELDS, ImageResult
@@ -15,6 +16,11 @@ from imgopt.domain.sources import RememberedSource, SourceKey, SourceTurn, Valid
 
 _KEYS = "CAST(:tenants AS uuid[]), CAST(:urls AS text[]), CAST(:options AS text[])"
 _SAME_KEY = "(f.tenant_id, f.url, f.options) = (v.tenant_id, v.url, v.options)"
+# What a source row remembers: who used it last, its validators and hash, its output, the output's result
+# (every result field but `reused`, which is the image's, not the source's), and whose failure it was.
+_RESULT_COLUMNS = tuple(name for name in RESULT_FIELDS if name != "reused")
+_REMEMBERED = ("request_id", "etag", "last_modified", "content_sha256", "output_key", "output_url",
+               *_RESULT_COLUMNS, "failed_for")  # fmt: skip
 
 # The first job of each source (in key order, so concurrent claims lock rows in one order) takes the
 # source's fetch unless another image holds it past now. What is remembered is read from the row the
@@ -32,20 +38,7 @@ _TURNS = text(
             WHERE f.fetching_until IS NULL OR f.fetching_until <= :now OR f.fetching_job = excluded.fetching_job
         RETURNING f.*)
     SELECT v.job_id, coalesce(l.fetching_job = v.job_id, false) AS holds_fetch,
-        CASE WHEN l.url IS NULL THEN f.request_id ELSE l.request_id END AS request_id,
-        CASE WHEN l.url IS NULL THEN f.etag ELSE l.etag END AS etag,
-        CASE WHEN l.url IS NULL THEN f.last_modified ELSE l.last_modified END AS last_modified,
-        CASE WHEN l.url IS NULL THEN f.content_sha256 ELSE l.content_sha256 END AS content_sha256,
-        CASE WHEN l.url IS NULL THEN f.output_key ELSE l.output_key END AS output_key,
-        CASE WHEN l.url IS NULL THEN f.output_url ELSE l.output_url END AS output_url,
-        CASE WHEN l.url IS NULL THEN f.media_type ELSE l.media_type END AS media_type,
-        CASE WHEN l.url IS NULL THEN f.bytes_in ELSE l.bytes_in END AS bytes_in,
-        CASE WHEN l.url IS NULL THEN f.bytes_out ELSE l.bytes_out END AS bytes_out,
-        CASE WHEN l.url IS NULL THEN f.width ELSE l.width END AS width,
-        CASE WHEN l.url IS NULL THEN f.height ELSE l.height END AS height,
-        CASE WHEN l.url IS NULL THEN f.quality ELSE l.quality END AS quality,
-        CASE WHEN l.url IS NULL THEN f.score ELSE l.score END AS score,
-        CASE WHEN l.url IS NULL THEN f.failed_for ELSE l.failed_for END AS failed_for
+        {", ".join(f"CASE WHEN l.url IS NULL THEN f.{c} ELSE l.{c} END AS {c}" for c in _REMEMBERED)}
     FROM v LEFT JOIN leased l ON (l.tenant_id, l.url, l.options) = (v.tenant_id, v.url, v.options)
         LEFT JOIN images.source_fetches f ON {_SAME_KEY}
     """
@@ -78,20 +71,16 @@ _GIVE_UP_FETCH = text(
 _REMEMBER = text(
     f"""
     INSERT INTO images.source_fetches AS f (tenant_id, url, options, request_id, etag, last_modified, content_sha256,
-        output_key, output_url, media_type, bytes_in, bytes_out, width, height, quality, score, fetched_at)
+        output_key, output_url, {", ".join(_RESULT_COLUMNS)}, fetched_at)
     SELECT DISTINCT ON (tenant_id, url, options) *, CAST(:now AS timestamptz) FROM unnest({_KEYS},
         CAST(:requests AS uuid[]), CAST(:etags AS text[]), CAST(:last_modified AS text[]), CAST(:hashes AS bytea[]),
-        CAST(:keys AS text[]), CAST(:output_urls AS text[]), CAST(:media_types AS text[]), CAST(:bytes_in AS bigint[]),
-        CAST(:bytes_out AS bigint[]), CAST(:widths AS integer[]), CAST(:heights AS integer[]),
-        CAST(:qualities AS smallint[]), CAST(:scores AS real[]))
+        CAST(:keys AS text[]), CAST(:output_urls AS text[]),
+        {", ".join(f"CAST(:{name} AS {SQL_TYPES[name]}[])" for name in _RESULT_COLUMNS)})
         AS v(tenant_id, url, options, request_id, etag, last_modified, content_sha256, output_key, output_url,
-             media_type, bytes_in, bytes_out, width, height, quality, score)
+             {", ".join(_RESULT_COLUMNS)})
     ORDER BY tenant_id, url, options
     ON CONFLICT (tenant_id, url, options) DO UPDATE SET
-        request_id = excluded.request_id, etag = excluded.etag, last_modified = excluded.last_modified,
-        content_sha256 = excluded.content_sha256, output_key = excluded.output_key, output_url = excluded.output_url,
-        media_type = excluded.media_type, bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out,
-        width = excluded.width, height = excluded.height, quality = excluded.quality, score = excluded.score,
+        {", ".join(f"{name} = excluded.{name}" for name in _REMEMBERED if name != "failed_for")},
         fetched_at = excluded.fetched_at
     """
 )
@@ -172,7 +161,7 @@ def _keys(keys) -> dict[str, list]:
 def _remembered(row: Row) -> RememberedSource | None:
     if row.output_key is None:
         return None
-    result = ImageResult(**{name: getattr(row, name) for name in RESULT_FIELDS if name != "reused"})
+    result = ImageResult(**{name: getattr(row, name) for name in _RESULT_COLUMNS})
     output = StoredImage(row.output_key, row.output_url, result)
     return RememberedSource(Validators(row.etag, row.last_modified), bytes(row.content_sha256), output, row.request_id)
 
@@ -188,11 +177,5 @@ def _remember_params(outcomes: list[ImageOutcome], now: datetime) -> dict:
         "hashes": [source.content_sha256 for source in sources],
         "keys": [output.key for output in outputs],
         "output_urls": [output.url for output in outputs],
-        "media_types": [output.result.media_type for output in outputs],
-        "bytes_in": [output.result.bytes_in for output in outputs],
-        "bytes_out": [output.result.bytes_out for output in outputs],
-        "widths": [output.result.width for output in outputs],
-        "heights": [output.result.height for output in outputs],
-        "qualities": [output.result.quality for output in outputs],
-        "scores": [output.result.score for output in outputs],
+        **{name: [getattr(output.result, name) for output in outputs] for name in _RESULT_COLUMNS},
     }
