@@ -139,7 +139,8 @@ def test_a_database_restart_under_load_loses_nothing_and_gives_503s_not_500s(pri
     rows = jobs(database_url)
     assert len(rows) == sum(product_images(database_url).values())
     assert {row.status for row in rows} == {"optimized"}
-    assert {row.attempts for row in rows} == {1}, "results finished during the outage were recorded, not redone"
+    redone = [row for row in rows if row.attempts != 1]
+    assert not redone, f"results finished during the outage were recorded, not redone: {redone}"
     fetched = Counter(request.path for request in origin.requests)
     assert len(fetched) == len(rows) and set(fetched.values()) == {1}
     stored_requests = set(requests(database_url))
@@ -158,7 +159,7 @@ def finished(database_url: str, request_ids: list[str]) -> bool:
 
 
 def jobs(database_url: str) -> list:
-    return _rows(database_url, "SELECT id, status, attempts FROM images.optimizerjobs")
+    return _rows(database_url, "SELECT id, status, attempts, failure_reason, updated_at FROM images.optimizerjobs")
 
 
 def requests(database_url: str) -> list[str]:

@@ -220,6 +220,22 @@ def test_released_jobs_are_claimable_at_once_without_losing_an_attempt(container
     assert (again.id, again.attempts) == (job.id, 1)
 
 
+def test_jobs_leased_to_a_worker_but_not_held_by_it_go_back_without_an_attempt(container):
+    ingest(container, *(f"{n},P{n},https://a.example/{n}.jpg" for n in range(1, 4)))
+    held, *unheard_of = claimer(container)(10)
+
+    with container.persistence.uow() as uow:
+        released = uow.jobs.release_unheld("w1", [held.id])
+        uow.commit()
+    again = claimer(container, "w2")(10)
+    with container.persistence.uow() as uow:
+        kept = uow.jobs.extend_leases("w1", [held.id], NOW + timedelta(seconds=60))
+
+    assert released == 2
+    assert sorted((job.id, job.attempts) for job in again) == sorted((job.id, 1) for job in unheard_of)
+    assert kept == 1
+
+
 def test_concurrent_recorders_count_each_product_once_and_finish_the_request_once(container, clean_database):
     container.use_cases.register_webhook()(ANONYMOUS_TENANT_ID, "http://127.0.0.1:9/every-request")
     receipt = ingest(container, '1,A,"' + ",".join(f"https://a.example/{n}.jpg" for n in range(40)) + '"')

@@ -284,6 +284,15 @@ class FakeJobs(ImageJobRepository):
                 job = self.state.jobs[released.id]
                 job.update(status=ImageStatus.PENDING, claimed_by=None, lease_until=None, attempts=released.attempts)
 
+    def release_unheld(self, worker_id: str, held: list[int]) -> int:
+        strays = [job_id for job_id in self.state.jobs if self._held(job_id, worker_id) and job_id not in held]
+        for job_id in strays:
+            job = self.state.jobs[job_id]
+            job.update(
+                status=ImageStatus.PENDING, claimed_by=None, lease_until=None, attempts=max(job["attempts"] - 1, 0)
+            )
+        return len(strays)
+
     def in_flight(self, request: UploadRequest) -> int:
         return sum(1 for job in self.state.jobs_of(request.id) if job["status"] is ImageStatus.PROCESSING)
 

@@ -162,6 +162,41 @@ def test_results_finished_while_the_database_was_away_are_recorded_when_it_retur
     assert sorted(fetcher.fetched) == sorted(URLS)
 
 
+def test_images_a_lost_claim_answer_leased_are_handed_back_by_the_next_claim_without_an_attempt(setup):
+    """The database went away as a claim committed: the claim took effect, its answer never came."""
+    world, request_id, fetcher, _, _ = setup
+    claim = ClaimImages(world.db.unit_of_work, world.clock, "w1", timedelta(seconds=30))
+    answers_lost = [True]
+
+    def claim_losing_its_first_answer(*args):
+        jobs = claim(*args)
+        if answers_lost.pop() if answers_lost else False:
+            raise Unavailable("the database is unavailable: server closed the connection unexpectedly")
+        return jobs
+
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    worker = ImageRunner(
+        claim_losing_its_first_answer,
+        process,
+        RecordOutcomes(world.db.unit_of_work, world.clock, "w1", world.announcer, world.webhook_work),
+        world.release,
+        ExtendLeases(world.db.unit_of_work, world.clock, "w1", timedelta(seconds=30)),
+        ImageRunnerOptions(1, 2, 2),
+        WorkerMetrics(new_registry()),
+    )
+    with pytest.raises(Unavailable):
+        worker.drain(threading.Event())
+    leased_unheard_of = {url: job["attempts"] for url, job in jobs(world).items() if job["claimed_by"] == "w1"}
+    for gate in fetcher.gates.values():
+        gate.set()
+    recorded = worker.drain(threading.Event())
+
+    assert leased_unheard_of == dict.fromkeys(URLS[:2], 1)
+    assert recorded == 6
+    assert world.status(request_id).summary.status is RequestStatus.COMPLETED
+    assert {job["attempts"] for job in jobs(world).values()} == {1}  # not 2: no lease had to run out
+
+
 def test_claims_wait_until_as_many_download_threads_are_idle_as_optimize_at_once(setup):
     world, request_id, fetcher, _, runner = setup
     registry = new_registry()

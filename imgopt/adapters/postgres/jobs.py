@@ -150,6 +150,14 @@ _RELEASE = text(
     """
 )
 
+_RELEASE_UNHELD = text(
+    """
+    UPDATE images.optimizerjobs
+    SET status = 'pending', claimed_by = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0),
+        updated_at = now()
+    WHERE status = 'processing' AND claimed_by = :worker AND NOT id = ANY(CAST(:held AS bigint[]))
+    """
+)
 
 _IN_FLIGHT = text("SELECT count(*) FROM images.optimizerjobs WHERE request_id = :id AND status = 'processing'")
 
@@ -230,6 +238,9 @@ class PostgresImageJobRepository(ImageJobRepository):
                 _RELEASE,
                 {"worker": worker_id, "ids": [job.id for job in jobs], "attempts": [job.attempts for job in jobs]},
             )
+
+    def release_unheld(self, worker_id: str, held: list[int]) -> int:
+        return self._connection.execute(_RELEASE_UNHELD, {"worker": worker_id, "held": held}).rowcount
 
     def in_flight(self, request: UploadRequest) -> int:
         return self._connection.execute(_IN_FLIGHT, {"id": request.id}).scalar()

@@ -163,6 +163,14 @@ class ImageJobRepository(abc.ABC):
         """Hand back unprocessed jobs so another worker takes them at once."""
 
     @abc.abstractmethod
+    def release_unheld(self, worker_id: str, held: list[int]) -> int:
+        """Hand back the jobs leased to `worker_id` other than `held`, their attempt not counted; return how many.
+
+        A claim whose answer was lost (the database went away as it committed) leased jobs the
+        worker never heard of, so never began.
+        """
+
+    @abc.abstractmethod
     def in_flight(self, request: UploadRequest) -> int:
         """How many of the request's images workers hold right now."""
 

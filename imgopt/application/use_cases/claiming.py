@@ -33,10 +33,19 @@ class ClaimImages:
     worker_id: str
     lease: timedelta
 
-    def __call__(self, limit: int, room: DownloadRoom = DownloadRoom()) -> list[ImageJob]:
-        """`room`: how many more each tenant may have downloading in this worker (no cap by default)."""
+    def __call__(
+        self, limit: int, room: DownloadRoom = DownloadRoom(), held: list[int] | None = None
+    ) -> list[ImageJob]:
+        """`room`: how many more each tenant may have downloading in this worker (no cap by default).
+
+        `held`, after a claim whose answer was lost: the images this worker knows it holds. The
+        others leased to it came with the lost answer, never began, and go back to the queue
+        first, their attempt not counted (else they would wait out their lease and count twice).
+        """
         now = self.clock.now()
         with self.uow() as uow:
+            if held is not None:
+                uow.jobs.release_unheld(self.worker_id, held)
             claimed = self._claim(uow, limit, now, room)
             jobs = claimed.jobs
             if claimed.requests_short_of_jobs:

@@ -69,7 +69,8 @@ class ImageRunner:
     (`announced`) every few milliseconds, so a new upload does not wait for the slow images to
     end. Outcomes the database could not take (it was away) stay with the runner, with the images
     still running, and the next drain records them first; their lease still guards them, so none
-    is lost and none counted twice. While it holds images it extends their lease (`extend`, every
+    is lost and none counted twice; a claim whose answer was lost is made good by the next
+    (`ClaimImages`' `held`). While it holds images it extends their lease (`extend`, every
     third of it), so an image that waits long for an origin or a thread is never taken back from a
     live worker. When `stop` is set it claims nothing more, waits `stop_grace` seconds for the images that are
     running, records them, and hands the rest back to the queue.
@@ -91,6 +92,7 @@ class ImageRunner:
         self._release = release
         self._extend = extend
         self._leases_extended_at = time.monotonic()
+        self._claim_unanswered = False
         self._options = options
         self._metrics = metrics
         self._announced = announced or (lambda timeout: False)
@@ -110,7 +112,7 @@ class ImageRunner:
             # Every image claimed starts downloading at once, and memory holds no more than `capacity`.
             idle = min(self._options.downloads - len(self._downloading), self._options.capacity - self._held)
             if idle >= self._options.claim_when_idle and not stop.is_set() and not queue_empty:
-                jobs = self._claim(idle, self._room())
+                jobs = self._claim_images(idle)
                 queue_empty = len(jobs) < idle
                 self._downloading.update((self._download_pool.submit(self._process.download, job), job) for job in jobs)
                 self._report()
@@ -146,12 +148,23 @@ class ImageRunner:
     def _futures(self) -> list[Future]:
         return [*self._downloading, *self._optimizing]
 
+    def _claim_images(self, limit: int) -> list[ImageJob]:
+        """Claim; after a claim whose answer was lost, hand back first what it leased unheard of."""
+        held = self._held_ids() if self._claim_unanswered else None
+        self._claim_unanswered = True  # until the answer is in hand
+        jobs = self._claim(limit, self._room(), held)
+        self._claim_unanswered = False
+        return jobs
+
+    def _held_ids(self) -> list[int]:
+        running = [*self._downloading.values(), *self._optimizing.values()]
+        return [job.id for job in running] + self._batch.job_ids
+
     def _keep_leases(self) -> None:
         """Extend the lease of every image held (running, or its outcome waiting to be recorded) when due."""
         if time.monotonic() - self._leases_extended_at < self._extend.every:
             return
-        running = [*self._downloading.values(), *self._optimizing.values()]
-        held = [job.id for job in running] + self._batch.job_ids
+        held = self._held_ids()
         try:
             self._extend(held)
         except Unavailable as error:  # the next pass tries again; the lease still has two thirds to run
