@@ -1,10 +1,14 @@
-"""JPEG quantisation: mozjpeg's tables tuned for MS-SSIM, and how the caller's quality maps onto them.
+"""JPEG quantisation: mozjpeg's tables for each kind of picture, and how the caller's quality maps onto them.
 
 libjpeg's own tables (JPEG Annex K, what sharp and Pillow use by default) spend bytes on fine detail
 that SSIMULACRA2 barely sees. mozjpeg ships eight alternatives; its set 2 (tuned for MS-SSIM) gave
 the most SSIMULACRA2 per byte on the photos measured (docs/performance.md), and works with any
 libjpeg: here it is handed to Pillow's libjpeg-turbo, so encoding costs no more than before.
+On textures (detail in the middle frequencies everywhere) set 2 loses 5-7 points against libjpeg's
+tables at the same quality, and its set 4 (tuned for PSNR-HVS-M) wins instead (`content.Content`).
 """
+
+from imgopt.adapters.imaging.content import Content
 
 # In natural (row-major) order, at libjpeg's scale 100 (quality 50).
 _LUMA = (
@@ -18,15 +22,34 @@ _CHROMA = (
     99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
 )  # fmt: skip
 
+# mozjpeg's set 4 (PSNR-HVS-M), as libvips 8.18 with mozjpeg writes it at Q 50 (`quant_table=4`).
+_TEXTURE_LUMA = (
+    9, 10, 12, 14, 27, 32, 51, 62, 11, 12, 14, 19, 27, 44, 59, 73, 12, 14, 18, 25, 42, 59, 79, 78,
+    17, 18, 25, 42, 61, 92, 87, 92, 23, 28, 42, 75, 79, 112, 112, 99, 40, 42, 59, 84, 88, 124, 132, 111,
+    42, 64, 78, 95, 105, 126, 125, 99, 70, 75, 100, 102, 116, 100, 107, 98,
+)  # fmt: skip
+_TEXTURE_CHROMA = (
+    9, 10, 17, 19, 62, 89, 91, 97, 12, 13, 18, 29, 84, 91, 88, 98, 14, 19, 29, 93, 95, 95, 98, 97,
+    20, 26, 84, 88, 95, 95, 98, 94, 26, 86, 91, 93, 97, 99, 98, 99, 99, 100, 98, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 97, 97, 99, 99, 99, 99, 97, 99,
+)  # fmt: skip
+
 # The caller's quality means "looks at least as good as libjpeg's tables at that quality". Measured on
 # photos at quality 50 (docs/performance.md): the tuned luma table three steps higher on libjpeg's scale,
 # the chroma table three steps lower, reaches sharp's SSIMULACRA2 on every photo with the fewest bytes.
 LUMA_OFFSET = 3
 CHROMA_OFFSET = -3
+# Textures: set 4 ten steps lower on libjpeg's scale, both tables. Fitted at quality 50 on two textures drawn
+# for it (not the broad bench's): 40 gave 2-5% fewer bytes than set 2 at the tuned offsets and 4.5-6 points
+# more, still 0.9-1.3 under libjpeg's (42 reaches it, for 3-4% more bytes than set 2; docs/performance.md).
+TEXTURE_OFFSET = -10
 
 
-def quantisation_tables(quality: int) -> list[list[int]]:
-    """Luma and chroma tables for the caller's `quality` (1-100), scaled as libjpeg scales its own."""
+def quantisation_tables(quality: int, content: Content = Content.PHOTO) -> list[list[int]]:
+    """Luma and chroma tables for the caller's `quality` (1-100) on `content`, scaled as libjpeg scales its own."""
+    if content is Content.TEXTURE:
+        scale = max(1, quality + TEXTURE_OFFSET)
+        return [_scaled(_TEXTURE_LUMA, scale), _scaled(_TEXTURE_CHROMA, scale)]
     luma, chroma = min(100, quality + LUMA_OFFSET), max(1, quality + CHROMA_OFFSET)
     return [_scaled(_LUMA, luma), _scaled(_CHROMA, chroma)]
 
