@@ -1,14 +1,21 @@
 """Which tables a JPEG gets: the kind of picture read from a sample of its blocks, and the tables for each kind."""
 
 import io
+import math
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from imgopt.adapters.imaging.content import GRID, TILE, Content, classify, sampled_blocks
+from imgopt.adapters.imaging.content import GRID, PHOTO, TILE, Content, Picture, classify, sampled_blocks
 from imgopt.adapters.imaging.encoders import Encoders
-from imgopt.adapters.imaging.jpeg_tables import TEXTURE_OFFSET, quantisation_tables
+from imgopt.adapters.imaging.jpeg_tables import (
+    GRAIN_OFFSET,
+    GRAIN_SLOPE,
+    TEXT_OFFSET,
+    TEXTURE_OFFSET,
+    quantisation_tables,
+)
 from imgopt.domain.formats import ImageFormat
 
 
@@ -33,12 +40,19 @@ def smooth_photo(width: int = 1200, height: int = 900) -> Image.Image:
     return Image.fromarray(np.clip(soft + rng.normal(0, 3, soft.shape), 0, 255).astype(np.uint8))
 
 
+def grainy_photo(sigma: float, width: int = 1200, height: int = 900) -> Image.Image:
+    """The smooth photo as a small sensor at high ISO takes it: grain in every pixel and channel."""
+    pixels = np.asarray(smooth_photo(width, height), dtype=np.float32)
+    grain = np.random.default_rng(3).normal(0, sigma, pixels.shape)
+    return Image.fromarray(np.clip(pixels + grain, 0, 255).astype(np.uint8))
+
+
 def text_page(width: int = 1200, height: int = 900) -> Image.Image:
     page = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(page)
-    for top in range(40, height - 40, 28):
+    for top in range(40, height - 40, 22):
         draw.text((40, top), "Cotton shirt, sizes S to XL, in stock, shipping in two days.", fill=(30, 30, 30),
-                  font=ImageFont.load_default(20))  # fmt: skip
+                  font=ImageFont.load_default(16))  # fmt: skip
     return page
 
 
@@ -52,24 +66,34 @@ def product_on_white(size: int = 1000) -> Image.Image:
     ("draw", "kind"),
     [
         (weave, Content.TEXTURE),
+        (lambda: grainy_photo(12), Content.GRAIN),
         (smooth_photo, Content.PHOTO),
-        (text_page, Content.PHOTO),
+        (lambda: grainy_photo(1.5), Content.PHOTO),
+        (text_page, Content.TEXT),
+        (lambda: text_page().filter(ImageFilter.GaussianBlur(3)), Content.PHOTO),
         (product_on_white, Content.PHOTO),
     ],
-    ids=["weave", "smooth-photo", "text-page", "product-on-white"],
+    ids=["weave", "grainy-photo", "smooth-photo", "faint-grain", "text-page", "blurred-page", "product-on-white"],
 )
-def test_a_texture_is_told_from_a_photo_a_page_of_text_and_a_product_on_white(draw, kind):
-    assert classify(draw()) is kind
+def test_textures_grain_and_text_are_told_from_photos_and_product_shots_on_white(draw, kind):
+    assert classify(draw()).content is kind
+
+
+def test_the_more_grain_the_larger_its_high_band_share():
+    shares = [classify(grainy_photo(sigma)).high_share for sigma in (8, 12, 20)]
+
+    assert shares == sorted(shares)
+    assert shares[0] > 0.2
 
 
 def test_the_kind_does_not_depend_on_the_mode_or_a_small_crop():
-    assert classify(weave().convert("L")) is Content.TEXTURE
-    assert classify(weave().crop((0, 0, 200, 150))) is Content.TEXTURE
-    assert classify(smooth_photo().convert("CMYK")) is Content.PHOTO
+    assert classify(weave().convert("L")).content is Content.TEXTURE
+    assert classify(weave().crop((0, 0, 200, 150))).content is Content.TEXTURE
+    assert classify(smooth_photo().convert("CMYK")) == PHOTO
 
 
 def test_an_image_smaller_than_one_tile_is_a_photo():
-    assert classify(weave(TILE - 1, 600)) is Content.PHOTO
+    assert classify(weave(TILE - 1, 600)) == PHOTO
 
 
 def test_the_sample_is_a_bounded_number_of_blocks_on_the_jpeg_grid_whatever_the_size():
@@ -81,16 +105,36 @@ def test_the_sample_is_a_bounded_number_of_blocks_on_the_jpeg_grid_whatever_the_
 
 
 def test_photos_keep_the_tuned_tables_and_textures_get_their_own_set_lower_on_libjpegs_scale():
-    photo, texture = quantisation_tables(50), quantisation_tables(50, Content.TEXTURE)
+    photo, texture = quantisation_tables(50), quantisation_tables(50, Picture(Content.TEXTURE))
 
-    assert quantisation_tables(50, Content.PHOTO) == photo
+    assert quantisation_tables(50, PHOTO) == photo
     assert texture != photo
     # Set 4 at 50 + TEXTURE_OFFSET on libjpeg's scale: every step at least as coarse as at 50.
     assert all(
         coarse >= fine
-        for coarse, fine in zip(texture[0], quantisation_tables(50 - TEXTURE_OFFSET, Content.TEXTURE)[0], strict=True)
+        for coarse, fine in zip(
+            texture[0], quantisation_tables(50 - TEXTURE_OFFSET, Picture(Content.TEXTURE))[0], strict=True
+        )
     )
     assert all(1 <= value <= 255 for table in texture for value in table)
+
+
+def test_grainier_photos_get_set_four_at_a_higher_step_along_the_fitted_line():
+    def step(share: float) -> int:
+        """The step on libjpeg's scale quality 50 becomes; a texture's tables at q use q + TEXTURE_OFFSET."""
+        return 50 + math.ceil(GRAIN_OFFSET + GRAIN_SLOPE * share)
+
+    light, heavy = Picture(Content.GRAIN, 0.25), Picture(Content.GRAIN, 0.5)
+    texture = Picture(Content.TEXTURE)
+
+    assert quantisation_tables(50, light) == quantisation_tables(step(0.25) - TEXTURE_OFFSET, texture)
+    assert quantisation_tables(50, heavy) == quantisation_tables(step(0.5) - TEXTURE_OFFSET, texture)
+    assert sum(quantisation_tables(50, heavy)[0]) < sum(quantisation_tables(50, light)[0])
+
+
+def test_a_page_of_text_gets_the_photo_tables_a_little_lower():
+    assert quantisation_tables(50, Picture(Content.TEXT, 0.2)) == quantisation_tables(50 + TEXT_OFFSET)
+    assert quantisation_tables(1, Picture(Content.TEXT, 0.2)) == quantisation_tables(1)
 
 
 def jpeg_tables_of(data: bytes) -> list[list[int]]:
@@ -102,9 +146,16 @@ def test_the_encoder_writes_each_kinds_tables_and_auto_qualitys_search_keeps_the
     encoders = Encoders(avif_speed=6, png_compress_level=9)
 
     assert jpeg_tables_of(encoders.encode(weave(), ImageFormat.JPEG, 50, lossless=False)) == quantisation_tables(
-        50, Content.TEXTURE
+        50, Picture(Content.TEXTURE)
+    )
+    grainy = grainy_photo(12)
+    assert (
+        jpeg_tables_of(encoders.encode(grainy, ImageFormat.JPEG, 50, lossless=False))
+        == quantisation_tables(50, classify(grainy))
+        != quantisation_tables(50)
     )
     assert jpeg_tables_of(encoders.encode(smooth_photo(), ImageFormat.JPEG, 50, lossless=False)) == quantisation_tables(
         50
     )
+    assert jpeg_tables_of(encoders.encode(text_page(), ImageFormat.JPEG, 50, lossless=False)) == quantisation_tables(48)
     assert jpeg_tables_of(encoders.lossy(ImageFormat.JPEG)(weave(), 50)) == quantisation_tables(50)

@@ -1,4 +1,4 @@
-"""What kind of picture an image is, read cheaply from a sample of its 8x8 luma blocks: a photo or a texture.
+"""What kind of picture an image is, read cheaply from a sample of its 8x8 luma blocks: photo, texture, grain, text.
 
 JPEG quantises each 8x8 block's frequencies, so the statistics that tell which quantisation tables
 suit a picture are those of its blocks, in the DCT. A few hundred blocks say it: up to 36 tiles of
@@ -9,10 +9,22 @@ A **texture** keeps its detail in the middle frequencies everywhere (fabric, sto
 at least `MID_SHARE` of the sampled blocks' AC energy lies in the middle band (u + v from 2 to 5) —
 0.86-0.89 on the textures measured, 0.27-0.53 on photos, 0.57-0.71 on pages of text (docs/performance.md)
 — and no more than `FLAT_SHARE` of the blocks are flat (luma deviating by less than `FLAT_DEVIATION`):
-text and product shots on white are mostly flat blocks, with their detail at the edges. Everything
-else is a **photo**: the tables tuned on photos serve text and product shots as well as any measured.
+text and product shots on white are mostly flat blocks, with their detail at the edges.
+
+A **grainy** photo (high ISO, film grain) has as few flat blocks, at least `HIGH_SHARE` of its AC energy in
+the highest band (u + v of 6 or more: 0.23-0.50 on the grainy photos measured, 0.01-0.09 on clean ones) and
+blocks that vary strongly (median AC energy at least `GRAIN_ENERGY`, a deviation of 4 levels): a dark
+night scene's faint grain has a high share of little energy, and the photo tables suit it.
+
+A page of **text** is mostly flat (at least `TEXT_FLAT_SHARE` of the blocks) and its glyphs' edges put
+little of the energy in the lowest band (u + v = 1: at most `TEXT_LOW_SHARE`; 0.13-0.19 on the pages
+measured, 0.28-0.82 on product shots on white and smooth photos) and much in the highest (at least
+`TEXT_HIGH_SHARE`; 0.17-0.24 on pages, 0.05-0.13 on product shots).
+
+Everything else is a **photo**: the tables tuned on photos serve it, product shots on white included.
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -25,12 +37,30 @@ FLAT_SHARE = 0.1
 # A block is flat when its luma's standard deviation is below this (in 8-bit levels).
 FLAT_DEVIATION = 1.0
 MID_SHARE = 0.75
+HIGH_SHARE = 0.2
+GRAIN_ENERGY = 1000.0
+TEXT_FLAT_SHARE = 0.5
+TEXT_LOW_SHARE = 0.25
+TEXT_HIGH_SHARE = 0.15
 _BLOCK = 8
 
 
 class Content(StrEnum):
     PHOTO = "photo"
     TEXTURE = "texture"
+    GRAIN = "grain"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """The kind, and the share of the sampled AC energy in the highest band (how grainy a grainy photo is)."""
+
+    content: Content
+    high_share: float = 0.0
+
+
+PHOTO = Picture(Content.PHOTO)
 
 
 def _dct_matrix() -> np.ndarray:
@@ -43,20 +73,32 @@ def _dct_matrix() -> np.ndarray:
 _DCT = _dct_matrix()
 _FREQUENCY = np.add.outer(np.arange(_BLOCK), np.arange(_BLOCK))
 _MIDDLE = (_FREQUENCY >= 2) & (_FREQUENCY <= 5)
+_HIGH = _FREQUENCY >= 6
+_LOW = _FREQUENCY == 1
 
 
-def classify(image: Image.Image) -> Content:
+def classify(image: Image.Image) -> Picture:
     """`image`'s kind, from the luma of a sample of its blocks (any mode Pillow converts to L)."""
     blocks = sampled_blocks(image)
     if blocks.size == 0:
-        return Content.PHOTO
+        return PHOTO
     energy = (_DCT @ (blocks - blocks.mean(axis=(1, 2), keepdims=True)) @ _DCT.T) ** 2
     ac = energy.sum(axis=(1, 2))  # the mean removed, so this is the AC energy: 64 x the block's variance
-    flat = float(np.mean(ac < FLAT_DEVIATION**2 * _BLOCK * _BLOCK))
     total = float(ac.sum())
-    if flat <= FLAT_SHARE and total > 0 and float(energy[:, _MIDDLE].sum()) / total >= MID_SHARE:
-        return Content.TEXTURE
-    return Content.PHOTO
+    if total == 0:
+        return PHOTO
+    flat = float(np.mean(ac < FLAT_DEVIATION**2 * _BLOCK * _BLOCK))
+    high = float(energy[:, _HIGH].sum()) / total
+    if flat >= TEXT_FLAT_SHARE:
+        low = float(energy[:, _LOW].sum()) / total
+        return Picture(Content.TEXT, high) if low <= TEXT_LOW_SHARE and high >= TEXT_HIGH_SHARE else PHOTO
+    if flat > FLAT_SHARE:
+        return PHOTO
+    if float(energy[:, _MIDDLE].sum()) / total >= MID_SHARE:
+        return Picture(Content.TEXTURE)
+    if high >= HIGH_SHARE and float(np.median(ac)) >= GRAIN_ENERGY:
+        return Picture(Content.GRAIN, high)
+    return PHOTO
 
 
 def sampled_blocks(image: Image.Image) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from PIL import Image
 
-from imgopt.adapters.imaging.content import Content, classify
+from imgopt.adapters.imaging.content import PHOTO, Picture, classify
 from imgopt.adapters.imaging.jpeg_tables import quantisation_tables
 from imgopt.domain.formats import ImageFormat
 
@@ -20,16 +20,16 @@ class Encoders:
     png_compress_level: int
 
     def encode(
-        self, image: Image.Image, fmt: ImageFormat, quality: int, lossless: bool, content: Content | None = None
+        self, image: Image.Image, fmt: ImageFormat, quality: int, lossless: bool, picture: Picture | None = None
     ) -> bytes:
         """`lossless` asks for exact pixels where the format offers a choice (WebP); PNG is always lossless.
 
-        A JPEG's tables suit its `content`, read from the image (`classify`) unless given.
+        A JPEG's tables suit its kind of `picture`, read from the image (`classify`) unless given.
         """
-        if fmt is ImageFormat.JPEG and content is None:
-            content = classify(image)
+        if fmt is ImageFormat.JPEG and picture is None:
+            picture = classify(image)
         with _output() as output:
-            settings = self._settings(fmt, quality, lossless, content or Content.PHOTO)
+            settings = self._settings(fmt, quality, lossless, picture or PHOTO)
             _without_metadata(image).save(output, fmt.name, **settings)
             data = _contents(output)
         return _without_jfif_header(data) if fmt is ImageFormat.JPEG else data
@@ -37,23 +37,23 @@ class Encoders:
     def lossy(self, fmt: ImageFormat) -> Callable[[Image.Image, int], bytes]:
         """`encode` for `fmt` at any quality, as auto quality calls it: with the photo tables on every image,
         so a mosaic and its whole are encoded alike (the search judges the score, whatever the tables)."""
-        return lambda image, quality: self.encode(image, fmt, quality, lossless=False, content=Content.PHOTO)
+        return lambda image, quality: self.encode(image, fmt, quality, lossless=False, picture=PHOTO)
 
     def encode_animation(
         self, frames: list[Image.Image], durations: list[int], loop: int, fmt: ImageFormat, quality: int, lossless: bool
     ) -> bytes:
         first, *rest = [_without_metadata(frame) for frame in frames]
-        settings = self._settings(fmt, quality, lossless, Content.PHOTO)
+        settings = self._settings(fmt, quality, lossless, PHOTO)
         with _output() as output:
             first.save(output, fmt.name, save_all=True, append_images=rest, duration=durations, loop=loop, **settings)
             return _contents(output)
 
-    def _settings(self, fmt: ImageFormat, quality: int, lossless: bool, content: Content) -> dict:
+    def _settings(self, fmt: ImageFormat, quality: int, lossless: bool, picture: Picture) -> dict:
         if fmt is ImageFormat.JPEG:
             # Optimized Huffman tables cost one pass more and save about 8% at no loss; chroma is kept
             # whole from quality 90, where subsampled colour edges become the most visible loss (as libvips).
             subsampling = "4:4:4" if quality >= 90 else "4:2:0"
-            tables = quantisation_tables(quality, content)
+            tables = quantisation_tables(quality, picture)
             return {"qtables": tables, "optimize": True, "subsampling": subsampling}
         if fmt is ImageFormat.WEBP:
             return {"lossless": True} if lossless else {"quality": quality}

@@ -5,10 +5,13 @@ that SSIMULACRA2 barely sees. mozjpeg ships eight alternatives; its set 2 (tuned
 the most SSIMULACRA2 per byte on the photos measured (docs/performance.md), and works with any
 libjpeg: here it is handed to Pillow's libjpeg-turbo, so encoding costs no more than before.
 On textures (detail in the middle frequencies everywhere) set 2 loses 5-7 points against libjpeg's
-tables at the same quality, and its set 4 (tuned for PSNR-HVS-M) wins instead (`content.Content`).
+tables at the same quality, and on grainy photos it spends the most bytes to keep the grain; its set 4
+(tuned for PSNR-HVS-M) wins on both instead (`content.Content`).
 """
 
-from imgopt.adapters.imaging.content import Content
+import math
+
+from imgopt.adapters.imaging.content import PHOTO, Content, Picture
 
 # In natural (row-major) order, at libjpeg's scale 100 (quality 50).
 _LUMA = (
@@ -22,13 +25,13 @@ _CHROMA = (
     99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
 )  # fmt: skip
 
-# mozjpeg's set 4 (PSNR-HVS-M), as libvips 8.18 with mozjpeg writes it at Q 50 (`quant_table=4`).
-_TEXTURE_LUMA = (
+# mozjpeg's set 4 (PSNR-HVS-M), for textures and grain: libvips 8.18 with mozjpeg writes it at Q 50 (quant_table=4).
+_DETAIL_LUMA = (
     9, 10, 12, 14, 27, 32, 51, 62, 11, 12, 14, 19, 27, 44, 59, 73, 12, 14, 18, 25, 42, 59, 79, 78,
     17, 18, 25, 42, 61, 92, 87, 92, 23, 28, 42, 75, 79, 112, 112, 99, 40, 42, 59, 84, 88, 124, 132, 111,
     42, 64, 78, 95, 105, 126, 125, 99, 70, 75, 100, 102, 116, 100, 107, 98,
 )  # fmt: skip
-_TEXTURE_CHROMA = (
+_DETAIL_CHROMA = (
     9, 10, 17, 19, 62, 89, 91, 97, 12, 13, 18, 29, 84, 91, 88, 98, 14, 19, 29, 93, 95, 95, 98, 97,
     20, 26, 84, 88, 95, 95, 98, 94, 26, 86, 91, 93, 97, 99, 98, 99, 99, 100, 98, 99, 99, 99, 99, 99,
     99, 99, 99, 99, 99, 99, 99, 99, 97, 97, 99, 99, 99, 99, 97, 99,
@@ -43,13 +46,26 @@ CHROMA_OFFSET = -3
 # for it (not the broad bench's): 40 gave 2-5% fewer bytes than set 2 at the tuned offsets and 4.5-6 points
 # more, still 0.9-1.3 under libjpeg's (42 reaches it, for 3-4% more bytes than set 2; docs/performance.md).
 TEXTURE_OFFSET = -10
+# Grainy photos: set 4 at GRAIN_OFFSET + GRAIN_SLOPE x the high band's share, rounded up. Fitted at quality 50 on
+# four photos with grain drawn for it (sigma 5, 10, 12, 20; not the broad bench's), the step at which each
+# reaches libjpeg's score +0.3: 38.9, 41.6, 42.2, 44.1 against 39.1, 41.5, 42.3, 44.2 by the line.
+GRAIN_OFFSET = -12.4
+GRAIN_SLOPE = 13.3
+# Pages of text: the photo tables two steps lower. On five pages drawn for it (not the broad bench's), the
+# photo tables at 50 read 0.8-2.2 above libjpeg's; two steps lower 0.04-0.97 above, for 2% fewer bytes.
+TEXT_OFFSET = -2
 
 
-def quantisation_tables(quality: int, content: Content = Content.PHOTO) -> list[list[int]]:
-    """Luma and chroma tables for the caller's `quality` (1-100) on `content`, scaled as libjpeg scales its own."""
-    if content is Content.TEXTURE:
-        scale = max(1, quality + TEXTURE_OFFSET)
-        return [_scaled(_TEXTURE_LUMA, scale), _scaled(_TEXTURE_CHROMA, scale)]
+def quantisation_tables(quality: int, picture: Picture = PHOTO) -> list[list[int]]:
+    """Luma and chroma tables for the caller's `quality` (1-100) on `picture`, scaled as libjpeg scales its own."""
+    if picture.content is Content.TEXT:
+        quality = max(1, quality + TEXT_OFFSET)
+    elif picture.content is not Content.PHOTO:
+        offset = TEXTURE_OFFSET
+        if picture.content is Content.GRAIN:
+            offset = math.ceil(GRAIN_OFFSET + GRAIN_SLOPE * picture.high_share)
+        scale = min(100, max(1, quality + offset))
+        return [_scaled(_DETAIL_LUMA, scale), _scaled(_DETAIL_CHROMA, scale)]
     luma, chroma = min(100, quality + LUMA_OFFSET), max(1, quality + CHROMA_OFFSET)
     return [_scaled(_LUMA, luma), _scaled(_CHROMA, chroma)]
 
