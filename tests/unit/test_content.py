@@ -90,6 +90,7 @@ def test_the_kind_does_not_depend_on_the_mode_or_a_small_crop():
     assert classify(weave().convert("L")).content is Content.TEXTURE
     assert classify(weave().crop((0, 0, 200, 150))).content is Content.TEXTURE
     assert classify(smooth_photo().convert("CMYK")) == PHOTO
+    assert classify(weave().quantize(256)).content is Content.TEXTURE
 
 
 def test_an_image_smaller_than_one_tile_is_a_photo():

@@ -103,17 +103,19 @@ def classify(image: Image.Image) -> Picture:
 
 def sampled_blocks(image: Image.Image) -> np.ndarray:
     """(n, 8, 8) float luma blocks from tiles spread evenly over `image`, each on the 8-pixel grid."""
-    tiles = []
-    for top in _starts(image.height):
-        for left in _starts(image.width):
-            tile = image.crop((left, top, left + TILE, top + TILE)).convert("L")
-            tiles.append(np.asarray(tile, dtype=np.float32))
-    if not tiles:
+    tops, lefts = _starts(image.height), _starts(image.width)
+    if not tops or not lefts:
         return np.empty((0, _BLOCK, _BLOCK), dtype=np.float32)
-    stacked = np.stack(tiles)
-    per_side = TILE // _BLOCK
-    blocks = stacked.reshape(len(tiles), per_side, _BLOCK, per_side, _BLOCK).transpose(0, 1, 3, 2, 4)
-    return blocks.reshape(-1, _BLOCK, _BLOCK)
+    if image.mode in ("P", "PA"):  # a palette's indices are no luma: its colours are
+        image = image.convert("RGBA")
+    # The tiles pasted side by side and converted at once: one conversion and one array instead of one a tile.
+    mosaic = Image.new(image.mode, (TILE * len(lefts), TILE * len(tops)))
+    for row, top in enumerate(tops):
+        for column, left in enumerate(lefts):
+            mosaic.paste(image.crop((left, top, left + TILE, top + TILE)), (column * TILE, row * TILE))
+    luma = np.asarray(mosaic.convert("L"), dtype=np.float32)
+    rows, columns = luma.shape[0] // _BLOCK, luma.shape[1] // _BLOCK
+    return luma.reshape(rows, _BLOCK, columns, _BLOCK).transpose(0, 2, 1, 3).reshape(-1, _BLOCK, _BLOCK)
 
 
 def _starts(length: int) -> list[int]:
