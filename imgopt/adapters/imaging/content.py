@@ -3,23 +3,23 @@
 JPEG quantises each 8x8 block's frequencies, so the statistics that tell which quantisation tables
 suit a picture are those of its blocks, in the DCT. A few hundred blocks say it: up to 36 tiles of
 32x32 pixels spread over the image on the 8-pixel grid (at most 576 blocks, under 1% of a
-6-megapixel photo), so reading them costs well under a millisecond against some 30 of encoding.
+6-megapixel photo): about 0.6 ms of CPU on the corpus photo, some 2% of its whole job.
 
 A **texture** keeps its detail in the middle frequencies everywhere (fabric, stone, foliage, weaves):
 at least `MID_SHARE` of the sampled blocks' AC energy lies in the middle band (u + v from 2 to 5) —
-0.86-0.89 on the textures measured, 0.27-0.53 on photos, 0.57-0.71 on pages of text (docs/performance.md)
+0.86-0.89 on the textures of the training set (docs/performance.md), 0.27-0.53 on photos, 0.57-0.71 on text
 — and no more than `FLAT_SHARE` of the blocks are flat (luma deviating by less than `FLAT_DEVIATION`):
 text and product shots on white are mostly flat blocks, with their detail at the edges.
 
 A **grainy** photo (high ISO, film grain) has as few flat blocks, at least `HIGH_SHARE` of its AC energy in
-the highest band (u + v of 6 or more: 0.23-0.50 on the grainy photos measured, 0.01-0.09 on clean ones) and
+the highest band (u + v of 6 or more: 0.29-0.50 on the grainy photos fitted on, 0.01-0.09 on clean ones) and
 blocks that vary strongly (median AC energy at least `GRAIN_ENERGY`, a deviation of 4 levels): a dark
 night scene's faint grain has a high share of little energy, and the photo tables suit it.
 
 A page of **text** is mostly flat (at least `TEXT_FLAT_SHARE` of the blocks) and its glyphs' edges put
 little of the energy in the lowest band (u + v = 1: at most `TEXT_LOW_SHARE`; 0.13-0.19 on the pages
 measured, 0.28-0.82 on product shots on white and smooth photos) and much in the highest (at least
-`TEXT_HIGH_SHARE`; 0.17-0.24 on pages, 0.05-0.13 on product shots).
+`TEXT_HIGH_SHARE`; 0.16-0.20 on pages, 0.05-0.08 on product shots).
 
 Everything else is a **photo**: the tables tuned on photos serve it, product shots on white included.
 """
