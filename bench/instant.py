@@ -13,6 +13,8 @@ TINY_JPEG = b"\xff\xd8\xff\xe0" + bytes(252)
 class InstantOptimizer(ImageOptimizer):
     """Answers at once with a tiny JPEG: a host whose images cost nothing to optimize."""
 
+    producer = "instant/1"
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         return OptimizedImage(TINY_JPEG, "image/jpeg", "jpg", 1, 1)
 
@@ -29,6 +31,8 @@ class MemoryFetcher(ImageFetcher):
 
 class PacedOptimizer(ImageOptimizer):
     """Takes as long as the real kernel but sleeps instead of computing: a real host's pace, without its CPU."""
+
+    producer = "paced/1"
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds

@@ -249,7 +249,12 @@ class UseCases(containers.DeclarativeContainer):
     revoke_api_key = providers.Singleton(RevokeApiKey, uow=uow, clock=clock)
 
     claim_images = providers.Singleton(
-        ClaimImages, uow=uow, clock=clock, worker_id=worker_id, lease=providers.Factory(_seconds, config.lease_seconds)
+        ClaimImages,
+        uow=uow,
+        clock=clock,
+        worker_id=worker_id,
+        lease=providers.Factory(_seconds, config.lease_seconds),
+        producer=optimizer.provided.producer,
     )
     process_image = providers.Singleton(
         ProcessImage,

@@ -35,6 +35,10 @@ class Admitted(ImageOptimizer):
         self.inside = self.most = 0
         self.go = threading.Semaphore(0)
 
+    @property
+    def producer(self) -> str:
+        return self._optimizer.producer
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         with self._lock:
             self.inside += 1

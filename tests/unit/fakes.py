@@ -319,10 +319,12 @@ class FakeSources(SourceRepository):
     def __init__(self, state: State) -> None:
         self.state = state
 
-    def turns(self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime) -> dict[int, SourceTurn]:
+    def turns(
+        self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime, producer: str = ""
+    ) -> dict[int, SourceTurn]:
         turns = {}
         for job in sorted((job for job in jobs if job.tenant_id is not None), key=lambda job: job.id):
-            key = SourceKey.of(job.tenant_id, job.url, job.options)
+            key = SourceKey.of(job.tenant_id, job.url, job.options, producer)
             row = self.state.sources.setdefault(key, {"remembered": None, "job": None, "until": None})
             free = row["job"] in (None, job.id) or row["until"] <= now
             if free:
@@ -645,7 +647,18 @@ class FakeFetcher(ImageFetcher):
 
 
 class FakeOptimizer(ImageOptimizer):
-    """Halves the bytes; refuses anything that does not start like a JPEG."""
+    """Halves the bytes; refuses anything that does not start like a JPEG. Its `producer` may be changed."""
+
+    def __init__(self, producer: str = "fake/1") -> None:
+        self._producer = producer
+
+    @property
+    def producer(self) -> str:
+        return self._producer
+
+    @producer.setter
+    def producer(self, producer: str) -> None:
+        self._producer = producer
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         if not data.startswith(b"\xff\xd8"):

@@ -10,6 +10,7 @@ from imgopt.adapters.imaging.encoders import Encoders
 from imgopt.adapters.imaging.geometry import check_pixels, fit, turned, upright_transpose
 from imgopt.adapters.imaging.originals import unchanged_original
 from imgopt.adapters.imaging.plan import Plan
+from imgopt.adapters.imaging.producer import pillow_producer
 from imgopt.adapters.imaging.targets import ANIMATED, LOSSY, output_format
 from imgopt.application.ports import ImageOptimizer, OptimizedImage, OptimizeFailed
 from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, describe_unknown, sniff
@@ -50,6 +51,11 @@ class PillowOptimizer(ImageOptimizer):
         self.max_pixels = max_pixels
         self.encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
         self.quality_search = QualitySearch(auto_quality_target)
+        self._producer = pillow_producer(avif_speed, png_compress_level, auto_quality_target)
+
+    @property
+    def producer(self) -> str:
+        return self._producer
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         head = data[:SNIFF_BYTES]

@@ -34,6 +34,11 @@ class VipsOptimizer(ImageOptimizer):
         pyvips.concurrency_set(1)
         pyvips.cache_set_max(0)
 
+    @property
+    def producer(self) -> str:
+        """libvips's version, and Pillow's producer: its encoders write every output."""
+        return f"vips={'.'.join(str(pyvips.version(part)) for part in range(3))} {self._pillow.producer}"
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         job = self._job(data, options)
         if job is None:

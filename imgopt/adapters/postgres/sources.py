@@ -110,8 +110,10 @@ class PostgresSourceRepository(SourceRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def turns(self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime) -> dict[int, SourceTurn]:
-        keys = {job.id: SourceKey.of(job.tenant_id, job.url, job.options) for job in jobs if job.tenant_id}
+    def turns(
+        self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime, producer: str = ""
+    ) -> dict[int, SourceTurn]:
+        keys = {job.id: SourceKey.of(job.tenant_id, job.url, job.options, producer) for job in jobs if job.tenant_id}
         if not keys:
             return {}
         params = {"jobs": list(keys), **_keys(keys.values()), "now": now, "lease_until": lease_until}

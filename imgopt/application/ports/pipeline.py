@@ -107,6 +107,13 @@ class ImageOptimizer(abc.ABC):
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         """A smaller (or, failing that, the original) encoding of `data`, or OptimizeFailed."""
 
+    @property
+    @abc.abstractmethod
+    def producer(self) -> str:
+        """What makes its outputs what they are, as one string: the engine, the version of its encoding
+        and tables, the settings that change an output (auto quality's target). Outputs remembered under
+        another producer are not reused (domain.sources): the image is fetched and optimized again."""
+
 
 class StorageFailed(Exception):
     """The storage could not be reached, refused, or is full or unwritable: worth another try later."""

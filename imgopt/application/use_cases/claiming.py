@@ -25,13 +25,16 @@ class ClaimImages:
     image is done, and never holds back the uploads behind it.
 
     Each image claimed comes with what is remembered of its source (`SourceRepository.turns`): of a
-    tenant's images of one source, one at a time fetches it, under the same lease.
+    tenant's images of one source, one at a time fetches it, under the same lease. What is remembered is
+    what `producer` (the worker's `ImageOptimizer.producer`) made: an output another producer made is
+    not reused.
     """
 
     uow: UnitOfWorkFactory
     clock: Clock
     worker_id: str
     lease: timedelta
+    producer: str = ""
 
     def __call__(
         self, limit: int, room: DownloadRoom = DownloadRoom(), held: list[int] | None = None
@@ -54,7 +57,7 @@ class ClaimImages:
                     room = room.after(job.tenant_id for job in jobs if job.tenant_id is not None)
                     jobs += self._claim(uow, limit - len(jobs), now, room).jobs
             if jobs:
-                turns = uow.sources.turns(jobs, now, now + self.lease)
+                turns = uow.sources.turns(jobs, now, now + self.lease, self.producer)
                 jobs = [replace(job, source=turns.get(job.id)) for job in jobs]
             uow.commit()
         return jobs
