@@ -185,3 +185,27 @@ def test_the_producer_names_the_engine_its_tables_and_the_auto_target(monkeypatc
     assert VipsOptimizer(PillowOptimizer()).producer.endswith(pillow)
     monkeypatch.setattr(jpeg_tables, "LUMA_OFFSET", jpeg_tables.LUMA_OFFSET + 1)  # retuned tables
     assert PillowOptimizer().producer != pillow
+
+
+def test_extending_a_held_image_extends_the_fetch_lease_of_its_source(container, origin):
+    from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
+    from imgopt.domain.sources import SourcePlan
+    from tests.unit.fakes import FixedClock
+
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO)))
+    clock, lease = FixedClock(datetime.now(UTC)), timedelta(seconds=30)
+    uow = container.persistence.uow
+    claim, extend = ClaimImages(uow, clock, "w1", lease), ExtendLeases(uow, clock, "w1", lease)
+    upload(container, photo)
+    [fetching] = claim(1)
+    upload(container, photo)
+
+    clock.advance(seconds=20)
+    assert extend([fetching.id]) == 1
+    clock.advance(seconds=20)  # past the lease taken at claim time, within the extended one
+    [waiting] = ClaimImages(uow, clock, "w2", lease)(1)
+
+    assert fetching.source.holds_fetch
+    assert waiting.source.plan(waiting.request_id) is SourcePlan.WAIT
+    with container.persistence.uow() as other:  # a job this worker does not hold extends nothing
+        assert other.sources.extend_fetches("w1", [waiting.id], clock.now() + lease) == 0

@@ -332,6 +332,16 @@ class FakeSources(SourceRepository):
             turns[job.id] = SourceTurn(key, row["remembered"], holds_fetch=free, failed_for=row.get("failed_for"))
         return turns
 
+    def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        def held(job_id) -> bool:
+            job = self.state.jobs.get(job_id)
+            return job is not None and job["status"] is ImageStatus.PROCESSING and job["claimed_by"] == worker_id
+
+        rows = [row for row in self.state.sources.values() if row["job"] in job_ids and held(row["job"])]
+        for row in rows:
+            row["until"] = lease_until
+        return len(rows)
+
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
         remembered = {o.job_id: self._remembered(o.source.key) for o in outcomes if o.reused}
         return {o.job_id for o in outcomes if (r := remembered.get(o.job_id)) and r.output.key == o.output.key}

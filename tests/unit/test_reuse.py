@@ -6,7 +6,8 @@ import pytest
 
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.sources import SourceKey, Validators
+from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
+from imgopt.domain.sources import SourceKey, SourcePlan, Validators
 from tests.unit.fakes import FixedClock
 from tests.unit.world import TENANT_B, World
 
@@ -113,6 +114,22 @@ def test_outputs_of_one_source_under_two_producers_are_two_keys():
     tenant, options = TENANT_B, OptimizationOptions()
     assert SourceKey.of(tenant, URL, options, "pillow/1") != SourceKey.of(tenant, URL, options, "pillow/2")
     assert SourceKey.of(tenant, URL, options, "pillow/1") == SourceKey.of(tenant, URL, options, "pillow/1")
+
+
+def test_a_fetch_slower_than_the_lease_keeps_its_source_while_its_lease_is_extended(w):
+    lease = timedelta(seconds=30)
+    claim, extend = ClaimImages(w.uow, w.clock, "w1", lease), ExtendLeases(w.uow, w.clock, "w1", lease)
+    w.upload(f"1,P,{URL}")
+    [fetching] = claim(1)
+    w.upload(f"1,P,{URL}")
+
+    w.clock.advance(seconds=20)
+    extend([fetching.id])
+    w.clock.advance(seconds=20)  # past the lease taken at claim time, within the extended one
+    [other] = claim(1)
+
+    assert fetching.source.holds_fetch
+    assert other.source.plan(other.request_id) is SourcePlan.WAIT
 
 
 def test_a_tenant_never_reuses_what_another_fetched(w):

@@ -199,6 +199,11 @@ class SourceRepository(abc.ABC):
         another image holds it past `now`; of several jobs of one source, the first)."""
 
     @abc.abstractmethod
+    def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        """Push to `lease_until` the fetch lease of each source one of these jobs holds, if `worker_id` still
+        holds the job; return how many were extended. Locks in key order, as `turns` does."""
+
+    @abc.abstractmethod
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
         """The ids of those reuses among `outcomes` whose output is still the one remembered of their source.
 

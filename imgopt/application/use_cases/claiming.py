@@ -78,7 +78,9 @@ class ExtendLeases:
 
     A claimed image may wait (for an origin's slot, a download, an optimizing thread) longer than a
     short lease: the runner calls this every `every` seconds while it holds images, so a lease
-    measures how long a dead worker keeps its images, not how long an image may take.
+    measures how long a dead worker keeps its images, not how long an image may take. The fetch
+    lease of each source such an image holds (`SourceRepository.turns`) is extended with it, in the
+    same transaction: a fetch slower than the lease is not taken up by another image of the source.
     """
 
     uow: UnitOfWorkFactory
@@ -96,7 +98,9 @@ class ExtendLeases:
         if not job_ids:
             return 0
         with self.uow() as uow:
-            extended = uow.jobs.extend_leases(self.worker_id, job_ids, self.clock.now() + self.lease)
+            lease_until = self.clock.now() + self.lease
+            extended = uow.jobs.extend_leases(self.worker_id, job_ids, lease_until)
+            uow.sources.extend_fetches(self.worker_id, job_ids, lease_until)
             uow.commit()
         return extended
 
