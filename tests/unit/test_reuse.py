@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.options import OptimizationOptions
-from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
 from imgopt.domain.sources import SourceKey, SourcePlan, Validators
 from tests.unit.fakes import FixedClock
 from tests.unit.world import TENANT_B, World
