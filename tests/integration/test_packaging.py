@@ -61,6 +61,8 @@ def test_the_sdist_holds_exactly_the_tracked_files_and_nothing_untracked(tmp_pat
             (clone / path).parent.mkdir(parents=True, exist_ok=True)
             (clone / path).write_bytes((ROOT / path).read_bytes())
     (clone / "notes.txt").write_text("an untracked file\n")
+    (clone / "imgopt" / "scratch.py").write_text("TOKEN = 'an untracked file inside the package'\n")
+    (clone / "tests" / "unit" / "local.env").write_text("IMGOPT_DATABASE_URL=postgresql://me:secret@db/prod\n")
     (clone / "data" / "seaweedfs").mkdir(parents=True)
     (clone / "data" / "seaweedfs" / "s3.json").write_text('{"accessKey": "AKIA-not-for-the-sdist"}\n')
     tracked = set(
@@ -81,6 +83,7 @@ def test_the_sdist_holds_exactly_the_tracked_files_and_nothing_untracked(tmp_pat
         }
 
     assert "notes.txt" not in packed and not [name for name in packed if name.startswith("data/")]
+    assert "imgopt/scratch.py" not in packed and "tests/unit/local.env" not in packed
     assert packed - {"PKG-INFO"} == tracked
 
 
