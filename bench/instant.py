@@ -3,6 +3,7 @@
 import time
 
 from imgopt.application.ports import FetchedImage, ImageFetcher, ImageOptimizer, OptimizedImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.sources import Validators
 
@@ -14,7 +15,7 @@ class InstantOptimizer(ImageOptimizer):
     """Answers at once with a tiny JPEG: a host whose images cost nothing to optimize."""
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
-        return OptimizedImage(TINY_JPEG, "image/jpeg", "jpg", 1, 1)
+        return OptimizedImage(TINY_JPEG, "jpg", ImageResult("image/jpeg", len(data), len(TINY_JPEG), 1, 1))
 
 
 class MemoryFetcher(ImageFetcher):
@@ -35,4 +36,4 @@ class PacedOptimizer(ImageOptimizer):
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         time.sleep(self._seconds)
-        return OptimizedImage(TINY_JPEG, "image/jpeg", "jpg", 1, 1)
+        return OptimizedImage(TINY_JPEG, "jpg", ImageResult("image/jpeg", len(data), len(TINY_JPEG), 1, 1))
