@@ -3,6 +3,7 @@
 import time
 
 from imgopt.application.ports import FetchedImage, ImageFetcher, ImageOptimizer, OptimizedImage
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.sources import Validators
 
@@ -16,7 +17,7 @@ class InstantOptimizer(ImageOptimizer):
     producer = "instant/1"
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
-        return OptimizedImage(TINY_JPEG, "image/jpeg", "jpg", 1, 1)
+        return OptimizedImage(TINY_JPEG, "jpg", ImageResult("image/jpeg", len(data), len(TINY_JPEG), 1, 1))
 
 
 class MemoryFetcher(ImageFetcher):
@@ -39,4 +40,4 @@ class PacedOptimizer(ImageOptimizer):
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         time.sleep(self._seconds)
-        return OptimizedImage(TINY_JPEG, "image/jpeg", "jpg", 1, 1)
+        return OptimizedImage(TINY_JPEG, "jpg", ImageResult("image/jpeg", len(data), len(TINY_JPEG), 1, 1))

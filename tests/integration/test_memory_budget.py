@@ -81,7 +81,7 @@ def test_three_images_near_the_limit_under_a_budget_of_two_are_never_optimized_t
         thread.join(60)
 
     assert inner.most == 2
-    assert len(results) == 3 and all(result.width == SIDE for result in results)
+    assert len(results) == 3 and all(result.result.width == SIDE for result in results)
     assert budget.used == 0
 
 
@@ -89,7 +89,7 @@ def test_an_image_larger_than_the_whole_budget_still_goes_alone():
     data = rgba16_png(5000)
     budget = MemoryBudget(limit=1)
     result = MemoryBoundedOptimizer(PillowOptimizer(), budget, trim_above=1).optimize(data, OptimizationOptions())
-    assert result.width == SIDE and budget.used == 0
+    assert result.result.width == SIDE and budget.used == 0
 
 
 def test_freed_memory_is_handed_back_where_the_c_library_can():

@@ -47,6 +47,7 @@ from imgopt.application.ports import (
 )
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
@@ -673,7 +674,8 @@ class FakeOptimizer(ImageOptimizer):
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         if not data.startswith(b"\xff\xd8"):
             raise OptimizeFailed("not an image: an HTML page")
-        return OptimizedImage(data[: max(len(data) // 2, 2)], "image/jpeg", "jpg", 4, 3)
+        output = data[: max(len(data) // 2, 2)]
+        return OptimizedImage(output, "jpg", ImageResult("image/jpeg", len(data), len(output), 4, 3))
 
 
 class FakeStorage(ImageStorage):

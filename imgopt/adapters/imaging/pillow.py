@@ -14,6 +14,7 @@ from imgopt.adapters.imaging.producer import pillow_producer
 from imgopt.adapters.imaging.targets import ANIMATED, LOSSY, output_format
 from imgopt.application.ports import ImageOptimizer, OptimizedImage, OptimizeFailed
 from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, describe_unknown, sniff
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
 
@@ -109,10 +110,15 @@ class PillowOptimizer(ImageOptimizer):
             described = bool({"exif", "xmp"} & image.info.keys())
             kept = unchanged_original(data, source, len(encoded), described)
             if kept is not None:
-                return OptimizedImage(kept, source.media_type, source.extension, *original)
+                return OptimizedImage(
+                    kept, source.extension, ImageResult(source.media_type, len(data), len(kept), *original)
+                )
         return OptimizedImage(
-            encoded, plan.target.media_type, plan.target.extension, width, height,
-            choice.quality if choice else None, choice.score if choice else None,
+            encoded, plan.target.extension,
+            ImageResult(
+                plan.target.media_type, len(data), len(encoded), width, height,
+                choice.quality if choice else None, choice.score if choice else None,
+            ),
         )  # fmt: skip
 
     def _animation(
