@@ -120,6 +120,18 @@ def test_resting_an_origin_gives_its_kept_slots_back_first(kept, shared):
     assert shared.held == {"a.example": set()}
 
 
+def test_a_slot_in_use_when_its_origin_is_rested_goes_back_as_its_download_ends(kept, shared, clock):
+    slot = kept.take("a.example")
+
+    kept.rest("a.example", 30.0)
+    kept.give_back(slot)
+
+    assert shared.held == {"a.example": set()}  # the next take asks the shared slots, which know of the rest
+    clock.now += 31.0
+    kept.give_back(kept.take("a.example"))
+    assert shared.held == {"a.example": {0}}  # rested no more: kept again
+
+
 def test_closing_gives_every_kept_slot_back_and_then_keeps_none(kept, shared):
     kept.give_back(kept.take("a.example"))
     kept.give_back(kept.take("b.example"))

@@ -54,6 +54,7 @@ class KeptOriginSlots(OriginSlots):
         self._lock = threading.Condition()
         self._in_use: dict[OriginSlot, float] = {}  # slot -> taken_at
         self._free: dict[str, list[_Kept]] = {}  # origin -> kept slots, unused
+        self._resting: dict[str, float] = {}  # origin -> until when this process rested it: nothing kept
         self._closed = False
         self._sweeper: threading.Thread | None = None
         self._sweeper_sleeps = True  # until told: nothing kept (else it wakes by itself when the first is due)
@@ -84,7 +85,7 @@ class KeptOriginSlots(OriginSlots):
         now = self._monotonic()
         with self._lock:
             taken_at = self._in_use.pop(slot, None)
-            if taken_at is not None and not self._closed and now - taken_at < self._keep_seconds:
+            if taken_at is not None and self._keeps(slot.origin, now) and now - taken_at < self._keep_seconds:
                 self._free.setdefault(slot.origin, []).append(_Kept(slot, taken_at, now))
                 self._start_sweeper()
                 if self._sweeper_sleeps:  # a slot kept later is due later: a sweeper awake comes by itself
@@ -93,7 +94,9 @@ class KeptOriginSlots(OriginSlots):
         self._slots.give_back(slot)
 
     def rest(self, origin: str, seconds: float) -> None:
+        """Rest the origin; its kept slots go back, and so do those in use as their downloads end."""
         with self._lock:
+            self._resting[origin] = self._monotonic() + seconds
             resting = self._free.pop(origin, [])
         for kept in resting:
             self._quietly_give_back(kept.slot)
@@ -108,6 +111,16 @@ class KeptOriginSlots(OriginSlots):
             self._lock.notify()
         for one in kept:
             self._quietly_give_back(one.slot)
+
+    def _keeps(self, origin: str, now: float) -> bool:
+        """Under the lock: whether a slot of `origin` given back now may be kept."""
+        if self._closed:
+            return False
+        until = self._resting.get(origin)
+        if until is not None and until <= now:
+            del self._resting[origin]
+            until = None
+        return until is None
 
     def _start_sweeper(self) -> None:
         if self._sweeper is None:
