@@ -9,7 +9,7 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /src
-COPY pyproject.toml uv.lock README.md ./
+COPY pyproject.toml uv.lock README.md hatch_build.py ./
 COPY imgopt ./imgopt
 COPY clients/python ./clients/python
 COPY deploy/docker ./deploy/docker

@@ -7,12 +7,12 @@ from contextlib import contextmanager
 
 import psutil
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from bench.workspace import work_dir
 from imgopt.adapters.postgres.embedded import embedded_postgres_url
 from imgopt.adapters.postgres.engine import libpq_url
-from tests.postgres import create_database, drop_database
+from tests.postgres import create_database, drop_database, empty_imgopt_tables
 
 MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -29,24 +29,10 @@ def scratch_database(purpose: str) -> Iterator[str]:
         drop_database(server, name)
 
 
-TABLES = ", ".join(
-    f"images.{table}"
-    for table in (
-        "webhookattempts",
-        "webhookdeliveries",
-        "webhookurls",
-        "optimizerjobs",
-        "productimages",
-        "requests",
-        "source_fetches",
-    )
-)
-
-
 def empty_tables(engine: Engine) -> None:
     """Every row of imgopt's tables gone, the schema kept: the next step of a measurement starts clean."""
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {TABLES}"))
+        empty_imgopt_tables(connection)
 
 
 def server_url() -> str:

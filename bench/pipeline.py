@@ -338,10 +338,16 @@ class Trips:
 
 
 def csv_of(base_url: str, names: list[str]) -> bytes:
-    """The original's format, two image URLs per product (one in the last row when the count is odd)."""
+    """The original's format, two image URLs per product (one in the last row when the count is odd).
+
+    Every image has a URL of its own (`{base_url}/{position}/{name}`; the origin serves `name`), even
+    where `names` repeats a photo: imgopt fetches and optimizes one URL once per upload and reuses
+    its output for the rest, which would measure that reuse rather than the work.
+    """
     lines = [",".join(HEADER)]
     for serial, first in enumerate(range(0, len(names), 2), start=1):
-        urls = ",".join(f"{base_url}/{name}" for name in names[first : first + 2])
+        pair = enumerate(names[first : first + 2], start=first)
+        urls = ",".join(f"{base_url}/{position}/{name}" for position, name in pair)
         lines.append(f'{serial},Product {serial},"{urls}"')
     return ("\n".join(lines) + "\n").encode()
 

@@ -6,29 +6,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from imgopt.adapters.postgres.embedded import embedded_postgres_url
 from imgopt.adapters.postgres.engine import libpq_url, make_engine, migrate
-from tests.postgres import container_postgres_url, create_database, docker_engine_answers, drop_database
-
-TABLES = ", ".join(
-    f"images.{table}"
-    for table in (
-        "webhookattempts",
-        "webhookdeliveries",
-        "webhookurls",
-        "optimizerjobs",
-        "productimages",
-        "requests",
-        "apikeys",
-        "origin_leases",
-        "origin_rests",
-        "source_fetches",
-    )
+from tests.postgres import (
+    container_postgres_url,
+    create_database,
+    docker_engine_answers,
+    drop_database,
+    empty_imgopt_tables,
 )
-# The anonymous tenant comes with the schema; every other one is a test's own.
-OTHER_TENANTS = "DELETE FROM images.tenants WHERE name <> 'anonymous'"
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +60,7 @@ def engine(database_url: str) -> Engine:
 def clean_database(engine: Engine) -> Engine:
     """The test run's database, emptied before the test."""
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {TABLES}"))
-        connection.execute(text(OTHER_TENANTS))
+        empty_imgopt_tables(connection)
     return engine
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import Connection, text
 
 
 def docker_engine_answers(timeout: float = 1.0) -> bool:
@@ -51,3 +52,21 @@ def create_database(server_url: str, database: str) -> str:
 def drop_database(server_url: str, database: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+
+
+# Every table of imgopt's schema, read from the schema itself (so a migration's new table is emptied too),
+# but the migrations' own bookkeeping; tenants are kept to the one a migration makes.
+_IMGOPT_TABLES = text(
+    """
+    SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+    WHERE schemaname = 'images' AND tablename NOT IN ('alembic_version', 'tenants')
+    ORDER BY tablename
+    """
+)
+
+
+def empty_imgopt_tables(connection: Connection) -> None:
+    """Every row of imgopt's tables gone, the schema kept (and its anonymous tenant): a clean start."""
+    tables = ", ".join(connection.execute(_IMGOPT_TABLES).scalars())
+    connection.execute(text(f"TRUNCATE {tables}"))
+    connection.execute(text("DELETE FROM images.tenants WHERE name <> 'anonymous'"))

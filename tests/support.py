@@ -238,7 +238,8 @@ class LocalServer(LoopbackServer):
     """A real HTTP server on a loopback port with scripted replies: an image origin or a webhook receiver.
 
     `route(path, *replies)` answers the n-th request to `path` with the n-th reply (the last one
-    repeats). Every request is recorded in `requests`, in arrival order.
+    repeats). Every request is recorded in `requests`, in arrival order; `connections` counts the
+    connections opened to it.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
@@ -247,11 +248,17 @@ class LocalServer(LoopbackServer):
         self._routes: dict[str, list[Reply]] = {}
         self._hits: dict[str, int] = {}
         self.requests: list[Recorded] = []
+        self.connections = 0
         self._lock = threading.Lock()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server.connections += 1
 
             def log_message(self, *args: object) -> None:
                 pass

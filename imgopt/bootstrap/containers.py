@@ -25,6 +25,7 @@ from imgopt.adapters.metrics.timing import CountedSender, TimedFetcher, TimedOpt
 from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.adapters.net.fetcher import HttpxImageFetcher
 from imgopt.adapters.net.guard import AddressGuard, GuardedUrlPolicy
+from imgopt.adapters.net.kept_slots import KeptOriginSlots
 from imgopt.adapters.net.politeness import PoliteFetcher
 from imgopt.adapters.net.sender import HttpxWebhookSender
 from imgopt.adapters.postgres.api_keys import PostgresApiKeyReader, RememberingApiKeyReader
@@ -144,12 +145,14 @@ class Network(containers.DeclarativeContainer):
     http_sender = providers.Resource(
         _closing, HttpxWebhookSender, guard=guard, clock=clock, timeout=config.webhook_timeout
     )
+    # A slot given back is kept a moment for the next download of its origin (no statement per image).
+    kept_slots = providers.Resource(_closing, KeptOriginSlots, slots=origin_slots)
     # Timed inside the origin's slot: the histogram shows the download, not the wait for a slot.
     fetcher = providers.Resource(
         _closing,
         PoliteFetcher,
         fetcher=providers.Singleton(TimedFetcher, fetcher=http_fetcher, registry=registry),
-        slots=origin_slots,
+        slots=kept_slots,
         wait_seconds=config.fetch_total_timeout,
         on_backoff=providers.Singleton(OriginBackoffs, registry=registry),
     )
@@ -249,7 +252,12 @@ class UseCases(containers.DeclarativeContainer):
     revoke_api_key = providers.Singleton(RevokeApiKey, uow=uow, clock=clock)
 
     claim_images = providers.Singleton(
-        ClaimImages, uow=uow, clock=clock, worker_id=worker_id, lease=providers.Factory(_seconds, config.lease_seconds)
+        ClaimImages,
+        uow=uow,
+        clock=clock,
+        worker_id=worker_id,
+        lease=providers.Factory(_seconds, config.lease_seconds),
+        producer=optimizer.provided.producer,
     )
     process_image = providers.Singleton(
         ProcessImage,

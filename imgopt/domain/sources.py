@@ -1,6 +1,7 @@
 """Sources: what a tenant last fetched from an image URL, so that a re-upload costs only what changed.
 
-Per tenant, per URL and per set of options, the service remembers the origin's validators (ETag,
+Per tenant, per URL, per set of options and per producer (the optimizer's engine, version and settings
+that change an output), the service remembers the origin's validators (ETag,
 Last-Modified), a hash of the bytes and the output made of them. A later image of the same source
 asks the origin only whether it changed (a conditional GET); unchanged, it points at the same
 output: no optimization, no second object. Within one upload a source is fetched once: its other
@@ -24,17 +25,26 @@ def options_fingerprint(options: OptimizationOptions) -> str:
     return f"q={quality};w={options.max_width or ''};h={options.max_height or ''};f={options.format.value}"
 
 
+def output_fingerprint(options: OptimizationOptions, producer: str) -> str:
+    """What an output is made under: the options, and the optimizer that makes it (`ImageOptimizer.producer`).
+
+    An output remembered under another producer (another engine or version, retuned tables, another
+    auto quality target) is not the one this worker would make: its source is fetched and optimized again.
+    """
+    return f"{options_fingerprint(options)};by={producer}" if producer else options_fingerprint(options)
+
+
 @dataclass(frozen=True, slots=True)
 class SourceKey:
-    """One tenant's one URL under one set of options: tenants never share what they fetched."""
+    """One tenant's one URL under one set of options and one producer: tenants never share what they fetched."""
 
     tenant_id: UUID
     url: str
-    options: str  # options_fingerprint
+    options: str  # output_fingerprint: the options and the producer
 
     @classmethod
-    def of(cls, tenant_id: UUID, url: str, options: OptimizationOptions) -> "SourceKey":
-        return cls(tenant_id, url, options_fingerprint(options))
+    def of(cls, tenant_id: UUID, url: str, options: OptimizationOptions, producer: str = "") -> "SourceKey":
+        return cls(tenant_id, url, output_fingerprint(options, producer))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from imgopt.adapters.postgres.jobs import HEAD_START
 from imgopt.application.use_cases.claiming import EXPANSION_SLICE, ClaimImages
@@ -265,3 +265,21 @@ def test_a_claim_gives_no_tenant_more_than_its_room_in_the_workers_downloads(con
     claimed = claimer(container)(8, room)
 
     assert Counter(names(claimed, {first: "a", second: "b"})) == {"a": 1, "b": 3}
+
+
+def test_a_claim_that_fills_its_tenants_room_asks_the_queue_once(container, clean_database):
+    request = upload(container, "a", 20)
+    make_jobs(container, request)
+    rounds = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        rounds.extend(["claim"] if "CROSS JOIN LATERAL" in statement else [])
+
+    event.listen(clean_database, "before_cursor_execute", count)
+    try:
+        claimed = claimer(container)(8, DownloadRoom(per_tenant=4, downloading={ANONYMOUS_TENANT_ID: 1}))
+    finally:
+        event.remove(clean_database, "before_cursor_execute", count)
+
+    assert len(claimed) == 3
+    assert rounds == ["claim"]  # a second round could give that tenant nothing

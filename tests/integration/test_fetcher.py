@@ -453,6 +453,19 @@ def test_a_conditional_fetch_sends_the_validators_and_takes_a_304_as_not_modifie
     assert fetcher.fetch(url, Validators('"v0"')).data == jpeg  # another ETag: the whole image
 
 
+def test_304s_and_redirects_leave_their_connection_open_for_the_next_request(origin, make_fetcher, jpeg):
+    origin.route("/old", Reply(status=301, headers={"Location": "/photo.jpg"}))
+    origin.route("/photo.jpg", Reply(jpeg, etag='"v1"'))
+    fetcher = make_fetcher()
+    fetched = fetcher.fetch(origin.url("/old"))
+
+    answers = [fetcher.fetch(origin.url("/old"), fetched.validators) for _ in range(5)]
+
+    assert answers == [NotModified(Validators('"v1"'))] * 5
+    assert len(origin.requests) == 12
+    assert origin.connections == 1  # a re-upload of unchanged images pays no connection per image
+
+
 def test_a_304_to_an_unconditional_fetch_is_a_failure_and_odd_validators_are_not_kept(origin, make_fetcher, jpeg):
     unasked = origin.route("/unasked.jpg", Reply(status=304))
     odd = origin.route("/odd.jpg", Reply(jpeg, headers={"ETag": '"' + "x" * 300 + '"'}))

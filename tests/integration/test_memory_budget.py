@@ -35,6 +35,10 @@ class Admitted(ImageOptimizer):
         self.inside = self.most = 0
         self.go = threading.Semaphore(0)
 
+    @property
+    def producer(self) -> str:
+        return self._optimizer.producer
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         with self._lock:
             self.inside += 1
@@ -77,7 +81,7 @@ def test_three_images_near_the_limit_under_a_budget_of_two_are_never_optimized_t
         thread.join(60)
 
     assert inner.most == 2
-    assert len(results) == 3 and all(result.width == SIDE for result in results)
+    assert len(results) == 3 and all(result.result.width == SIDE for result in results)
     assert budget.used == 0
 
 
@@ -85,7 +89,7 @@ def test_an_image_larger_than_the_whole_budget_still_goes_alone():
     data = rgba16_png(5000)
     budget = MemoryBudget(limit=1)
     result = MemoryBoundedOptimizer(PillowOptimizer(), budget, trim_above=1).optimize(data, OptimizationOptions())
-    assert result.width == SIDE and budget.used == 0
+    assert result.result.width == SIDE and budget.used == 0
 
 
 def test_freed_memory_is_handed_back_where_the_c_library_can():

@@ -30,8 +30,8 @@ def test_auto_quality_reaches_the_target_on_the_whole_image_and_says_what_it_cho
 
     # The same pipeline written losslessly is what the output is judged against.
     lossless = optimizer.optimize(data, OptimizationOptions(max_width=960, format=OutputFormat.PNG))
-    assert 10 <= result.quality <= 95
-    assert result.score >= 70
+    assert 10 <= result.result.quality <= 95
+    assert result.result.score >= 70
     assert ssimulacra2(as_array(lossless.data), as_array(result.data)) >= 68
 
 
@@ -53,9 +53,9 @@ def test_every_auto_output_of_real_photos_reaches_the_target_scored_whole_at_ful
     result = optimizer.optimize(data, options)
 
     lossless = optimizer.optimize(data, replace(options, format=OutputFormat.PNG, auto_quality=False))
-    assert (result.width, result.height) == (lossless.width, lossless.height)
+    assert (result.result.width, result.result.height) == (lossless.result.width, lossless.result.height)
     assert ssimulacra2(as_array(lossless.data), as_array(result.data)) >= 70
-    assert result.score >= 70
+    assert result.result.score >= 70
 
 
 def test_a_higher_target_costs_more_quality_and_bytes(adapter):
@@ -64,15 +64,15 @@ def test_a_higher_target_costs_more_quality_and_bytes(adapter):
     high = adapter(auto_quality_target=85).optimize(data, AUTO)
     default = adapter().optimize(data, AUTO)
 
-    assert high.quality > default.quality
+    assert high.result.quality > default.result.quality
     assert len(high.data) > len(default.data)
-    assert high.score >= 85 > default.score
+    assert high.result.score >= 85 > default.result.score
 
 
 def test_a_given_quality_reports_no_choice(optimizer):
     result = optimizer.optimize(corpus_bytes("flowers.jpeg"), OptimizationOptions(max_width=960, quality=70))
 
-    assert (result.quality, result.score) == (None, None)
+    assert (result.result.quality, result.result.score) == (None, None)
 
 
 def test_a_lossless_output_has_no_quality_to_choose(optimizer):
@@ -80,7 +80,7 @@ def test_a_lossless_output_has_no_quality_to_choose(optimizer):
 
     result = optimizer.optimize(corpus_bytes("paper-rgba-2048x1536.png"), options)
 
-    assert (result.media_type, result.quality, result.score) == ("image/png", None, None)
+    assert (result.result.media_type, result.result.quality, result.result.score) == ("image/png", None, None)
 
 
 def test_the_search_finds_the_lowest_quality_that_reaches_the_target_on_the_sample():

@@ -6,12 +6,14 @@ import struct
 import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat, JpegImagePlugin
 
 from imgopt.adapters.imaging.jpeg_tables import quantisation_tables
 from imgopt.application.ports import OptimizedImage, OptimizeFailed
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 from tests.support import CORPUS, corpus_bytes
 
@@ -97,8 +99,8 @@ def test_every_good_corpus_image_comes_out_valid_no_larger_in_its_family_and_the
     result = optimizer.optimize(data, DEFAULT)
 
     image = decoded(result.data)
-    assert (image.format, result.media_type, result.extension) == (pillow_format, media_type, extension)
-    assert image.size == (result.width, result.height) == size
+    assert (image.format, result.result.media_type, result.extension) == (pillow_format, media_type, extension)
+    assert image.size == (result.result.width, result.result.height) == size
     assert len(result.data) <= len(data)
 
 
@@ -268,7 +270,7 @@ def test_an_image_that_cannot_shrink_comes_back_unchanged(optimizer):
 
     result = optimizer.optimize(data, DEFAULT)
 
-    assert result == OptimizedImage(data, "image/jpeg", "jpg", 320, 240)
+    assert result == OptimizedImage(data, "jpg", ImageResult("image/jpeg", len(data), len(data), 320, 240))
 
 
 def test_an_animation_that_cannot_shrink_comes_back_unchanged(optimizer):
@@ -276,7 +278,8 @@ def test_an_animation_that_cannot_shrink_comes_back_unchanged(optimizer):
 
     again = optimizer.optimize(once.data, DEFAULT)
 
-    assert again == once
+    assert (again.data, again.extension) == (once.data, once.extension)
+    assert again.result == replace(once.result, bytes_in=len(once.data))
 
 
 def test_a_requested_conversion_happens_even_when_the_result_is_larger(optimizer):
@@ -284,7 +287,7 @@ def test_a_requested_conversion_happens_even_when_the_result_is_larger(optimizer
 
     result = optimizer.optimize(data, OptimizationOptions(format=OutputFormat.PNG))
 
-    assert (result.media_type, decoded(result.data).format) == ("image/png", "PNG")
+    assert (result.result.media_type, decoded(result.data).format) == ("image/png", "PNG")
     assert len(result.data) > len(data)
 
 
@@ -293,7 +296,7 @@ def test_a_tiff_is_always_converted_for_the_web_even_when_larger(optimizer):
 
     result = optimizer.optimize(data, DEFAULT)
 
-    assert (result.media_type, decoded(result.data).format) == ("image/jpeg", "JPEG")
+    assert (result.result.media_type, decoded(result.data).format) == ("image/jpeg", "JPEG")
 
 
 @pytest.mark.parametrize(
@@ -310,7 +313,7 @@ def test_a_tiff_becomes_jpeg_when_opaque_and_webp_when_translucent_or_bilevel(op
 
     result = optimizer.optimize(data, DEFAULT)
 
-    assert (result.media_type, decoded(result.data).mode) == (media_type, out_mode)
+    assert (result.result.media_type, decoded(result.data).mode) == (media_type, out_mode)
 
 
 def test_an_opaque_tiff_with_an_alpha_channel_is_still_a_photo(optimizer):
@@ -318,7 +321,7 @@ def test_an_opaque_tiff_with_an_alpha_channel_is_still_a_photo(optimizer):
 
     result = optimizer.optimize(data, DEFAULT)
 
-    assert result.media_type == "image/jpeg"
+    assert result.result.media_type == "image/jpeg"
 
 
 def test_an_animated_gif_becomes_an_animated_webp_keeping_its_timing_and_loop(optimizer):
@@ -344,7 +347,7 @@ def test_a_still_gif_becomes_a_lossless_webp(optimizer):
     result = optimizer.optimize(data, DEFAULT)
 
     image = decoded(result.data)
-    assert (result.media_type, result.extension) == ("image/webp", "webp")
+    assert (result.result.media_type, result.extension) == ("image/webp", "webp")
     assert ImageChops.difference(image.convert("RGB"), source.convert("RGB")).getbbox() is None
 
 
@@ -406,8 +409,8 @@ def test_each_output_format_can_be_asked_for(optimizer, fmt, pillow_format, medi
     result = optimizer.optimize(data, OptimizationOptions(format=fmt))
 
     image = decoded(result.data)
-    assert (image.format, result.media_type, result.extension) == (pillow_format, media_type, extension)
-    assert image.size == (result.width, result.height) == (320, 240)
+    assert (image.format, result.result.media_type, result.extension) == (pillow_format, media_type, extension)
+    assert image.size == (result.result.width, result.result.height) == (320, 240)
     assert difference(image, Image.open(CORPUS / "small-320x240.jpg")) < 6
 
 
@@ -416,7 +419,7 @@ def test_an_avif_stays_avif(optimizer):
 
     result = optimizer.optimize(data, DEFAULT)
 
-    assert (result.media_type, decoded(result.data).format) == ("image/avif", "AVIF")
+    assert (result.result.media_type, decoded(result.data).format) == ("image/avif", "AVIF")
     assert len(result.data) < len(data)
 
 
@@ -458,7 +461,7 @@ def test_max_width_and_height_keep_the_aspect_and_never_upscale(optimizer, optio
 
     result = optimizer.optimize(data, options)
 
-    assert decoded(result.data).size == (result.width, result.height) == size
+    assert decoded(result.data).size == (result.result.width, result.result.height) == size
 
 
 def test_a_jpeg_shrunk_while_decoding_still_looks_like_a_full_lanczos_resize(optimizer):
@@ -476,7 +479,7 @@ def test_max_width_applies_to_the_upright_photo(optimizer):
 
     result = optimizer.optimize(data, OptimizationOptions(max_width=300))
 
-    assert decoded(result.data).size == (result.width, result.height) == (300, 225)
+    assert decoded(result.data).size == (result.result.width, result.result.height) == (300, 225)
 
 
 def test_a_small_image_is_never_upscaled(optimizer):
@@ -484,7 +487,7 @@ def test_a_small_image_is_never_upscaled(optimizer):
 
     result = optimizer.optimize(data, OptimizationOptions(max_width=1000, max_height=1000))
 
-    assert (result.width, result.height) == (320, 240)
+    assert (result.result.width, result.result.height) == (320, 240)
 
 
 def test_a_resized_png_keeps_its_alpha(optimizer):
@@ -599,7 +602,7 @@ def test_damaged_exif_costs_the_orientation_not_the_photo(optimizer):
         warnings.simplefilter("ignore", UserWarning)
         result = optimizer.optimize(data, DEFAULT)
 
-    assert (result.width, result.height) == (320, 240)
+    assert (result.result.width, result.result.height) == (320, 240)
 
 
 def test_concurrent_optimizations_each_give_the_same_result_as_alone(optimizer):

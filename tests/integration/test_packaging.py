@@ -50,7 +50,7 @@ def test_the_wheel_is_pure_python_for_any_platform(tmp_path):
     assert not [name for name in names if name.endswith((".so", ".pyd", ".c"))]
 
 
-def test_the_sdist_holds_exactly_the_tracked_files_and_nothing_untracked(tmp_path):
+def test_the_sdist_and_the_wheel_hold_exactly_the_tracked_files_and_nothing_untracked(tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True, timeout=120)
     # The clone has the committed tree; the working tree's uncommitted edits are what is under test.
@@ -61,6 +61,8 @@ def test_the_sdist_holds_exactly_the_tracked_files_and_nothing_untracked(tmp_pat
             (clone / path).parent.mkdir(parents=True, exist_ok=True)
             (clone / path).write_bytes((ROOT / path).read_bytes())
     (clone / "notes.txt").write_text("an untracked file\n")
+    (clone / "imgopt" / "scratch.py").write_text("TOKEN = 'an untracked file inside the package'\n")
+    (clone / "tests" / "unit" / "local.env").write_text("IMGOPT_DATABASE_URL=postgresql://me:secret@db/prod\n")
     (clone / "data" / "seaweedfs").mkdir(parents=True)
     (clone / "data" / "seaweedfs" / "s3.json").write_text('{"accessKey": "AKIA-not-for-the-sdist"}\n')
     tracked = set(
@@ -69,7 +71,7 @@ def test_the_sdist_holds_exactly_the_tracked_files_and_nothing_untracked(tmp_pat
     tracked = {path for path in tracked if (clone / path).is_file()}
 
     subprocess.run(
-        ["uv", "build", "--sdist", "--out-dir", str(tmp_path / "dist"), str(clone)],
+        ["uv", "build", "--sdist", "--wheel", "--out-dir", str(tmp_path / "dist"), str(clone)],  # both from the tree
         check=True,
         capture_output=True,
         timeout=300,
@@ -81,7 +83,12 @@ def test_the_sdist_holds_exactly_the_tracked_files_and_nothing_untracked(tmp_pat
         }
 
     assert "notes.txt" not in packed and not [name for name in packed if name.startswith("data/")]
+    assert "imgopt/scratch.py" not in packed and "tests/unit/local.env" not in packed
     assert packed - {"PKG-INFO"} == tracked
+    [wheel] = (tmp_path / "dist").glob("imgopt-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = {name for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
+    assert in_wheel == {path for path in tracked if path.startswith("imgopt/")}
 
 
 def test_the_sdist_names_every_top_level_entry_git_tracks():

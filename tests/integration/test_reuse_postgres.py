@@ -1,5 +1,6 @@
 """Re-uploads on a real PostgreSQL, a real origin on loopback, real Pillow and files: only what changed costs."""
 
+import dataclasses
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -136,3 +137,75 @@ def test_another_tenant_fetches_and_stores_its_own(container, settings, origin, 
     assert "if-none-match" not in origin.requests[-1].headers
     assert not images(container, theirs, tenant.id)[0].reused
     assert len(stored(settings)) == 2
+
+
+@pytest.fixture
+def retuned(settings, clean_database):
+    """The same service restarted with another auto quality target: its optimizer makes other outputs."""
+    from imgopt.bootstrap.containers import create_container
+
+    container = create_container(dataclasses.replace(settings, auto_quality_target=60.0))
+    container.persistence.engine.override(clean_database)
+    yield container
+    container.persistence.engine.reset_override()
+
+
+def test_after_the_auto_target_changes_an_unchanged_source_is_fetched_and_optimized_again(
+    container, retuned, settings, origin, clean_database
+):
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO), etag='"v1"'))
+    first = upload(container, photo)
+    process_due(container.use_cases)
+
+    second = upload(retuned, photo)
+    process_due(retuned.use_cases)
+
+    assert "if-none-match" not in origin.requests[-1].headers
+    [before], [after] = images(container, first), images(retuned, second)
+    assert not after.reused and after.output_url != before.output_url
+    assert len(stored(settings)) == 2
+    third = upload(retuned, photo)
+    process_due(retuned.use_cases)
+    assert origin.requests[-1].headers.get("if-none-match") == '"v1"'
+    assert images(retuned, third)[0].output_url == after.output_url
+    with clean_database.connect() as connection:  # each producer's output remembered under its own key
+        assert connection.execute(text("SELECT count(*) FROM images.source_fetches")).scalar() == 2
+
+
+def test_the_producer_names_the_engine_its_tables_and_the_auto_target(monkeypatch):
+    from imgopt.adapters.imaging import jpeg_tables
+    from imgopt.adapters.imaging.pillow import PillowOptimizer
+    from imgopt.adapters.imaging.vips import VipsOptimizer
+
+    pillow = PillowOptimizer().producer
+    assert pillow.startswith("pillow/") and "tables=" in pillow
+    assert PillowOptimizer(auto_quality_target=60.0).producer != pillow
+    assert PillowOptimizer(avif_speed=4).producer != pillow
+    assert VipsOptimizer(PillowOptimizer()).producer.startswith("vips=")
+    assert VipsOptimizer(PillowOptimizer()).producer.endswith(pillow)
+    monkeypatch.setattr(jpeg_tables, "LUMA_OFFSET", jpeg_tables.LUMA_OFFSET + 1)  # retuned tables
+    assert PillowOptimizer().producer != pillow
+
+
+def test_extending_a_held_image_extends_the_fetch_lease_of_its_source(container, origin):
+    from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
+    from imgopt.domain.sources import SourcePlan
+    from tests.unit.fakes import FixedClock
+
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO)))
+    clock, lease = FixedClock(datetime.now(UTC)), timedelta(seconds=30)
+    uow = container.persistence.uow
+    claim, extend = ClaimImages(uow, clock, "w1", lease), ExtendLeases(uow, clock, "w1", lease)
+    upload(container, photo)
+    [fetching] = claim(1)
+    upload(container, photo)
+
+    clock.advance(seconds=20)
+    assert extend([fetching.id]) == 1
+    clock.advance(seconds=20)  # past the lease taken at claim time, within the extended one
+    [waiting] = ClaimImages(uow, clock, "w2", lease)(1)
+
+    assert fetching.source.holds_fetch
+    assert waiting.source.plan(waiting.request_id) is SourcePlan.WAIT
+    with container.persistence.uow() as other:  # a job this worker does not hold extends nothing
+        assert other.sources.extend_fetches("w1", [waiting.id], clock.now() + lease) == 0

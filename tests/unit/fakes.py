@@ -47,6 +47,7 @@ from imgopt.application.ports import (
 )
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.options import OptimizationOptions
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
@@ -319,16 +320,28 @@ class FakeSources(SourceRepository):
     def __init__(self, state: State) -> None:
         self.state = state
 
-    def turns(self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime) -> dict[int, SourceTurn]:
+    def turns(
+        self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime, producer: str = ""
+    ) -> dict[int, SourceTurn]:
         turns = {}
         for job in sorted((job for job in jobs if job.tenant_id is not None), key=lambda job: job.id):
-            key = SourceKey.of(job.tenant_id, job.url, job.options)
+            key = SourceKey.of(job.tenant_id, job.url, job.options, producer)
             row = self.state.sources.setdefault(key, {"remembered": None, "job": None, "until": None})
             free = row["job"] in (None, job.id) or row["until"] <= now
             if free:
                 row.update(job=job.id, until=lease_until)
             turns[job.id] = SourceTurn(key, row["remembered"], holds_fetch=free, failed_for=row.get("failed_for"))
         return turns
+
+    def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        def held(job_id) -> bool:
+            job = self.state.jobs.get(job_id)
+            return job is not None and job["status"] is ImageStatus.PROCESSING and job["claimed_by"] == worker_id
+
+        rows = [row for row in self.state.sources.values() if row["job"] in job_ids and held(row["job"])]
+        for row in rows:
+            row["until"] = lease_until
+        return len(rows)
 
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
         remembered = {o.job_id: self._remembered(o.source.key) for o in outcomes if o.reused}
@@ -645,12 +658,24 @@ class FakeFetcher(ImageFetcher):
 
 
 class FakeOptimizer(ImageOptimizer):
-    """Halves the bytes; refuses anything that does not start like a JPEG."""
+    """Halves the bytes; refuses anything that does not start like a JPEG. Its `producer` may be changed."""
+
+    def __init__(self, producer: str = "fake/1") -> None:
+        self._producer = producer
+
+    @property
+    def producer(self) -> str:
+        return self._producer
+
+    @producer.setter
+    def producer(self, producer: str) -> None:
+        self._producer = producer
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         if not data.startswith(b"\xff\xd8"):
             raise OptimizeFailed("not an image: an HTML page")
-        return OptimizedImage(data[: max(len(data) // 2, 2)], "image/jpeg", "jpg", 4, 3)
+        output = data[: max(len(data) // 2, 2)]
+        return OptimizedImage(output, "jpg", ImageResult("image/jpeg", len(data), len(output), 4, 3))
 
 
 class FakeStorage(ImageStorage):

@@ -261,3 +261,28 @@ def test_one_tenants_downloads_take_no_more_than_its_share_of_the_download_threa
     thread.join(30)
 
     assert len(started_by_then) == 2  # the first tenant's six wait on their origin two at a time
+
+
+def test_after_a_claim_its_tenants_room_cut_short_the_next_waits_for_a_group_to_end(setup):
+    world, request_id, fetcher, _, runner = setup
+    registry = new_registry()
+    worker = runner("w1", concurrency=2, downloads=4, tenant_downloads=3, metrics=WorkerMetrics(registry))
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.drain, args=(stop,))
+    thread.start()
+    wait_for(lambda: len(fetcher.started) == 3, message="the tenant's three downloads to start")
+
+    def in_flight() -> float | None:
+        return registry.get_sample_value("imgopt_worker_images_in_flight")
+
+    fetcher.gates[fetcher.started[0]].set()
+    wait_for(lambda: in_flight() == 2, message="the runner to collect the first image")
+    started_after_one = len(fetcher.started)  # one place in the room: not worth a claim yet
+    fetcher.gates[fetcher.started[1]].set()
+    wait_for(lambda: len(fetcher.started) == 5, message="a claim of two once two images ended")
+    for gate in fetcher.gates.values():
+        gate.set()
+    thread.join(30)
+
+    assert started_after_one == 3
+    assert world.status(request_id).summary.images.optimized == 6

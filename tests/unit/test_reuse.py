@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
 from imgopt.domain.options import OptimizationOptions
-from imgopt.domain.sources import Validators
+from imgopt.domain.sources import SourceKey, SourcePlan, Validators
 from tests.unit.fakes import FixedClock
 from tests.unit.world import TENANT_B, World
 
@@ -79,6 +80,56 @@ def test_other_options_make_another_output(w):
     assert not images(w, second.request_id)[0].reused
     assert w.fetcher.asked[-1] == Validators()
     assert len(w.storage.files) == 2
+
+
+def under_producer(w: World, producer: str) -> None:
+    """The worker as a new release of its optimizer would start: another producer."""
+    w.optimizer.producer = producer
+    w.use_cases.claim_images.reset()
+    w.claim = w.use_cases.claim_images()
+
+
+def test_an_output_another_producer_made_is_not_reused_though_the_source_is_unchanged(w):
+    w.fetcher.etags[URL] = '"v1"'
+    first = w.upload(f"1,P,{URL}")
+    w.process()
+    under_producer(w, "fake/2 auto=60")
+
+    second = w.upload(f"1,P,{URL}")
+    w.process()
+
+    assert w.fetcher.asked == [Validators(), Validators()]  # asked for the bytes, not whether they changed
+    [before], [after] = images(w, first.request_id), images(w, second.request_id)
+    assert not after.reused and after.output_url != before.output_url
+    assert len(w.storage.files) == 2
+
+    third = w.upload(f"1,P,{URL}")
+    w.process()
+
+    assert w.fetcher.asked[-1] == Validators('"v1"')
+    assert images(w, third.request_id)[0].output_url == after.output_url  # what the new producer made
+
+
+def test_outputs_of_one_source_under_two_producers_are_two_keys():
+    tenant, options = TENANT_B, OptimizationOptions()
+    assert SourceKey.of(tenant, URL, options, "pillow/1") != SourceKey.of(tenant, URL, options, "pillow/2")
+    assert SourceKey.of(tenant, URL, options, "pillow/1") == SourceKey.of(tenant, URL, options, "pillow/1")
+
+
+def test_a_fetch_slower_than_the_lease_keeps_its_source_while_its_lease_is_extended(w):
+    lease = timedelta(seconds=30)
+    claim, extend = ClaimImages(w.uow, w.clock, "w1", lease), ExtendLeases(w.uow, w.clock, "w1", lease)
+    w.upload(f"1,P,{URL}")
+    [fetching] = claim(1)
+    w.upload(f"1,P,{URL}")
+
+    w.clock.advance(seconds=20)
+    extend([fetching.id])
+    w.clock.advance(seconds=20)  # past the lease taken at claim time, within the extended one
+    [other] = claim(1)
+
+    assert fetching.source.holds_fetch
+    assert other.source.plan(other.request_id) is SourcePlan.WAIT
 
 
 def test_a_tenant_never_reuses_what_another_fetched(w):

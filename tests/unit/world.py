@@ -80,6 +80,7 @@ class World:
         self.image_work, self.webhook_work = FakeWorkSignal(), FakeWorkSignal()
         self.fetcher = FakeFetcher(images or {})
         self.storage = FakeStorage()
+        self.optimizer = FakeOptimizer()
         self.sender = FakeSender(self.clock, statuses)
         self.random = FixedRandom()
         self.retry = retry or RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
@@ -98,7 +99,7 @@ class World:
             worker_id="w1",
             url_policy=AllowListUrlPolicy(),
             fetcher=self.fetcher,
-            optimizer=FakeOptimizer(),
+            optimizer=self.optimizer,
             storage=self.storage,
             sender=self.sender,
         )

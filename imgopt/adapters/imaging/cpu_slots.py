@@ -15,6 +15,10 @@ class CpuBoundOptimizer(ImageOptimizer):
         self._optimizer = optimizer
         self._slots = threading.BoundedSemaphore(slots)
 
+    @property
+    def producer(self) -> str:
+        return self._optimizer.producer
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         with self._slots:
             return self._optimizer.optimize(data, options)

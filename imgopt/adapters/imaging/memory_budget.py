@@ -107,6 +107,10 @@ class MemoryBoundedOptimizer(ImageOptimizer):
         self._measure = measure
         self._trim = trim
 
+    @property
+    def producer(self) -> str:
+        return self._optimizer.producer
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         cost = self._measure(data) * PIPELINE_COPIES
         try:

@@ -10,9 +10,11 @@ from imgopt.adapters.imaging.encoders import Encoders
 from imgopt.adapters.imaging.geometry import check_pixels, fit, turned, upright_transpose
 from imgopt.adapters.imaging.originals import unchanged_original
 from imgopt.adapters.imaging.plan import Plan
+from imgopt.adapters.imaging.producer import pillow_producer
 from imgopt.adapters.imaging.targets import ANIMATED, LOSSY, output_format
 from imgopt.application.ports import ImageOptimizer, OptimizedImage, OptimizeFailed
 from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, describe_unknown, sniff
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
 
@@ -50,6 +52,11 @@ class PillowOptimizer(ImageOptimizer):
         self.max_pixels = max_pixels
         self.encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
         self.quality_search = QualitySearch(auto_quality_target)
+        self._producer = pillow_producer(avif_speed, png_compress_level, auto_quality_target)
+
+    @property
+    def producer(self) -> str:
+        return self._producer
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         head = data[:SNIFF_BYTES]
@@ -103,10 +110,15 @@ class PillowOptimizer(ImageOptimizer):
             described = bool({"exif", "xmp"} & image.info.keys())
             kept = unchanged_original(data, source, len(encoded), described)
             if kept is not None:
-                return OptimizedImage(kept, source.media_type, source.extension, *original)
+                return OptimizedImage(
+                    kept, source.extension, ImageResult(source.media_type, len(data), len(kept), *original)
+                )
         return OptimizedImage(
-            encoded, plan.target.media_type, plan.target.extension, width, height,
-            choice.quality if choice else None, choice.score if choice else None,
+            encoded, plan.target.extension,
+            ImageResult(
+                plan.target.media_type, len(data), len(encoded), width, height,
+                choice.quality if choice else None, choice.score if choice else None,
+            ),
         )  # fmt: skip
 
     def _animation(

@@ -10,6 +10,7 @@ from imgopt.adapters.imaging.targets import LOSSY
 from imgopt.adapters.imaging.vips_pixels import STILL_SOURCES, VipsPixels, still_photo
 from imgopt.application.ports import ImageOptimizer, OptimizedImage
 from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, sniff
+from imgopt.domain.image_results import ImageResult
 from imgopt.domain.options import OptimizationOptions, OutputFormat
 
 # Orientations 5 to 8 turn the photo a quarter, so its stored width is its upright height.
@@ -34,6 +35,11 @@ class VipsOptimizer(ImageOptimizer):
         pyvips.concurrency_set(1)
         pyvips.cache_set_max(0)
 
+    @property
+    def producer(self) -> str:
+        """libvips's version, and Pillow's producer: its encoders write every output."""
+        return f"vips={'.'.join(str(pyvips.version(part)) for part in range(3))} {self._pillow.producer}"
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         job = self._job(data, options)
         if job is None:
@@ -50,8 +56,11 @@ class VipsOptimizer(ImageOptimizer):
             # Damage libvips finds while decoding: Pillow decodes what it can, or fails with its reason.
             return self._pillow.optimize(data, options)
         return OptimizedImage(
-            encoded, job.target.media_type, job.target.extension, rendered.width, rendered.height,
-            choice.quality if choice else None, choice.score if choice else None,
+            encoded, job.target.extension,
+            ImageResult(
+                job.target.media_type, len(data), len(encoded), rendered.width, rendered.height,
+                choice.quality if choice else None, choice.score if choice else None,
+            ),
         )  # fmt: skip
 
     def _job(self, data: bytes, options: OptimizationOptions) -> "_Job | None":

@@ -53,6 +53,10 @@ class TimedOptimizer(ImageOptimizer):
             registry=registry,
         )
 
+    @property
+    def producer(self) -> str:
+        return self._optimizer.producer
+
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         with _timed(self._seconds):
             return self._optimizer.optimize(data, options)

@@ -20,6 +20,7 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BUSY = frozenset({429, 503})  # the statuses whose Retry-After says when the origin may be asked again
 _NOT_MODIFIED = 304
 MAX_VALIDATOR_LENGTH = 256  # longer ETags or dates are not remembered (nor sent back)
+DRAIN_BYTES = 64 * 1024  # read of a 304's or a redirect's body to keep its connection; more, and it is closed
 
 
 class HttpxImageFetcher(ImageFetcher):
@@ -76,8 +77,10 @@ class HttpxImageFetcher(ImageFetcher):
             request = httpx.Request("GET", target, headers=headers, extensions=extensions)
             with contextlib.closing(self._transport.handle_request(request)) as response:
                 if response.status_code in _REDIRECT_STATUSES:
+                    _drain(response)
                     return _redirect_target(response, target)
                 if response.status_code == _NOT_MODIFIED and conditional:
+                    _drain(response)
                     return NotModified(_validators(response))
                 _check_status(response, target, self._max_retry_after)
                 data = self._body(response, target)
@@ -122,6 +125,19 @@ class HttpxImageFetcher(ImageFetcher):
         if not size:
             raise _failed(f"{place(target)} sent an empty response")
         return b"".join(chunks)
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read the (empty, or short) body of an answer without one to keep, so that its connection goes back to
+    the pool: closed unread, it is closed, and the next request to the origin pays a new connection (a 304
+    re-upload, one per image). A body longer than DRAIN_BYTES is left unread: that connection goes, as
+    it does when the body fails to arrive (the answer is in hand all the same)."""
+    size = 0
+    with contextlib.suppress(httpx.TransportError):
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > DRAIN_BYTES:
+                return
 
 
 def _conditional(known: Validators) -> dict[str, str]:

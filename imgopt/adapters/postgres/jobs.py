@@ -215,8 +215,8 @@ class PostgresImageJobRepository(ImageJobRepository):
             jobs = [row for row in rows if row.id is not None]
             claimed += sorted(jobs, key=lambda row: (row.turn, row.id))
             room = room.after(row.tenant_id for row in jobs)
-            if len(claimed) == limit or not _some_gave_its_allowance(jobs):
-                # Every request gave all it had due, or the claim is full.
+            if len(claimed) == limit or not _some_may_give_more(jobs, room):
+                # Every request gave all it had due or all its tenant's room, or the claim is full.
                 return Claimed([_job(row) for row in claimed], rows[0].requests_short_of_jobs)
 
     def reclaim_expired(self, now: datetime) -> int:
@@ -252,10 +252,12 @@ class PostgresImageJobRepository(ImageJobRepository):
         return list(self._connection.execute(_RETRY_FAILED, {"id": request.id, "now": now}).scalars())
 
 
-def _some_gave_its_allowance(rows: list[Row]) -> bool:
-    """Whether a request gave all it was allowed: it may have more due, for another round."""
+def _some_may_give_more(rows: list[Row], room: DownloadRoom) -> bool:
+    """Whether a request gave all it was allowed and its tenant has room left (`room`, after these rows):
+    it may have more due, for another round. One whose tenant's room is full gets nothing in another
+    (a single tenant's re-upload filled its room on every claim, and paid a second, empty round)."""
     given = Counter(row.request_id for row in rows)
-    return any(given[row.request_id] == row.allowance for row in rows)
+    return any(given[row.request_id] == row.allowance and room.of(row.tenant_id) != 0 for row in rows)
 
 
 def _job(row: Row) -> ImageJob:

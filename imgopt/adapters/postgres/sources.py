@@ -44,6 +44,20 @@ _TURNS = text(
     """
 )
 
+# The sources held by jobs this worker still holds (found by the partial index on fetching_job), locked
+# in key order as a claim locks them, then given the jobs' new lease.
+_EXTEND_FETCHES = text(
+    """
+    WITH held AS (
+        SELECT f.tenant_id, f.url, f.options FROM images.source_fetches f
+            JOIN images.optimizerjobs j ON j.id = f.fetching_job
+        WHERE f.fetching_job = ANY(CAST(:ids AS bigint[])) AND j.status = 'processing' AND j.claimed_by = :worker
+        ORDER BY f.tenant_id, f.url, f.options FOR UPDATE OF f)
+    UPDATE images.source_fetches f SET fetching_until = :lease_until
+    FROM held WHERE (f.tenant_id, f.url, f.options) = (held.tenant_id, held.url, held.options)
+    """
+)
+
 # Locked in key order, so that recorders (and purges) never wait on each other in a circle.
 _LOCK = text(
     f"""
@@ -110,8 +124,10 @@ class PostgresSourceRepository(SourceRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def turns(self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime) -> dict[int, SourceTurn]:
-        keys = {job.id: SourceKey.of(job.tenant_id, job.url, job.options) for job in jobs if job.tenant_id}
+    def turns(
+        self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime, producer: str = ""
+    ) -> dict[int, SourceTurn]:
+        keys = {job.id: SourceKey.of(job.tenant_id, job.url, job.options, producer) for job in jobs if job.tenant_id}
         if not keys:
             return {}
         params = {"jobs": list(keys), **_keys(keys.values()), "now": now, "lease_until": lease_until}
@@ -119,6 +135,10 @@ class PostgresSourceRepository(SourceRepository):
         return {
             row.job_id: SourceTurn(keys[row.job_id], _remembered(row), row.holds_fetch, row.failed_for) for row in rows
         }
+
+    def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        params = {"worker": worker_id, "ids": job_ids, "lease_until": lease_until}
+        return self._connection.execute(_EXTEND_FETCHES, params).rowcount
 
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:
         if not outcomes:

@@ -191,10 +191,17 @@ class SourceRepository(abc.ABC):
     """
 
     @abc.abstractmethod
-    def turns(self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime) -> dict[int, SourceTurn]:
-        """For each job with a tenant, by job id: what is remembered of its source, and whether it holds the
-        source's fetch until `lease_until` (it does unless another image holds it past `now`; of several
-        jobs of one source, the first)."""
+    def turns(
+        self, jobs: Collection[ImageJob], now: datetime, lease_until: datetime, producer: str = ""
+    ) -> dict[int, SourceTurn]:
+        """For each job with a tenant, by job id: what is remembered of its source as `producer` would make
+        it (`SourceKey.of`), and whether it holds the source's fetch until `lease_until` (it does unless
+        another image holds it past `now`; of several jobs of one source, the first)."""
+
+    @abc.abstractmethod
+    def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
+        """Push to `lease_until` the fetch lease of each source one of these jobs holds, if `worker_id` still
+        holds the job; return how many were extended. Locks in key order, as `turns` does."""
 
     @abc.abstractmethod
     def still_remembered(self, outcomes: Collection[ImageOutcome]) -> set[int]:

@@ -82,20 +82,16 @@ class ImageFetcher(abc.ABC):
 
 @dataclass(frozen=True, slots=True)
 class OptimizedImage:
-    """`quality` and `score` say what auto quality chose: the encoder's quality and the SSIMULACRA2 score it
-    reached against the source (None when a quality was given, or the output is lossless)."""
+    """The bytes an optimizer made, the file extension they take, and what they are: the image's
+    `result` (media type, bytes in and out, dimensions, and what auto quality chose)."""
 
     data: bytes
-    media_type: str
     extension: str
-    width: int
-    height: int
-    quality: int | None = None
-    score: float | None = None
+    result: ImageResult
 
-    def result(self, bytes_in: int) -> ImageResult:
-        """What this output is, as the image's result; `bytes_in` is the size of its source."""
-        return ImageResult(self.media_type, bytes_in, len(self.data), self.width, self.height, self.quality, self.score)
+    def __post_init__(self) -> None:
+        if self.result.bytes_out != len(self.data):
+            raise ValueError(f"the result says {self.result.bytes_out} bytes out, the output has {len(self.data)}")
 
 
 class OptimizeFailed(Exception):
@@ -106,6 +102,13 @@ class ImageOptimizer(abc.ABC):
     @abc.abstractmethod
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         """A smaller (or, failing that, the original) encoding of `data`, or OptimizeFailed."""
+
+    @property
+    @abc.abstractmethod
+    def producer(self) -> str:
+        """What makes its outputs what they are, as one string: the engine, the version of its encoding
+        and tables, the settings that change an output (auto quality's target). Outputs remembered under
+        another producer are not reused (domain.sources): the image is fetched and optimized again."""
 
 
 class StorageFailed(Exception):

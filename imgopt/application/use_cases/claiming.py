@@ -25,13 +25,16 @@ class ClaimImages:
     image is done, and never holds back the uploads behind it.
 
     Each image claimed comes with what is remembered of its source (`SourceRepository.turns`): of a
-    tenant's images of one source, one at a time fetches it, under the same lease.
+    tenant's images of one source, one at a time fetches it, under the same lease. What is remembered is
+    what `producer` (the worker's `ImageOptimizer.producer`) made: an output another producer made is
+    not reused.
     """
 
     uow: UnitOfWorkFactory
     clock: Clock
     worker_id: str
     lease: timedelta
+    producer: str = ""
 
     def __call__(
         self, limit: int, room: DownloadRoom = DownloadRoom(), held: list[int] | None = None
@@ -54,7 +57,7 @@ class ClaimImages:
                     room = room.after(job.tenant_id for job in jobs if job.tenant_id is not None)
                     jobs += self._claim(uow, limit - len(jobs), now, room).jobs
             if jobs:
-                turns = uow.sources.turns(jobs, now, now + self.lease)
+                turns = uow.sources.turns(jobs, now, now + self.lease, self.producer)
                 jobs = [replace(job, source=turns.get(job.id)) for job in jobs]
             uow.commit()
         return jobs
@@ -75,7 +78,9 @@ class ExtendLeases:
 
     A claimed image may wait (for an origin's slot, a download, an optimizing thread) longer than a
     short lease: the runner calls this every `every` seconds while it holds images, so a lease
-    measures how long a dead worker keeps its images, not how long an image may take.
+    measures how long a dead worker keeps its images, not how long an image may take. The fetch
+    lease of each source such an image holds (`SourceRepository.turns`) is extended with it, in the
+    same transaction: a fetch slower than the lease is not taken up by another image of the source.
     """
 
     uow: UnitOfWorkFactory
@@ -93,7 +98,9 @@ class ExtendLeases:
         if not job_ids:
             return 0
         with self.uow() as uow:
-            extended = uow.jobs.extend_leases(self.worker_id, job_ids, self.clock.now() + self.lease)
+            lease_until = self.clock.now() + self.lease
+            extended = uow.jobs.extend_leases(self.worker_id, job_ids, lease_until)
+            uow.sources.extend_fetches(self.worker_id, job_ids, lease_until)
             uow.commit()
         return extended
 

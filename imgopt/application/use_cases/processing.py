@@ -94,7 +94,7 @@ class ProcessImage:
         try:
             image = self.optimizer.optimize(fetched.data, job.options)
             key = job.output_key(image.extension)
-            url = self.storage.put(key, image.data, image.media_type)
+            url = self.storage.put(key, image.data, image.result.media_type)
         except OptimizeFailed as exc:
             failure = ImageFailure(str(exc), kind=FailureClass.IMAGE)
         except StorageFailed as exc:
@@ -102,7 +102,7 @@ class ProcessImage:
         except Exception as exc:  # a bug must cost one image an attempt, never the worker
             failure = _unexpected(job, exc)
         else:
-            output = StoredImage(key, url, image.result(bytes_in=len(fetched.data)))
+            output = StoredImage(key, url, image.result)
             if job.source is None:
                 return job.succeeded(output)
             return job.succeeded(output, SourceFetch(job.source.key, fetched.validators, _sha256(fetched.data)))

@@ -108,21 +108,29 @@ class ImageRunner:
         recorded_before = self._batch.recorded
         self._batch.flush()
         queue_empty = False
+        finished_since_claim = 0
         while True:
             # Every image claimed starts downloading at once, and memory holds no more than `capacity`.
             idle = min(self._options.downloads - len(self._downloading), self._options.capacity - self._held)
             if idle >= self._options.claim_when_idle and not stop.is_set() and not queue_empty:
                 jobs = self._claim_images(idle)
-                queue_empty = len(jobs) < idle
+                queue_empty, finished_since_claim = len(jobs) < idle, 0
                 self._downloading.update((self._download_pool.submit(self._process.download, job), job) for job in jobs)
                 self._report()
             if not self._held:
                 break
             timeout = LOOK_FOR_WORK_SECONDS if queue_empty else self._options.record_after
             finished, _ = wait(self._futures(), timeout=timeout, return_when=FIRST_COMPLETED)
-            # A finished image may have been the last of a claim; new work may have been announced.
-            queue_empty = queue_empty and not finished and not self._announced(0)
-            self._collect(finished)
+            finished_since_claim += self._collect(finished)
+            # A claim that came back short (its tenants' room full, or the queue dry) is tried again once as
+            # many images have ended since as make a claim worth it (`claim_when_idle`), or at once when
+            # work is announced. Trying again at every image that ended gave claims of one or two images
+            # when one tenant's images end fast (a re-upload's 304s), each a transaction of two statements.
+            # Not more: one origin gets only a few downloads at once (IMGOPT_ORIGIN_CONCURRENCY), and a
+            # catalogue is often one origin's; more at once only wait for its slots.
+            queue_empty = (
+                queue_empty and finished_since_claim < self._options.claim_when_idle and not self._announced(0)
+            )
             self._keep_leases()
             if stop.is_set():
                 self._wind_down()
@@ -176,18 +184,23 @@ class ImageRunner:
         downloading = Counter(job.tenant_id for job in self._downloading.values() if job.tenant_id is not None)
         return DownloadRoom(self._options.tenant_downloads, downloading)
 
-    def _collect(self, finished: set[Future]) -> None:
+    def _collect(self, finished: set[Future]) -> int:
+        """Take in what the finished futures came to; return how many images ended (not gone on to optimize)."""
+        ended = 0
         for future in finished:
             if future in self._downloading:
                 job = self._downloading.pop(future)
                 fetched = future.result()
                 if isinstance(fetched, ImageOutcome):
                     self._batch.add(fetched, finishing=job.finishing)
+                    ended += 1
                 else:
                     self._optimizing[self._optimize_pool.submit(self._process.finish, job, fetched)] = job
             else:
                 self._batch.add(future.result(), finishing=self._optimizing.pop(future).finishing)
+                ended += 1
         self._report()
+        return ended
 
     def _wind_down(self) -> None:
         context = {"worker_id": self._options.worker_id}

@@ -1,0 +1,30 @@
+"""What makes the optimizers' outputs what they are, as one string: remembered outputs of another are not reused.
+
+A re-upload whose source did not change reuses the output remembered of it (domain.sources) only while
+the same producer would make the same output: the engine, this package's encoding (ENCODING_VERSION),
+its tuned JPEG tables, the encoder settings, auto quality's target and the codec libraries' versions.
+The tables are fingerprinted from their values, so retuning them needs no bump; any other change to what
+an image becomes (an encoder setting, the quality search, resampling) bumps ENCODING_VERSION.
+"""
+
+import hashlib
+
+import PIL
+
+from imgopt.adapters.imaging import jpeg_tables
+
+# Bump with every change to what an image becomes that the parts below do not already show.
+ENCODING_VERSION = 1
+
+
+def tables_fingerprint() -> str:
+    """The JPEG tables and offsets in use, hashed: changing any of them changes every JPEG made."""
+    tables = (jpeg_tables.quantisation_tables(50), jpeg_tables.LUMA_OFFSET, jpeg_tables.CHROMA_OFFSET)
+    return hashlib.sha256(repr(tables).encode()).hexdigest()[:12]
+
+
+def pillow_producer(avif_speed: int, png_compress_level: int, auto_quality_target: float) -> str:
+    return (
+        f"pillow/{ENCODING_VERSION} tables={tables_fingerprint()} avif={avif_speed} png={png_compress_level}"
+        f" auto={auto_quality_target:g} Pillow={PIL.__version__}"
+    )
