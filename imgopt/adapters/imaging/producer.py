@@ -11,15 +11,24 @@ import hashlib
 
 import PIL
 
-from imgopt.adapters.imaging import jpeg_tables
+from imgopt.adapters.imaging import content, jpeg_tables
 
 # Bump with every change to what an image becomes that the parts below do not already show.
-ENCODING_VERSION = 1
+# 2: JPEG tables chosen by the kind of picture (content.classify).
+ENCODING_VERSION = 2
 
 
 def tables_fingerprint() -> str:
-    """The JPEG tables and offsets in use, hashed: changing any of them changes every JPEG made."""
-    tables = (jpeg_tables.quantisation_tables(50), jpeg_tables.LUMA_OFFSET, jpeg_tables.CHROMA_OFFSET)
+    """The JPEG tables of every kind of picture and how they are chosen, hashed: changing any changes JPEGs made."""
+    kinds = [content.Picture(kind, share) for kind in content.Content for share in (0.0, 0.25, 0.5)]
+    tables = (
+        [jpeg_tables.quantisation_tables(quality, kind) for kind in kinds for quality in (10, 50, 90)],
+        jpeg_tables.LUMA_OFFSET,
+        jpeg_tables.CHROMA_OFFSET,
+        sorted(
+            (name, value) for name, value in vars(content).items() if name.isupper() and isinstance(value, int | float)
+        ),
+    )
     return hashlib.sha256(repr(tables).encode()).hexdigest()[:12]
 
 
