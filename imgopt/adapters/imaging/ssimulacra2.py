@@ -5,7 +5,9 @@ linear RGB (ssimulacra2_planes), SSIM without the luma term and two edge maps pe
 4-norms, the published 108 weights and the final polynomial. Only the terms whose weight is not zero
 are computed: at full size, where three quarters of the work lies, that is SSIM on Y alone and the
 edge maps, so five blurred planes per candidate instead of nine. It matches the step-by-step port
-(tests/ssimulacra2_reference.py) to float32 rounding, under 0.001 on photos.
+(tests/ssimulacra2_reference.py) to float32 rounding: within 0.005 on photos and textures, 0.02 on
+product shots on white. About 0.4 CPU-s for a 6-megapixel source's half, 0.6 for each score, a fifth
+of the port's.
 """
 
 import cv2
