@@ -1,6 +1,7 @@
 """The image runner on the fakes: what it holds when its worker dies, and what it keeps while the database is away."""
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -66,9 +67,10 @@ def setup():
         tenant_downloads: int | None = None,
         metrics: WorkerMetrics | None = None,
         lease: timedelta = timedelta(seconds=30),
+        claim_through: Callable[[ClaimImages], Callable] = lambda claim: claim,
     ) -> ImageRunner:
         return ImageRunner(
-            ClaimImages(outage, world.clock, worker_id, lease),
+            claim_through(ClaimImages(outage, world.clock, worker_id, lease)),
             process,
             RecordOutcomes(outage, world.clock, worker_id, world.announcer, world.webhook_work),
             world.release,
@@ -164,26 +166,19 @@ def test_results_finished_while_the_database_was_away_are_recorded_when_it_retur
 
 def test_images_a_lost_claim_answer_leased_are_handed_back_by_the_next_claim_without_an_attempt(setup):
     """The database went away as a claim committed: the claim took effect, its answer never came."""
-    world, request_id, fetcher, _, _ = setup
-    claim = ClaimImages(world.db.unit_of_work, world.clock, "w1", timedelta(seconds=30))
+    world, request_id, fetcher, _, runner = setup
     answers_lost = [True]
 
-    def claim_losing_its_first_answer(*args):
-        jobs = claim(*args)
-        if answers_lost.pop() if answers_lost else False:
-            raise Unavailable("the database is unavailable: server closed the connection unexpectedly")
-        return jobs
+    def losing_its_first_answer(claim: ClaimImages) -> Callable:
+        def claim_losing_its_first_answer(*args):
+            jobs = claim(*args)
+            if answers_lost.pop() if answers_lost else False:
+                raise Unavailable("the database is unavailable: server closed the connection unexpectedly")
+            return jobs
 
-    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
-    worker = ImageRunner(
-        claim_losing_its_first_answer,
-        process,
-        RecordOutcomes(world.db.unit_of_work, world.clock, "w1", world.announcer, world.webhook_work),
-        world.release,
-        ExtendLeases(world.db.unit_of_work, world.clock, "w1", timedelta(seconds=30)),
-        ImageRunnerOptions(1, 2, 2),
-        WorkerMetrics(new_registry()),
-    )
+        return claim_losing_its_first_answer
+
+    worker = runner("w1", claim_through=losing_its_first_answer)
     with pytest.raises(Unavailable):
         worker.drain(threading.Event())
     leased_unheard_of = {url: job["attempts"] for url, job in jobs(world).items() if job["claimed_by"] == "w1"}
