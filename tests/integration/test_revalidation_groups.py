@@ -153,3 +153,22 @@ def test_a_group_keeps_images_to_optimize_only_up_to_the_free_places_and_hands_b
     assert len(handed_back) == 8
     assert {(row.status, row.attempts) for row in handed_back} == {(ImageStatus.PENDING.value, 0)}
     assert other.source.holds_fetch  # a handed-back image leased no fetch of its source
+
+
+def test_a_reuse_remembers_who_used_the_source_last_and_the_validators_of_its_304(container, origin, engine):
+    data = corpus_bytes(PHOTO)
+    url = origin.route("/p.jpg", Reply(data, etag='"v1"'), Reply(b"", 304, {"ETag": '"v2"'}))
+    upload(container, [url])
+    process_due(container.use_cases)
+    query = "SELECT request_id, etag, fetched_at, output_key FROM images.source_fetches"
+    with engine.connect() as connection:
+        [before] = connection.execute(text(query)).all()
+
+    second = upload(container, [url])
+    process_due(container.use_cases)
+    with engine.connect() as connection:
+        [after] = connection.execute(text(query)).all()
+
+    assert origin.requests[-1].headers.get("if-none-match") == '"v1"'
+    assert (after.request_id, after.etag, after.output_key) == (second, '"v2"', before.output_key)
+    assert after.fetched_at > before.fetched_at
