@@ -103,8 +103,6 @@ class SourceTurn:
     def revalidates(self, request_id: UUID) -> bool:
         """Whether the image most likely ends at its download, with nothing to optimize: its output is remembered
         and the origin can be asked whether it changed (validators), or its upload fetched it already.
-
-        `SourceRepository.revalidating` asks the same of the database before a claim keeps its images.
         """
         remembered = self.remembered
         return remembered is not None and (bool(remembered.validators) or remembered.request_id == request_id)

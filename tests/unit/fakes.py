@@ -333,13 +333,6 @@ class FakeSources(SourceRepository):
             turns[job.id] = SourceTurn(key, row["remembered"], holds_fetch=free, failed_for=row.get("failed_for"))
         return turns
 
-    def revalidating(self, jobs: Collection[ImageJob], producer: str = "") -> set[int]:
-        def revalidates(job: ImageJob) -> bool:
-            key = SourceKey.of(job.tenant_id, job.url, job.options, producer)
-            return SourceTurn(key, self._remembered(key)).revalidates(job.request_id)
-
-        return {job.id for job in jobs if job.tenant_id is not None and revalidates(job)}
-
     def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
         def held(job_id) -> bool:
             job = self.state.jobs.get(job_id)

@@ -44,18 +44,6 @@ _TURNS = text(
     """
 )
 
-# Which jobs' sources most likely end at their download (SourceTurn.revalidates): read only, no lease taken.
-_REVALIDATING = text(
-    f"""
-    SELECT v.job_id
-    FROM unnest(CAST(:jobs AS bigint[]), {_KEYS}, CAST(:requests AS uuid[]))
-            AS v(job_id, tenant_id, url, options, request_id)
-        JOIN images.source_fetches f ON {_SAME_KEY}
-    WHERE f.output_key IS NOT NULL
-        AND (f.etag IS NOT NULL OR f.last_modified IS NOT NULL OR f.request_id = v.request_id)
-    """
-)
-
 # The sources held by jobs this worker still holds (found by the partial index on fetching_job), locked
 # in key order as a claim locks them, then given the jobs' new lease.
 _EXTEND_FETCHES = text(
@@ -161,14 +149,6 @@ class PostgresSourceRepository(SourceRepository):
         return {
             row.job_id: SourceTurn(keys[row.job_id], _remembered(row), row.holds_fetch, row.failed_for) for row in rows
         }
-
-    def revalidating(self, jobs: Collection[ImageJob], producer: str = "") -> set[int]:
-        keyed = [job for job in jobs if job.tenant_id]
-        if not keyed:
-            return set()
-        keys = [SourceKey.of(job.tenant_id, job.url, job.options, producer) for job in keyed]
-        params = {"jobs": [job.id for job in keyed], **_keys(keys), "requests": [job.request_id for job in keyed]}
-        return set(self._connection.execute(_REVALIDATING, params).scalars())
 
     def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
         params = {"worker": worker_id, "ids": job_ids, "lease_until": lease_until}

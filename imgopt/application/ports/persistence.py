@@ -199,12 +199,6 @@ class SourceRepository(abc.ABC):
         another image holds it past `now`; of several jobs of one source, the first)."""
 
     @abc.abstractmethod
-    def revalidating(self, jobs: Collection[ImageJob], producer: str = "") -> set[int]:
-        """The ids of those jobs whose source, as `producer` would make it, most likely ends at its download
-        (`SourceTurn.revalidates`: an output remembered, with validators or of the job's own request).
-        Reads only: no fetch is leased."""
-
-    @abc.abstractmethod
     def extend_fetches(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
         """Push to `lease_until` the fetch lease of each source one of these jobs holds, if `worker_id` still
         holds the job; return how many were extended. Locks in key order, as `turns` does."""

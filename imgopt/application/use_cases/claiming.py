@@ -45,7 +45,7 @@ class ClaimImages:
 
     With a `group` (`RevalidationGroup`), the same rule claims up to `group.size` images within `group.room`;
     those that revalidate are all kept, the others only up to `limit` and within `room`, and the rest go
-    back to the queue in the same transaction, their attempt not counted and no fetch leased for them.
+    back to the queue in the same transaction, their attempt not counted and the fetch of their source given up.
     """
 
     uow: UnitOfWorkFactory
@@ -75,10 +75,11 @@ class ClaimImages:
                 jobs = self._claim_made(uow, limit, now, room)
             else:
                 jobs = self._claim_made(uow, max(limit, group.size), now, group.room)
-                jobs = self._keep(uow, jobs, limit, room)
             if jobs:
                 turns = uow.sources.turns(jobs, now, now + self.lease, self.producer)
                 jobs = [replace(job, source=turns.get(job.id)) for job in jobs]
+            if group is not None:
+                jobs = self._keep(uow, jobs, limit, room, now)
             uow.commit()
         return jobs
 
@@ -93,13 +94,14 @@ class ClaimImages:
                 jobs += self._claim(uow, limit - len(jobs), now, room).jobs
         return jobs
 
-    def _keep(self, uow: UnitOfWork, jobs: list[ImageJob], limit: int, room: DownloadRoom) -> list[ImageJob]:
+    def _keep(
+        self, uow: UnitOfWork, jobs: list[ImageJob], limit: int, room: DownloadRoom, now: datetime
+    ) -> list[ImageJob]:
         """Of a group's jobs, those that revalidate, and of the others the first `limit` within `room`; the rest
-        go back to the queue uncounted."""
-        revalidating = uow.sources.revalidating(jobs, self.producer) if jobs else set()
+        go back to the queue uncounted, and give up the fetch of their source they took."""
         kept, back, fetches = [], [], 0
         for job in jobs:
-            if job.id in revalidating:
+            if job.source is not None and job.source.revalidates(job.request_id):
                 kept.append(job)
             elif fetches < limit and (job.tenant_id is None or room.of(job.tenant_id) != 0):
                 kept.append(job)
@@ -109,6 +111,7 @@ class ClaimImages:
                 back.append(job)
         if back:
             uow.jobs.release(self.worker_id, [job.released() for job in back])
+            uow.sources.remember([job.handed_back() for job in back if job.source is not None], now)
         return kept
 
     def _claim(self, uow: UnitOfWork, limit: int, now: datetime, room: DownloadRoom) -> Claimed:
