@@ -75,7 +75,7 @@ def drained(container, group: int) -> tuple[int, list[int]]:
 
 def test_a_re_upload_is_claimed_a_group_at_a_time_and_every_image_is_reused(container, settings, origin, engine):
     urls = catalogue(origin)
-    upload(container, urls)
+    first = upload(container, urls)
     assert process_due(container.use_cases) == IMAGES
     files = sorted((settings.data_dir / "files").rglob("*.*"))
 
@@ -89,7 +89,13 @@ def test_a_re_upload_is_claimed_a_group_at_a_time_and_every_image_is_reused(cont
     assert max(claims) >= 16
     report = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, second, details=True, page_size=1000)
     assert report.summary.status is RequestStatus.COMPLETED
-    assert [image.reused for product in report.details.products for image in product.images] == [True] * IMAGES
+    reused = [image for product in report.details.products for image in product.images]
+    assert [image.reused for image in reused] == [True] * IMAGES
+    earlier = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, first, details=True, page_size=1000)
+    made = [image for product in earlier.details.products for image in product.images]
+    assert [(i.output_url, dataclasses.replace(i.result, reused=True)) for i in made] == [
+        (i.output_url, i.result) for i in reused
+    ]  # every result field as the image that made the output recorded it
     assert len(origin.requests) == 2 * IMAGES
     assert all(request.headers.get("if-none-match") for request in origin.requests[IMAGES:])
     assert sorted((settings.data_dir / "files").rglob("*.*")) == files
