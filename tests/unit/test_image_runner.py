@@ -281,3 +281,63 @@ def test_after_a_claim_its_tenants_room_cut_short_the_next_waits_for_a_group_to_
 
     assert started_after_one == 3
     assert world.status(request_id).summary.images.optimized == 6
+
+
+class OverlapFetcher(FakeFetcher):
+    """Counts the fetches in progress at once; each waits (up to half a second) for `cap` to be in progress, so
+    a runner that would start more than `cap` of one origin at once gets the chance to."""
+
+    def __init__(self, images: dict[str, bytes], cap: int) -> None:
+        super().__init__(images, {url: f'"{n}"' for n, url in enumerate(images)})
+        self._cap, self._now, self.most = cap, 0, 0
+        self._changed = threading.Condition()
+        self.armed = False  # until then no fetch waits for others
+
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+        with self._changed:
+            self._now += 1
+            self.most = max(self.most, self._now)
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: not self.armed or self._now >= self._cap, timeout=0.5)
+        try:
+            return super().fetch(url, known)
+        finally:
+            with self._changed:
+                self._now -= 1
+
+
+def test_a_re_upload_is_claimed_in_groups_and_asked_of_its_origin_no_more_than_its_slots_at_once():
+    urls = [f"https://o.example/r/{n}.jpg" for n in range(24)]
+    world = World(FixedClock(datetime.now(UTC)))
+    fetcher = OverlapFetcher(dict.fromkeys(urls, JPEG), cap=2)
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    assert len(world.record([process(job) for job in world.claim(24)])) == 24
+    second = world.upload(*rows).request_id
+    claim, claims = world.claim, []
+
+    def counted(*args):
+        claims.append(len(jobs := claim(*args)))
+        return jobs
+
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    runner = ImageRunner(
+        counted,
+        process,
+        world.record,
+        world.release,
+        ExtendLeases(world.db.unit_of_work, world.clock, claim.worker_id, timedelta(seconds=30)),
+        options,
+        WorkerMetrics(new_registry()),
+    )
+    fetcher.armed = True
+    recorded = runner.drain(threading.Event())
+    runner.close()
+
+    assert recorded == 24
+    assert fetcher.most == 2  # the origin's two slots, both used, never a third
+    assert claims[0] == 3 and max(claims) == 8  # a first claim of the tenant's room, then groups
+    assert len([size for size in claims if size]) <= 5
+    details = world.status(second, details=True).details
+    assert all(image.reused for product in details.products for image in product.images)

@@ -349,4 +349,5 @@ class ImageRunner:
         self._optimizing.clear()
 
     def _report(self) -> None:
-        self._metrics.images_in_flight(self._held, self._options.capacity)
+        held = sum(map(len, self._downloading.values())) + len(self._optimizing) + self._waiting_revalidations
+        self._metrics.images_in_flight(held, self._options.capacity)
