@@ -341,3 +341,54 @@ def test_a_re_upload_is_claimed_in_groups_and_asked_of_its_origin_no_more_than_i
     assert len([size for size in claims if size]) <= 5
     details = world.status(second, details=True).details
     assert all(image.reused for product in details.products for image in product.images)
+
+
+def test_a_runner_stopping_amid_a_group_records_what_it_began_and_hands_back_the_rest_uncounted():
+    urls = [f"https://o.example/s/{n}.jpg" for n in range(24)]
+    world = World(FixedClock(datetime.now(UTC)))
+    fetcher = FakeFetcher(dict.fromkeys(urls, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    world.record([process(job) for job in world.claim(24)])
+    second = world.upload(*rows).request_id
+    gate, started = threading.Event(), []
+
+    class Gated(FakeFetcher):
+        def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+            started.append(url)
+            gate.wait(30)
+            return fetcher.fetch(url, known)
+
+    gated = ProcessImage(Gated({}), FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    lease = timedelta(seconds=30)
+    runner = ImageRunner(
+        world.claim, gated, world.record, world.release,
+        ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, lease), options,
+        WorkerMetrics(new_registry()),
+    )  # fmt: skip
+    first = ImageRunner(
+        world.claim, process, world.record, world.release,
+        ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, lease),
+        ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2), WorkerMetrics(new_registry()),
+    )  # fmt: skip
+    stop = threading.Event()
+    # A first claim (three, the tenant's room) puts the runner in groups; it claims a group, and stops.
+    thread = threading.Thread(target=runner.drain, args=(stop,))
+    thread.start()
+    wait_for(lambda: len(started) == 2, message="the origin's two threads to begin a revalidation each")
+    stop.set()
+    gate.set()
+    thread.join(30)
+    mine = [job for job in world.db.snapshot().jobs.values() if job["request_id"] == second]
+    first.drain(threading.Event())
+    first.close()
+    runner.close()
+
+    assert len(started) == 2  # nothing begun after the stop
+    done = [job for job in mine if job["status"] is ImageStatus.OPTIMIZED]
+    assert [job["attempts"] for job in done] == [1, 1]
+    back = [job for job in mine if job["status"] is ImageStatus.PENDING]
+    assert len(back) == 22 and {(job["attempts"], job["claimed_by"]) for job in back} == {(0, None)}
+    assert world.status(second).summary.status is RequestStatus.COMPLETED

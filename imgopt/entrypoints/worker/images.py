@@ -130,6 +130,7 @@ class ImageRunner:
         self._revalidations: dict[str, deque[ImageJob]] = {}  # claimed, not begun, by origin
         self._revalidating = False  # whether most of the last claim's images revalidated: claim groups
         self._stopping = Event()
+        self._stop = self._stopping  # the drain's, while one runs
         self._optimizing: dict[Future[ImageOutcome], ImageJob] = {}
         self._download_pool = ThreadPoolExecutor(options.downloads, thread_name_prefix="imgopt-download")
         self._optimize_pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="imgopt-optimize")
@@ -138,6 +139,7 @@ class ImageRunner:
     def drain(self, stop: Event) -> int:
         """Process until nothing is due (or `stop` is set); return how many outcomes were recorded."""
         recorded_before = self._batch.recorded
+        self._stop = stop  # a chain of revalidations begins no other image once it is set
         self._batch.flush()
         queue_empty = False
         finished_since_claim = 0
@@ -236,7 +238,7 @@ class ImageRunner:
 
     def _start_chains(self) -> None:
         """Give each origin's waiting revalidations to as many threads as its slots allow."""
-        if self._stopping.is_set():
+        if self._stop.is_set() or self._stopping.is_set():
             return
         for origin in list(self._revalidations):
             queued = self._revalidations[origin]
@@ -254,7 +256,7 @@ class ImageRunner:
         """On a download thread: the images in turn, up to the first to optimize (or the runner stopping)."""
         done: list[tuple[ImageJob, FetchedImage | ImageOutcome]] = []
         for index, job in enumerate(jobs):
-            if index and self._stopping.is_set():
+            if index and (self._stop.is_set() or self._stopping.is_set()):
                 return done, jobs[index:]
             fetched = self._process.download(job)
             done.append((job, fetched))
