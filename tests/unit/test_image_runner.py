@@ -392,3 +392,47 @@ def test_a_runner_stopping_amid_a_group_records_what_it_began_and_hands_back_the
     back = [job for job in mine if job["status"] is ImageStatus.PENDING]
     assert len(back) == 22 and {(job["attempts"], job["claimed_by"]) for job in back} == {(0, None)}
     assert world.status(second).summary.status is RequestStatus.COMPLETED
+
+
+def test_while_a_tenants_revalidations_wait_on_its_stalled_origin_another_tenants_upload_is_done():
+    urls = [f"https://slow.example/{n}.jpg" for n in range(40)]
+    world = World(FixedClock(datetime.now(UTC)))
+    quick = [f"https://quick.example/{n}.jpg" for n in range(8)]
+    fetcher = FakeFetcher(dict.fromkeys(urls + quick, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    world.record([process(job) for job in world.claim(40)])
+    stalled, started = threading.Event(), []
+
+    class Stalling(FakeFetcher):
+        def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+            started.append(url)
+            if url.startswith("https://slow."):
+                stalled.wait(30)
+            return fetcher.fetch(url, known)
+
+    stalling = ProcessImage(Stalling({}), FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    extend = ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, timedelta(seconds=30))
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    runner = ImageRunner(
+        world.claim, stalling, world.record, world.release, extend, options, WorkerMetrics(new_registry())
+    )
+    world.upload(*rows)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.drain, args=(stop,))
+    thread.start()
+    try:
+        wait_for(lambda: len(started) == 2, message="the slow origin's two threads to begin")
+        other = world.acting_as(TENANT_B)
+        request = other.upload(*(f"{n},Q{n},{url}" for n, url in enumerate(quick, start=1))).request_id
+        wait_for(lambda: other.status(request).summary.finished, timeout=10, message="the other tenant's upload")
+        slow_begun = len([url for url in started if url.startswith("https://slow.")])
+    finally:
+        stop.set()
+        stalled.set()
+        thread.join(30)
+        runner.close()
+
+    assert other.status(request).summary.status is RequestStatus.COMPLETED
+    assert slow_begun == 2  # the stalled origin's two slots, and nothing more of it begun

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 # While a claim has come up short and images are still running, how often the runner looks for
 # newly announced work (a cheap poll of the LISTEN connection): a new upload starts within this.
 LOOK_FOR_WORK_SECONDS = 0.05
+# While revalidations wait (their origin slow, say), a claim is made at least this often all the same, so
+# other tenants' images are claimed meanwhile: each tenant holds two groups at most.
+CLAIM_AGAIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +101,10 @@ class ImageRunner:
     `revalidation_group` at a time (`RevalidationGroup`; a tenant holds two groups at most), queued by
     origin, and asked of their origin by at most `origin_downloads` threads per origin, each taking
     `chain_length` of them in turn; one that turns out changed goes on to be optimized, and its thread
-    hands back the rest. They hold no memory place while they wait, only a lease: a worker that dies
-    holding a group charges each of its images an attempt, and the leases' end gives them back.
+    hands back the rest. While revalidations wait (a stalled origin), a claim is still made every
+    `CLAIM_AGAIN_SECONDS`, so other tenants' images go on. They hold no memory place while they wait,
+    only a lease: a worker that dies holding a group charges each of its images an attempt, and the
+    leases' end gives them back.
     """
 
     def __init__(
@@ -129,6 +134,7 @@ class ImageRunner:
         self._chains: Counter[str] = Counter()  # revalidation threads running, by origin
         self._revalidations: dict[str, deque[ImageJob]] = {}  # claimed, not begun, by origin
         self._revalidating = False  # whether most of the last claim's images revalidated: claim groups
+        self._claimed_at = 0.0
         self._stopping = Event()
         self._stop = self._stopping  # the drain's, while one runs
         self._optimizing: dict[Future[ImageOutcome], ImageJob] = {}
@@ -159,7 +165,13 @@ class ImageRunner:
             # claims of one or two images when one tenant's images end fast (a re-upload's 304s), each a
             # transaction of two statements. Once nothing is held, a claim is worth it whatever its size.
             worth = self._options.revalidation_group // 2 if self._revalidating else self._options.claim_when_idle
-            queue_empty = queue_empty and finished_since_claim < worth and self._holding and not self._announced(0)
+            queue_empty = (
+                queue_empty
+                and finished_since_claim < worth
+                and self._holding
+                and not self._claim_overdue()
+                and not self._announced(0)
+            )
             self._keep_leases()
             if stop.is_set():
                 self._wind_down()
@@ -202,7 +214,9 @@ class ImageRunner:
         if self._revalidating:
             # The next group once half the last is under way, so the origin's threads never run dry.
             waiting = self._waiting_revalidations
-            if waiting > self._options.revalidation_group // 2:
+            if waiting > self._options.revalidation_group // 2 and not (
+                idle >= self._options.claim_when_idle and self._claim_overdue()
+            ):
                 return None
             group = RevalidationGroup(self._options.revalidation_group - waiting, self._revalidation_room())
             wanted = group.size
@@ -211,9 +225,14 @@ class ImageRunner:
         else:
             return None
         jobs = self._claim_images(max(idle, 0), group)
+        self._claimed_at = time.monotonic()
         self._start(jobs)
         self._report()
         return len(jobs) < wanted
+
+    def _claim_overdue(self) -> bool:
+        """In groups, whether the last claim is long enough ago for another whatever waits (`CLAIM_AGAIN_SECONDS`)."""
+        return self._revalidating and time.monotonic() - self._claimed_at >= CLAIM_AGAIN_SECONDS
 
     def _claim_images(self, limit: int, group: RevalidationGroup | None) -> list[ImageJob]:
         """Claim; after a claim whose answer was lost, hand back first what it leased unheard of."""
