@@ -84,7 +84,7 @@ def test_a_re_upload_is_claimed_a_group_at_a_time_and_every_image_is_reused(cont
 
     assert recorded == IMAGES, claims
     # A first claim of three finds revalidations; then groups of up to 32 (two held at most): a handful of
-    # transactions where claims of three, as for images to optimize, took forty.
+    # transactions where claims of a few, as for images to optimize, took 39.
     assert len(claims) <= 10, claims
     assert max(claims) >= 16
     report = container.use_cases.get_status()(ANONYMOUS_TENANT_ID, second, details=True, page_size=1000)
