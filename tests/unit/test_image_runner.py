@@ -321,6 +321,20 @@ def test_a_re_upload_is_claimed_in_groups_and_asked_of_its_origin_no_more_than_i
         claims.append(len(jobs := claim(*args)))
         return jobs
 
+    registry, gauges = new_registry(), []
+    fetch = fetcher.fetch
+
+    def watched(url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+        gauges.append(
+            tuple(
+                map(
+                    registry.get_sample_value, ("imgopt_worker_images_in_flight", "imgopt_worker_revalidations_waiting")
+                )
+            )
+        )
+        return fetch(url, known)
+
+    fetcher.fetch = watched
     options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
     runner = ImageRunner(
         counted,
@@ -329,13 +343,16 @@ def test_a_re_upload_is_claimed_in_groups_and_asked_of_its_origin_no_more_than_i
         world.release,
         ExtendLeases(world.db.unit_of_work, world.clock, claim.worker_id, timedelta(seconds=30)),
         options,
-        WorkerMetrics(new_registry()),
+        WorkerMetrics(registry),
     )
     fetcher.armed = True
     recorded = runner.drain(threading.Event())
     runner.close()
 
     assert recorded == 24
+    # Images on threads never read above the threads; a group's others are counted apart while they wait.
+    assert max(on_threads for on_threads, _ in gauges) <= options.capacity
+    assert max(waiting for _, waiting in gauges) >= 4
     assert fetcher.most == 2  # the origin's two slots, both used, never a third
     assert claims[0] == 3 and max(claims) == 8  # a first claim of the tenant's room, then groups
     assert len([size for size in claims if size]) <= 5

@@ -370,5 +370,7 @@ class ImageRunner:
         self._optimizing.clear()
 
     def _report(self) -> None:
-        held = sum(map(len, self._downloading.values())) + len(self._optimizing) + self._waiting_revalidations
-        self._metrics.images_in_flight(held, self._options.capacity)
+        # A thread's chain of revalidations counts one on the thread; the rest of it waits with the queued.
+        chained = sum(map(len, self._downloading.values())) - len(self._downloading)
+        self._metrics.images_in_flight(self._held, self._options.capacity)
+        self._metrics.revalidations_waiting(chained + self._waiting_revalidations)
