@@ -74,6 +74,8 @@ class Settings:
     # Downloads, apart from the optimizing threads (docs/operations.md, "Sizing a worker").
     worker_downloads: int = 0  # downloads a worker runs at once; 0: four for each image it optimizes at once
     worker_tenant_downloads: int = 0  # of which one tenant's at most; 0: half of them
+    # Re-upload images whose source is remembered with validators, claimed this many at a time; 0: as any other.
+    worker_revalidation_group: int = 64
     # Origins, each someone's server: downloads at once from every worker together, the longest rest believed.
     origin_concurrency: int = 4
     origin_max_backoff_seconds: float = 600.0
@@ -122,7 +124,7 @@ class Settings:
         self._check_downloads()
 
     def _check_downloads(self) -> None:
-        for name in ("worker_downloads", "worker_tenant_downloads"):
+        for name in ("worker_downloads", "worker_tenant_downloads", "worker_revalidation_group"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be 0 (the default) or more, got {getattr(self, name)}")
         if not 0 < self.origin_concurrency <= 1000:

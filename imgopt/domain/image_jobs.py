@@ -162,6 +162,13 @@ class ImageJob:
             source=SourceFetch(self.source.key) if self.source else None,
         )
 
+    def handed_back(self) -> ImageOutcome:
+        """What a claim that hands the image straight back (never begun) came to: pending as before, its attempt
+        not counted, and the fetch of its source it took given up."""
+        status = check_image_transition(self.status, ImageStatus.PENDING)
+        source = SourceFetch(self.source.key) if self.source else None
+        return ImageOutcome(self.id, self.request_id, self.line, status, max(self.attempts - 1, 0), source=source)
+
     def released(self) -> "ImageJob":
         """Handed back unprocessed (the worker is stopping); the attempt does not count."""
         return replace(

@@ -100,6 +100,13 @@ class SourceTurn:
     # own (as if alone), rather than wait one after another for a turn that would fail the same way.
     failed_for: UUID | None = None
 
+    def revalidates(self, request_id: UUID) -> bool:
+        """Whether the image most likely ends at its download, with nothing to optimize: its output is remembered
+        and the origin can be asked whether it changed (validators), or its upload fetched it already.
+        """
+        remembered = self.remembered
+        return remembered is not None and (bool(remembered.validators) or remembered.request_id == request_id)
+
     def plan(self, request_id: UUID) -> SourcePlan:
         if self.remembered is not None and self.remembered.request_id == request_id:
             return SourcePlan.REUSE

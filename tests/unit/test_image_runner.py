@@ -1,6 +1,7 @@
 """The image runner on the fakes: what it holds when its worker dies, and what it keeps while the database is away."""
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -66,9 +67,10 @@ def setup():
         tenant_downloads: int | None = None,
         metrics: WorkerMetrics | None = None,
         lease: timedelta = timedelta(seconds=30),
+        claim_through: Callable[[ClaimImages], Callable] = lambda claim: claim,
     ) -> ImageRunner:
         return ImageRunner(
-            ClaimImages(outage, world.clock, worker_id, lease),
+            claim_through(ClaimImages(outage, world.clock, worker_id, lease)),
             process,
             RecordOutcomes(outage, world.clock, worker_id, world.announcer, world.webhook_work),
             world.release,
@@ -164,26 +166,19 @@ def test_results_finished_while_the_database_was_away_are_recorded_when_it_retur
 
 def test_images_a_lost_claim_answer_leased_are_handed_back_by_the_next_claim_without_an_attempt(setup):
     """The database went away as a claim committed: the claim took effect, its answer never came."""
-    world, request_id, fetcher, _, _ = setup
-    claim = ClaimImages(world.db.unit_of_work, world.clock, "w1", timedelta(seconds=30))
+    world, request_id, fetcher, _, runner = setup
     answers_lost = [True]
 
-    def claim_losing_its_first_answer(*args):
-        jobs = claim(*args)
-        if answers_lost.pop() if answers_lost else False:
-            raise Unavailable("the database is unavailable: server closed the connection unexpectedly")
-        return jobs
+    def losing_its_first_answer(claim: ClaimImages) -> Callable:
+        def claim_losing_its_first_answer(*args):
+            jobs = claim(*args)
+            if answers_lost.pop() if answers_lost else False:
+                raise Unavailable("the database is unavailable: server closed the connection unexpectedly")
+            return jobs
 
-    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
-    worker = ImageRunner(
-        claim_losing_its_first_answer,
-        process,
-        RecordOutcomes(world.db.unit_of_work, world.clock, "w1", world.announcer, world.webhook_work),
-        world.release,
-        ExtendLeases(world.db.unit_of_work, world.clock, "w1", timedelta(seconds=30)),
-        ImageRunnerOptions(1, 2, 2),
-        WorkerMetrics(new_registry()),
-    )
+        return claim_losing_its_first_answer
+
+    worker = runner("w1", claim_through=losing_its_first_answer)
     with pytest.raises(Unavailable):
         worker.drain(threading.Event())
     leased_unheard_of = {url: job["attempts"] for url, job in jobs(world).items() if job["claimed_by"] == "w1"}
@@ -286,3 +281,175 @@ def test_after_a_claim_its_tenants_room_cut_short_the_next_waits_for_a_group_to_
 
     assert started_after_one == 3
     assert world.status(request_id).summary.images.optimized == 6
+
+
+class OverlapFetcher(FakeFetcher):
+    """Counts the fetches in progress at once; each waits (up to half a second) for `cap` to be in progress, so
+    a runner that would start more than `cap` of one origin at once gets the chance to."""
+
+    def __init__(self, images: dict[str, bytes], cap: int) -> None:
+        super().__init__(images, {url: f'"{n}"' for n, url in enumerate(images)})
+        self._cap, self._now, self.most = cap, 0, 0
+        self._changed = threading.Condition()
+        self.armed = False  # until then no fetch waits for others
+
+    def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+        with self._changed:
+            self._now += 1
+            self.most = max(self.most, self._now)
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: not self.armed or self._now >= self._cap, timeout=0.5)
+        try:
+            return super().fetch(url, known)
+        finally:
+            with self._changed:
+                self._now -= 1
+
+
+def test_a_re_upload_is_claimed_in_groups_and_asked_of_its_origin_no_more_than_its_slots_at_once():
+    urls = [f"https://o.example/r/{n}.jpg" for n in range(24)]
+    world = World(FixedClock(datetime.now(UTC)))
+    fetcher = OverlapFetcher(dict.fromkeys(urls, JPEG), cap=2)
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    assert len(world.record([process(job) for job in world.claim(24)])) == 24
+    second = world.upload(*rows).request_id
+    claim, claims = world.claim, []
+
+    def counted(*args):
+        claims.append(len(jobs := claim(*args)))
+        return jobs
+
+    registry, gauges = new_registry(), []
+    fetch = fetcher.fetch
+
+    def watched(url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+        gauges.append(
+            tuple(
+                map(
+                    registry.get_sample_value, ("imgopt_worker_images_in_flight", "imgopt_worker_revalidations_waiting")
+                )
+            )
+        )
+        return fetch(url, known)
+
+    fetcher.fetch = watched
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    runner = ImageRunner(
+        counted,
+        process,
+        world.record,
+        world.release,
+        ExtendLeases(world.db.unit_of_work, world.clock, claim.worker_id, timedelta(seconds=30)),
+        options,
+        WorkerMetrics(registry),
+    )
+    fetcher.armed = True
+    recorded = runner.drain(threading.Event())
+    runner.close()
+
+    assert recorded == 24
+    # Images on threads never read above the threads; a group's others are counted apart while they wait.
+    assert max(on_threads for on_threads, _ in gauges) <= options.capacity
+    assert max(waiting for _, waiting in gauges) >= 4
+    assert fetcher.most == 2  # the origin's two slots, both used, never a third
+    assert claims[0] == 3 and max(claims) == 8  # a first claim of the tenant's room, then groups
+    assert len([size for size in claims if size]) <= 5
+    details = world.status(second, details=True).details
+    assert all(image.reused for product in details.products for image in product.images)
+
+
+def test_a_runner_stopping_amid_a_group_records_what_it_began_and_hands_back_the_rest_uncounted():
+    urls = [f"https://o.example/s/{n}.jpg" for n in range(24)]
+    world = World(FixedClock(datetime.now(UTC)))
+    fetcher = FakeFetcher(dict.fromkeys(urls, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    world.record([process(job) for job in world.claim(24)])
+    second = world.upload(*rows).request_id
+    gate, started = threading.Event(), []
+
+    class Gated(FakeFetcher):
+        def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+            started.append(url)
+            gate.wait(30)
+            return fetcher.fetch(url, known)
+
+    gated = ProcessImage(Gated({}), FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    lease = timedelta(seconds=30)
+    runner = ImageRunner(
+        world.claim, gated, world.record, world.release,
+        ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, lease), options,
+        WorkerMetrics(new_registry()),
+    )  # fmt: skip
+    first = ImageRunner(
+        world.claim, process, world.record, world.release,
+        ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, lease),
+        ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2), WorkerMetrics(new_registry()),
+    )  # fmt: skip
+    stop = threading.Event()
+    # A first claim (three, the tenant's room) puts the runner in groups; it claims a group, and stops.
+    thread = threading.Thread(target=runner.drain, args=(stop,))
+    thread.start()
+    wait_for(lambda: len(started) == 2, message="the origin's two threads to begin a revalidation each")
+    stop.set()
+    gate.set()
+    thread.join(30)
+    mine = [job for job in world.db.snapshot().jobs.values() if job["request_id"] == second]
+    first.drain(threading.Event())
+    first.close()
+    runner.close()
+
+    assert len(started) == 2  # nothing begun after the stop
+    done = [job for job in mine if job["status"] is ImageStatus.OPTIMIZED]
+    assert [job["attempts"] for job in done] == [1, 1]
+    back = [job for job in mine if job["status"] is ImageStatus.PENDING]
+    assert len(back) == 22 and {(job["attempts"], job["claimed_by"]) for job in back} == {(0, None)}
+    assert world.status(second).summary.status is RequestStatus.COMPLETED
+
+
+def test_while_a_tenants_revalidations_wait_on_its_stalled_origin_another_tenants_upload_is_done():
+    urls = [f"https://slow.example/{n}.jpg" for n in range(40)]
+    world = World(FixedClock(datetime.now(UTC)))
+    quick = [f"https://quick.example/{n}.jpg" for n in range(8)]
+    fetcher = FakeFetcher(dict.fromkeys(urls + quick, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    world.record([process(job) for job in world.claim(40)])
+    stalled, started = threading.Event(), []
+
+    class Stalling(FakeFetcher):
+        def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+            started.append(url)
+            if url.startswith("https://slow."):
+                stalled.wait(30)
+            return fetcher.fetch(url, known)
+
+    stalling = ProcessImage(Stalling({}), FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    extend = ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, timedelta(seconds=30))
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    runner = ImageRunner(
+        world.claim, stalling, world.record, world.release, extend, options, WorkerMetrics(new_registry())
+    )
+    world.upload(*rows)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.drain, args=(stop,))
+    thread.start()
+    try:
+        wait_for(lambda: len(started) == 2, message="the slow origin's two threads to begin")
+        other = world.acting_as(TENANT_B)
+        request = other.upload(*(f"{n},Q{n},{url}" for n, url in enumerate(quick, start=1))).request_id
+        wait_for(lambda: other.status(request).summary.finished, timeout=10, message="the other tenant's upload")
+        slow_begun = len([url for url in started if url.startswith("https://slow.")])
+    finally:
+        stop.set()
+        stalled.set()
+        thread.join(30)
+        runner.close()
+
+    assert other.status(request).summary.status is RequestStatus.COMPLETED
+    assert slow_begun == 2  # the stalled origin's two slots, and nothing more of it begun

@@ -64,3 +64,10 @@ def test_the_memory_budget_is_half_the_cgroups_limit_or_of_the_host_and_a_set_on
     assert Settings().memory_budget_bytes == memory_limit_bytes() // 2
     with pytest.raises(SettingsError, match="IMGOPT_WORKER_MEMORY_MB must be 0"):
         Settings(worker_memory_mb=-1)
+
+
+def test_revalidation_groups_are_64_by_default_0_turns_them_off_and_a_negative_one_is_refused():
+    assert Settings().worker_revalidation_group == 64
+    assert Settings.from_env({"IMGOPT_WORKER_REVALIDATION_GROUP": "0"}).worker_revalidation_group == 0
+    with pytest.raises(SettingsError, match="IMGOPT_WORKER_REVALIDATION_GROUP must be 0"):
+        Settings(worker_revalidation_group=-1)

@@ -10,6 +10,7 @@ tables at the same quality, and on grainy photos it spends the most bytes to kee
 """
 
 import math
+from dataclasses import dataclass
 
 from imgopt.adapters.imaging.content import PHOTO, Content, Picture
 
@@ -37,6 +38,23 @@ _DETAIL_CHROMA = (
     99, 99, 99, 99, 99, 99, 99, 99, 97, 97, 99, 99, 99, 99, 97, 99,
 )  # fmt: skip
 
+
+@dataclass(frozen=True, slots=True)
+class _TableSet:
+    """A luma and a chroma table in natural (row-major) order, at libjpeg's scale 100 (quality 50)."""
+
+    luma: tuple[int, ...]
+    chroma: tuple[int, ...]
+
+    def at(self, luma_quality: int, chroma_quality: int) -> list[list[int]]:
+        """Both tables scaled as libjpeg scales its own, each quality held to 1-100."""
+        return [_scaled(self.luma, luma_quality), _scaled(self.chroma, chroma_quality)]
+
+
+# mozjpeg's set 2 (MS-SSIM) for photos and pages of text; its set 4 (PSNR-HVS-M) for textures and grain.
+_PHOTO_SET = _TableSet(_LUMA, _CHROMA)
+_DETAIL_SET = _TableSet(_DETAIL_LUMA, _DETAIL_CHROMA)
+
 # The caller's quality means "looks at least as good as libjpeg's tables at that quality". Measured on
 # photos at quality 50 (docs/performance.md): the tuned luma table three steps higher on libjpeg's scale,
 # the chroma table three steps lower, reaches sharp's SSIMULACRA2 on every photo with the fewest bytes.
@@ -58,19 +76,18 @@ TEXT_OFFSET = -2
 
 def quantisation_tables(quality: int, picture: Picture = PHOTO) -> list[list[int]]:
     """Luma and chroma tables for the caller's `quality` (1-100) on `picture`, scaled as libjpeg scales its own."""
+    if picture.content is Content.TEXTURE:
+        return _DETAIL_SET.at(quality + TEXTURE_OFFSET, quality + TEXTURE_OFFSET)
+    if picture.content is Content.GRAIN:
+        offset = math.ceil(GRAIN_OFFSET + GRAIN_SLOPE * picture.high_share)
+        return _DETAIL_SET.at(quality + offset, quality + offset)
     if picture.content is Content.TEXT:
         quality = max(1, quality + TEXT_OFFSET)
-    elif picture.content is not Content.PHOTO:
-        offset = TEXTURE_OFFSET
-        if picture.content is Content.GRAIN:
-            offset = math.ceil(GRAIN_OFFSET + GRAIN_SLOPE * picture.high_share)
-        scale = min(100, max(1, quality + offset))
-        return [_scaled(_DETAIL_LUMA, scale), _scaled(_DETAIL_CHROMA, scale)]
-    luma, chroma = min(100, quality + LUMA_OFFSET), max(1, quality + CHROMA_OFFSET)
-    return [_scaled(_LUMA, luma), _scaled(_CHROMA, chroma)]
+    return _PHOTO_SET.at(quality + LUMA_OFFSET, quality + CHROMA_OFFSET)
 
 
 def _scaled(table: tuple[int, ...], quality: int) -> list[int]:
+    quality = min(100, max(1, quality))
     # jpeg_quality_scaling(): 50 keeps the tables, lower qualities grow them, higher ones shrink them.
     scale = 5000 // quality if quality < 50 else 200 - 2 * quality
     return [min(255, max(1, (value * scale + 50) // 100)) for value in table]

@@ -36,6 +36,11 @@ class WorkerMetrics:
         self._images_in_flight = Gauge(
             "imgopt_worker_images_in_flight", "Images this worker is processing now", registry=registry
         )
+        self._revalidations_waiting = Gauge(
+            "imgopt_worker_revalidations_waiting",
+            "Re-upload images this worker has claimed that wait for their origin's turn",
+            registry=registry,
+        )
         self._image_threads = Gauge(
             "imgopt_worker_image_threads", "Images this worker can process at once", registry=registry
         )
@@ -73,6 +78,9 @@ class WorkerMetrics:
     def images_in_flight(self, running: int, threads: int) -> None:
         self._images_in_flight.set(running)
         self._image_threads.set(threads)
+
+    def revalidations_waiting(self, waiting: int) -> None:
+        self._revalidations_waiting.set(waiting)
 
     def deliveries_in_flight(self, running: int) -> None:
         self._deliveries_in_flight.set(running)

@@ -10,6 +10,7 @@ from imgopt.adapters.postgres.requests import RUNNING, SHORT_OF_JOBS, WITH_FRONT
 from imgopt.application.ports import Claimed, ImageJobRepository
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
+from imgopt.domain.lifecycle import ImageStatus
 from imgopt.domain.origins import ORIGIN_PATTERN
 from imgopt.domain.request import UploadRequest
 
@@ -134,6 +135,23 @@ _RECORD = text(
     """
 )
 
+# A reuse (most of a re-upload) takes its output and result from the source row the recorder has locked and
+# checked (`SourceRepository.still_remembered`): five arrays an image rather than every result field. One
+# whose row holds another output is not here; the general statement records it as it is.
+_RECORD_REUSED = text(
+    f"""
+    UPDATE images.optimizerjobs j
+    SET status = 'optimized', failure_reason = NULL, attempts = v.attempts, lease_until = NULL,
+        output_key = f.output_key, output_url = f.output_url,
+        {", ".join(f"{name} = f.{name}" for name in SQL_TYPES if name != "reused")}, reused = true, updated_at = :now
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:tenants AS uuid[]), CAST(:urls AS text[]), CAST(:options AS text[]),
+                CAST(:keys AS text[]), CAST(:attempts AS smallint[])) AS v(id, tenant_id, url, options, key, attempts)
+        JOIN images.source_fetches f ON (f.tenant_id, f.url, f.options) = (v.tenant_id, v.url, v.options)
+    WHERE j.id = v.id AND j.status = 'processing' AND j.claimed_by = :worker AND f.output_key = v.key
+    RETURNING j.id
+    """
+)
+
 _EXTEND_LEASES = text(
     """
     UPDATE images.optimizerjobs SET lease_until = :lease_until
@@ -225,7 +243,13 @@ class PostgresImageJobRepository(ImageJobRepository):
     def record(self, worker_id: str, outcomes: list[ImageOutcome], now: datetime) -> list[ImageOutcome]:
         if not outcomes:
             return []
-        recorded = set(self._connection.execute(_RECORD, _record_params(worker_id, outcomes, now)).scalars())
+        reuses = [o for o in outcomes if o.reused and o.source is not None and o.status is ImageStatus.OPTIMIZED]
+        recorded = set()
+        if reuses:
+            recorded = set(self._connection.execute(_RECORD_REUSED, _reused_params(worker_id, reuses, now)).scalars())
+        rest = [outcome for outcome in outcomes if outcome.job_id not in recorded]
+        if rest:
+            recorded |= set(self._connection.execute(_RECORD, _record_params(worker_id, rest, now)).scalars())
         return [outcome for outcome in outcomes if outcome.job_id in recorded]
 
     def extend_leases(self, worker_id: str, job_ids: list[int], lease_until: datetime) -> int:
@@ -273,6 +297,20 @@ def _job(row: Row) -> ImageJob:
         tenant_id=row.tenant_id,
         output_name=row.output_name,
     )
+
+
+def _reused_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) -> dict:
+    keys = [o.source.key for o in outcomes]
+    return {
+        "worker": worker_id,
+        "now": now,
+        "ids": [o.job_id for o in outcomes],
+        "tenants": [key.tenant_id for key in keys],
+        "urls": [key.url for key in keys],
+        "options": [key.options for key in keys],
+        "keys": [o.output.key for o in outcomes],
+        "attempts": [o.attempts for o in outcomes],
+    }
 
 
 def _record_params(worker_id: str, outcomes: list[ImageOutcome], now: datetime) -> dict:

@@ -99,6 +99,20 @@ _REMEMBER = text(
     """
 )
 
+# A reuse changes only who used the source last, its validators (a 304 may send fresh ones) and when: the
+# output and the hash stay (the recorder checked the output is still the one remembered, and locked the row).
+_REUSED = text(
+    f"""
+    UPDATE images.source_fetches f
+    SET request_id = v.request_id, etag = v.etag, last_modified = v.last_modified, fetched_at = :now
+    FROM (SELECT DISTINCT ON (tenant_id, url, options) * FROM unnest({_KEYS}, CAST(:requests AS uuid[]),
+            CAST(:etags AS text[]), CAST(:last_modified AS text[]))
+            AS v(tenant_id, url, options, request_id, etag, last_modified)
+        ORDER BY tenant_id, url, options) AS v
+    WHERE {_SAME_KEY}
+    """
+)
+
 _LOCK_OUTPUTS = text(
     """
     SELECT 1 FROM images.source_fetches WHERE output_key IN (
@@ -161,6 +175,10 @@ class PostgresSourceRepository(SourceRepository):
         }
         self._connection.execute(_GIVE_UP_FETCH, params)
         fetched = [o for o in outcomes if o.output is not None and o.source.content_sha256 is not None]
+        reused = [o for o in fetched if o.reused]
+        if reused:  # most of a re-upload: a few columns of each row, not the whole output again
+            self._connection.execute(_REUSED, _reused_params(reused, now))
+        fetched = [o for o in fetched if not o.reused]
         if fetched:
             self._connection.execute(_REMEMBER, _remember_params(fetched, now))
 
@@ -184,6 +202,17 @@ def _remembered(row: Row) -> RememberedSource | None:
     result = ImageResult(**{name: getattr(row, name) for name in _RESULT_COLUMNS})
     output = StoredImage(row.output_key, row.output_url, result)
     return RememberedSource(Validators(row.etag, row.last_modified), bytes(row.content_sha256), output, row.request_id)
+
+
+def _reused_params(outcomes: list[ImageOutcome], now: datetime) -> dict:
+    sources = [o.source for o in outcomes]
+    return {
+        **_keys(source.key for source in sources),
+        "now": now,
+        "requests": [o.request_id for o in outcomes],
+        "etags": [source.validators.etag for source in sources],
+        "last_modified": [source.validators.last_modified for source in sources],
+    }
 
 
 def _remember_params(outcomes: list[ImageOutcome], now: datetime) -> dict:

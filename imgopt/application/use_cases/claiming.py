@@ -14,6 +14,20 @@ EXPANSION_SLICE = 128
 
 
 @dataclass(frozen=True, slots=True)
+class RevalidationGroup:
+    """A claim's larger share for images that most likely end at their download (`SourceTurn.revalidates`: a
+    re-upload's, whose origin answers 304): up to `size` of them, each tenant within `room`.
+
+    They take no optimizing thread and no memory place, and the worker asks their origin a few at a time over
+    kept connections and slots: claiming them a few at a time, as images that are optimized are, cost a
+    transaction every few images. Each is still leased and charged an attempt as it is claimed.
+    """
+
+    size: int
+    room: DownloadRoom = DownloadRoom()
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimImages:
     """Claim up to `limit` due images for this worker, under a lease.
 
@@ -28,6 +42,10 @@ class ClaimImages:
     tenant's images of one source, one at a time fetches it, under the same lease. What is remembered is
     what `producer` (the worker's `ImageOptimizer.producer`) made: an output another producer made is
     not reused.
+
+    With a `group` (`RevalidationGroup`), the same rule claims up to `group.size` images within `group.room`;
+    those that revalidate are all kept, the others only up to `limit` and within `room`, and the rest go
+    back to the queue in the same transaction, their attempt not counted and the fetch of their source given up.
     """
 
     uow: UnitOfWorkFactory
@@ -37,7 +55,11 @@ class ClaimImages:
     producer: str = ""
 
     def __call__(
-        self, limit: int, room: DownloadRoom = DownloadRoom(), held: list[int] | None = None
+        self,
+        limit: int,
+        room: DownloadRoom = DownloadRoom(),
+        held: list[int] | None = None,
+        group: RevalidationGroup | None = None,
     ) -> list[ImageJob]:
         """`room`: how many more each tenant may have downloading in this worker (no cap by default).
 
@@ -49,18 +71,48 @@ class ClaimImages:
         with self.uow() as uow:
             if held is not None:
                 uow.jobs.release_unheld(self.worker_id, held)
-            claimed = self._claim(uow, limit, now, room)
-            jobs = claimed.jobs
-            if claimed.requests_short_of_jobs:
-                self._make_jobs(uow, limit, now)
-                if len(jobs) < limit:
-                    room = room.after(job.tenant_id for job in jobs if job.tenant_id is not None)
-                    jobs += self._claim(uow, limit - len(jobs), now, room).jobs
+            if group is None:
+                jobs = self._claim_made(uow, limit, now, room)
+            else:
+                jobs = self._claim_made(uow, max(limit, group.size), now, group.room)
             if jobs:
                 turns = uow.sources.turns(jobs, now, now + self.lease, self.producer)
                 jobs = [replace(job, source=turns.get(job.id)) for job in jobs]
+            if group is not None:
+                jobs = self._keep(uow, jobs, limit, room, now)
             uow.commit()
         return jobs
+
+    def _claim_made(self, uow: UnitOfWork, limit: int, now: datetime, room: DownloadRoom) -> list[ImageJob]:
+        """Claim, and when requests are short of jobs make their next slices and claim what is still lacking."""
+        claimed = self._claim(uow, limit, now, room)
+        jobs = claimed.jobs
+        if claimed.requests_short_of_jobs:
+            self._make_jobs(uow, limit, now)
+            if len(jobs) < limit:
+                room = room.after(job.tenant_id for job in jobs if job.tenant_id is not None)
+                jobs += self._claim(uow, limit - len(jobs), now, room).jobs
+        return jobs
+
+    def _keep(
+        self, uow: UnitOfWork, jobs: list[ImageJob], limit: int, room: DownloadRoom, now: datetime
+    ) -> list[ImageJob]:
+        """Of a group's jobs, those that revalidate, and of the others the first `limit` within `room`; the rest
+        go back to the queue uncounted, and give up the fetch of their source they took."""
+        kept, back, fetches = [], [], 0
+        for job in jobs:
+            if job.source is not None and job.source.revalidates(job.request_id):
+                kept.append(job)
+            elif fetches < limit and (job.tenant_id is None or room.of(job.tenant_id) != 0):
+                kept.append(job)
+                fetches += 1
+                room = room.after([job.tenant_id]) if job.tenant_id is not None else room
+            else:
+                back.append(job)
+        if back:
+            uow.jobs.release(self.worker_id, [job.released() for job in back])
+            uow.sources.remember([job.handed_back() for job in back if job.source is not None], now)
+        return kept
 
     def _claim(self, uow: UnitOfWork, limit: int, now: datetime, room: DownloadRoom) -> Claimed:
         return uow.jobs.claim(self.worker_id, limit, now, now + self.lease, EXPANSION_SLICE, room)

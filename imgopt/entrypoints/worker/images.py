@@ -1,8 +1,9 @@
 """Keep the worker's threads busy with images: claim, download on one pool, optimize on another, record in batches."""
 
 import logging
+import math
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -10,11 +11,12 @@ from threading import Event
 
 from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.application.ports import FetchedImage, Unavailable
-from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases, ReleaseImages
+from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases, ReleaseImages, RevalidationGroup
 from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
+from imgopt.domain.origins import origin_of
 from imgopt.entrypoints.worker.batch import OutcomeBatch
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 # While a claim has come up short and images are still running, how often the runner looks for
 # newly announced work (a cheap poll of the LISTEN connection): a new upload starts within this.
 LOOK_FOR_WORK_SECONDS = 0.05
+# While revalidations wait (their origin slow, say), a claim is made at least this often all the same, so
+# other tenants' images are claimed meanwhile: each tenant holds two groups at most.
+CLAIM_AGAIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,12 @@ class ImageRunnerOptions:
     # request is written at once (see OutcomeBatch), so no uploader waits on the grouping.
     record_after: float = 0.25
     stop_grace: float = 10.0
+    # Images that most likely end at their download (a re-upload's 304s: `SourceTurn.revalidates`) are claimed
+    # up to this many at a time, once most of a claim's images are such; 0: claimed as any other image.
+    revalidation_group: int = 64
+    # Downloads of one origin at once from every worker (IMGOPT_ORIGIN_CONCURRENCY): revalidations of one
+    # origin run on no more threads than that, so none waits for a slot another of them holds.
+    origin_downloads: int = 4
 
     @property
     def capacity(self) -> int:
@@ -50,6 +61,16 @@ class ImageRunnerOptions:
         a database round trip per image.
         """
         return min(self.concurrency, self.downloads)
+
+    @property
+    def chain_length(self) -> int:
+        """Revalidations one download thread takes in turn: a group spread over its origin's slots."""
+        return max(1, math.ceil(self.revalidation_group / self.origin_downloads))
+
+
+# What a download thread hands back: what each image it took came to (its bytes to optimize, or its
+# outcome), and the images it did not begin (the runner is stopping, or one before them is to optimize).
+Downloaded = tuple[list[tuple[ImageJob, FetchedImage | ImageOutcome]], list[ImageJob]]
 
 
 class ImageRunner:
@@ -74,6 +95,16 @@ class ImageRunner:
     third of it), so an image that waits long for an origin or a thread is never taken back from a
     live worker. When `stop` is set it claims nothing more, waits `stop_grace` seconds for the images that are
     running, records them, and hands the rest back to the queue.
+
+    Revalidations (images whose source is remembered with validators: a re-upload's, which mostly end in a
+    304 and are reused) go another way once most of a claim's images are such: they are claimed
+    `revalidation_group` at a time (`RevalidationGroup`; a tenant holds two groups at most), queued by
+    origin, and asked of their origin by at most `origin_downloads` threads per origin, each taking
+    `chain_length` of them in turn; one that turns out changed goes on to be optimized, and its thread
+    hands back the rest. While revalidations wait (a stalled origin), a claim is still made every
+    `CLAIM_AGAIN_SECONDS`, so other tenants' images go on. They hold no memory place while they wait,
+    only a lease: a worker that dies holding a group charges each of its images an attempt, and the
+    leases' end gives them back.
     """
 
     def __init__(
@@ -97,7 +128,15 @@ class ImageRunner:
         self._metrics = metrics
         self._announced = announced or (lambda timeout: False)
         self._batch = OutcomeBatch(record, options.record_after, metrics.recorded)
-        self._downloading: dict[Future[FetchedImage | ImageOutcome], ImageJob] = {}
+        # Each download thread's images (one, or a chain of revalidations of one origin: `_chain_origin`).
+        self._downloading: dict[Future[Downloaded], list[ImageJob]] = {}
+        self._chain_origin: dict[Future[Downloaded], str] = {}
+        self._chains: Counter[str] = Counter()  # revalidation threads running, by origin
+        self._revalidations: dict[str, deque[ImageJob]] = {}  # claimed, not begun, by origin
+        self._revalidating = False  # whether most of the last claim's images revalidated: claim groups
+        self._claimed_at = 0.0
+        self._stopping = Event()
+        self._stop = self._stopping  # the drain's, while one runs
         self._optimizing: dict[Future[ImageOutcome], ImageJob] = {}
         self._download_pool = ThreadPoolExecutor(options.downloads, thread_name_prefix="imgopt-download")
         self._optimize_pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="imgopt-optimize")
@@ -106,43 +145,45 @@ class ImageRunner:
     def drain(self, stop: Event) -> int:
         """Process until nothing is due (or `stop` is set); return how many outcomes were recorded."""
         recorded_before = self._batch.recorded
+        self._stop = stop  # a chain of revalidations begins no other image once it is set
         self._batch.flush()
         queue_empty = False
         finished_since_claim = 0
         while True:
-            # Every image claimed starts downloading at once, and memory holds no more than `capacity`.
-            idle = min(self._options.downloads - len(self._downloading), self._options.capacity - self._held)
-            if idle >= self._options.claim_when_idle and not stop.is_set() and not queue_empty:
-                jobs = self._claim_images(idle)
-                queue_empty, finished_since_claim = len(jobs) < idle, 0
-                self._downloading.update((self._download_pool.submit(self._process.download, job), job) for job in jobs)
-                self._report()
-            if not self._held:
+            if not stop.is_set() and not queue_empty:
+                claimed = self._claim_if_worth_it()
+                if claimed is not None:
+                    queue_empty, finished_since_claim = claimed, 0
+            if not self._holding:
                 break
             timeout = LOOK_FOR_WORK_SECONDS if queue_empty else self._options.record_after
             finished, _ = wait(self._futures(), timeout=timeout, return_when=FIRST_COMPLETED)
             finished_since_claim += self._collect(finished)
             # A claim that came back short (its tenants' room full, or the queue dry) is tried again once as
-            # many images have ended since as make a claim worth it (`claim_when_idle`), or at once when
-            # work is announced. Trying again at every image that ended gave claims of one or two images
-            # when one tenant's images end fast (a re-upload's 304s), each a transaction of two statements.
-            # Not more: one origin gets only a few downloads at once (IMGOPT_ORIGIN_CONCURRENCY), and a
-            # catalogue is often one origin's; more at once only wait for its slots.
+            # many images have ended since as make a claim worth it (`claim_when_idle`, or half a group of
+            # revalidations), or at once when work is announced. Trying again at every image that ended gave
+            # claims of one or two images when one tenant's images end fast (a re-upload's 304s), each a
+            # transaction of two statements. Once nothing is held, a claim is worth it whatever its size.
+            worth = self._options.revalidation_group // 2 if self._revalidating else self._options.claim_when_idle
             queue_empty = (
-                queue_empty and finished_since_claim < self._options.claim_when_idle and not self._announced(0)
+                queue_empty
+                and finished_since_claim < worth
+                and self._holding
+                and not self._claim_overdue()
+                and not self._announced(0)
             )
             self._keep_leases()
             if stop.is_set():
                 self._wind_down()
                 break
-            if self._batch.due(idle=not self._held):
+            if self._batch.due(idle=not self._holding):
                 self._batch.flush()
         self._batch.flush()
         return self._batch.recorded - recorded_before
 
     def close(self) -> None:
         """Record or release what an interrupted drain left (the worker stopped while the database was away)."""
-        if self._held or self._batch.waiting:
+        if self._holding or self._batch.waiting:
             self._wind_down()
         # Not waiting: the runner has recorded or released its jobs; a download still running ends
         # when the fetcher's connections are closed, right after.
@@ -151,22 +192,101 @@ class ImageRunner:
 
     @property
     def _held(self) -> int:
+        """Memory places taken: each download thread and each optimizing one holds one image's bytes at most."""
         return len(self._downloading) + len(self._optimizing)
+
+    @property
+    def _holding(self) -> bool:
+        return bool(self._held or self._revalidations)
+
+    @property
+    def _waiting_revalidations(self) -> int:
+        return sum(len(queued) for queued in self._revalidations.values())
 
     def _futures(self) -> list[Future]:
         return [*self._downloading, *self._optimizing]
 
-    def _claim_images(self, limit: int) -> list[ImageJob]:
+    def _claim_if_worth_it(self) -> bool | None:
+        """Claim when enough places are free; return whether the claim came back short (None: no claim)."""
+        # Every image claimed starts downloading at once, and memory holds no more than `capacity`.
+        idle = min(self._options.downloads - len(self._downloading), self._options.capacity - self._held)
+        group = None
+        if self._revalidating:
+            # The next group once half the last is under way, so the origin's threads never run dry.
+            waiting = self._waiting_revalidations
+            if waiting > self._options.revalidation_group // 2 and not (
+                idle >= self._options.claim_when_idle and self._claim_overdue()
+            ):
+                return None
+            group = RevalidationGroup(self._options.revalidation_group - waiting, self._revalidation_room())
+            wanted = group.size
+        elif idle >= self._options.claim_when_idle:
+            wanted = idle
+        else:
+            return None
+        jobs = self._claim_images(max(idle, 0), group)
+        self._claimed_at = time.monotonic()
+        self._start(jobs)
+        self._report()
+        return len(jobs) < wanted
+
+    def _claim_overdue(self) -> bool:
+        """In groups, whether the last claim is long enough ago for another whatever waits (`CLAIM_AGAIN_SECONDS`)."""
+        return self._revalidating and time.monotonic() - self._claimed_at >= CLAIM_AGAIN_SECONDS
+
+    def _claim_images(self, limit: int, group: RevalidationGroup | None) -> list[ImageJob]:
         """Claim; after a claim whose answer was lost, hand back first what it leased unheard of."""
         held = self._held_ids() if self._claim_unanswered else None
         self._claim_unanswered = True  # until the answer is in hand
-        jobs = self._claim(limit, self._room(), held)
+        jobs = self._claim(limit, self._room(), held, group)
         self._claim_unanswered = False
         return jobs
 
+    def _start(self, jobs: list[ImageJob]) -> None:
+        """Downloads begin at once; revalidations queue by origin for its threads."""
+        revalidations = 0
+        for job in jobs:
+            if self._options.revalidation_group and job.source is not None and job.source.revalidates(job.request_id):
+                self._revalidations.setdefault(origin_of(job.url), deque()).append(job)
+                revalidations += 1
+            else:
+                self._downloading[self._download_pool.submit(self._download, [job])] = [job]
+        if jobs:
+            self._revalidating = 2 * revalidations >= len(jobs)
+        self._start_chains()
+
+    def _start_chains(self) -> None:
+        """Give each origin's waiting revalidations to as many threads as its slots allow."""
+        if self._stop.is_set() or self._stopping.is_set():
+            return
+        for origin in list(self._revalidations):
+            queued = self._revalidations[origin]
+            while queued and (free := self._options.origin_downloads - self._chains[origin]) > 0:
+                length = min(self._options.chain_length, math.ceil(len(queued) / free))
+                chain = [queued.popleft() for _ in range(length)]
+                future = self._download_pool.submit(self._download, chain)
+                self._downloading[future] = chain
+                self._chain_origin[future] = origin
+                self._chains[origin] += 1
+            if not queued:
+                del self._revalidations[origin]
+
+    def _download(self, jobs: list[ImageJob]) -> Downloaded:
+        """On a download thread: the images in turn, up to the first to optimize (or the runner stopping)."""
+        done: list[tuple[ImageJob, FetchedImage | ImageOutcome]] = []
+        for index, job in enumerate(jobs):
+            if index and (self._stop.is_set() or self._stopping.is_set()):
+                return done, jobs[index:]
+            fetched = self._process.download(job)
+            done.append((job, fetched))
+            if not isinstance(fetched, ImageOutcome):
+                return done, jobs[index + 1 :]
+        return done, []
+
     def _held_ids(self) -> list[int]:
-        running = [*self._downloading.values(), *self._optimizing.values()]
-        return [job.id for job in running] + self._batch.job_ids
+        running = [job for chain in self._downloading.values() for job in chain]
+        running += [job for queued in self._revalidations.values() for job in queued]
+        return [job.id for job in running] + [job.id for job in self._optimizing.values()] + self._batch.job_ids
 
     def _keep_leases(self) -> None:
         """Extend the lease of every image held (running, or its outcome waiting to be recorded) when due."""
@@ -181,29 +301,48 @@ class ImageRunner:
         self._leases_extended_at = time.monotonic()
 
     def _room(self) -> DownloadRoom:
-        downloading = Counter(job.tenant_id for job in self._downloading.values() if job.tenant_id is not None)
-        return DownloadRoom(self._options.tenant_downloads, downloading)
+        """Each tenant's room in the download threads: a chain of revalidations is one download at a time."""
+        tenants = (chain[0].tenant_id for chain in self._downloading.values())
+        return DownloadRoom(self._options.tenant_downloads, Counter(t for t in tenants if t is not None))
+
+    def _revalidation_room(self) -> DownloadRoom:
+        """Each tenant's room for revalidations: two groups held (running or waiting) at most."""
+        chains = (self._downloading[future] for future in self._chain_origin)
+        held = [job for chain in chains for job in chain]
+        held += [job for queued in self._revalidations.values() for job in queued]
+        counts = Counter(job.tenant_id for job in held if job.tenant_id is not None)
+        return DownloadRoom(2 * self._options.revalidation_group, counts)
 
     def _collect(self, finished: set[Future]) -> int:
         """Take in what the finished futures came to; return how many images ended (not gone on to optimize)."""
         ended = 0
         for future in finished:
             if future in self._downloading:
-                job = self._downloading.pop(future)
-                fetched = future.result()
-                if isinstance(fetched, ImageOutcome):
-                    self._batch.add(fetched, finishing=job.finishing)
-                    ended += 1
-                else:
-                    self._optimizing[self._optimize_pool.submit(self._process.finish, job, fetched)] = job
+                self._downloading.pop(future)
+                done, rest = future.result()
+                origin = self._chain_origin.pop(future, None)
+                if origin is not None:
+                    self._chains[origin] -= 1
+                    if not self._chains[origin]:
+                        del self._chains[origin]
+                    if rest:
+                        self._revalidations.setdefault(origin, deque()).extendleft(reversed(rest))
+                for job, fetched in done:
+                    if isinstance(fetched, ImageOutcome):
+                        self._batch.add(fetched, finishing=job.finishing)
+                        ended += 1
+                    else:
+                        self._optimizing[self._optimize_pool.submit(self._process.finish, job, fetched)] = job
             else:
                 self._batch.add(future.result(), finishing=self._optimizing.pop(future).finishing)
                 ended += 1
+        self._start_chains()
         self._report()
         return ended
 
     def _wind_down(self) -> None:
         context = {"worker_id": self._options.worker_id}
+        self._stopping.set()  # no chain of revalidations begins another image
         grace, running = self._options.stop_grace, self._held
         log.info("stopping: waiting up to %ss for %d running images", grace, running, extra=context)
         deadline = time.monotonic() + grace
@@ -211,7 +350,9 @@ class ImageRunner:
             finished, _ = wait(self._futures(), timeout=left, return_when=FIRST_COMPLETED)
             self._collect(finished)  # a download that ends in time is optimized in time too, if it can be
             self._keep_leases()
-        unfinished = [*self._downloading.values(), *self._optimizing.values()]
+        unfinished = [job for chain in self._downloading.values() for job in chain]
+        unfinished += [*self._optimizing.values()]
+        unfinished += [job for queued in self._revalidations.values() for job in queued]
         try:
             recorded = self._batch.waiting
             self._batch.flush()
@@ -223,7 +364,13 @@ class ImageRunner:
             return
         log.info("stopping: recorded %d images, releasing %d", recorded, len(unfinished), extra=context)
         self._downloading.clear()
+        self._chain_origin.clear()
+        self._chains.clear()
+        self._revalidations.clear()
         self._optimizing.clear()
 
     def _report(self) -> None:
+        # A thread's chain of revalidations counts one on the thread; the rest of it waits with the queued.
+        chained = sum(map(len, self._downloading.values())) - len(self._downloading)
         self._metrics.images_in_flight(self._held, self._options.capacity)
+        self._metrics.revalidations_waiting(chained + self._waiting_revalidations)

@@ -84,6 +84,8 @@ def build_worker(container: Container, settings: Settings) -> Worker:
             settings.tenant_downloads,
             worker_id,
             stop_grace=settings.worker_stop_grace_seconds,
+            revalidation_group=settings.worker_revalidation_group,
+            origin_downloads=settings.origin_concurrency,
         ),
         metrics,
         announced=persistence.image_work().wait,
