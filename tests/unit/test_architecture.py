@@ -1,6 +1,7 @@
 """The project's own checks on its shape: imports point inward, the core needs nothing but Python."""
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,3 +40,14 @@ def test_only_bootstrap_and_entrypoints_know_the_container():
     for layer in ("domain", "application", "adapters"):
         for path, names in imports_of(layer).items():
             assert "dependency_injector" not in names, path
+
+
+def test_opencv_is_loaded_only_when_an_image_is_scored():
+    # The API and the optimizers import no OpenCV (0.5 s, 14 MB); quality=auto's scorer loads it when first used.
+    probe = (
+        "import sys, imgopt.entrypoints.http.app, imgopt.adapters.imaging.vips, imgopt.adapters.imaging.pillow;"
+        "print('cv2' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert loaded.stdout.strip() == "False"

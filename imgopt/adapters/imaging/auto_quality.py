@@ -21,8 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2
-
 TILE = 256
 TILES = 3
 # What the mosaic is asked for beyond the target: about what it overstates on photos (measured 1.0-1.6).
@@ -50,6 +48,10 @@ class _Scores:
 
     def __init__(self, image: Image.Image, encode: Encode) -> None:
         self._image, self._encode = image, encode
+        # Imported here: the scorer brings OpenCV (0.5 s and 14 MB to import), which only quality=auto needs,
+        # not the API nor a worker that never runs it.
+        from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2
+
         self._source = Ssimulacra2(pixels(image))
         self.found: dict[int, tuple[float, bytes]] = {}
 
