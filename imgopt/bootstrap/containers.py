@@ -109,7 +109,7 @@ class Persistence(containers.DeclarativeContainer):
     image_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=IMAGE_WORK)
     webhook_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=WEBHOOK_WORK)
     origin_slots = providers.Singleton(
-        PostgresOriginSlots, engine=engine, slots=config.origin_concurrency, lease_seconds=config.origin_lease_seconds
+        PostgresOriginSlots, engine=engine, limits=config.origin_limits, lease_seconds=config.origin_lease_seconds
     )
 
 
@@ -345,6 +345,7 @@ def container_config(settings: Settings, environ: Mapping[str, str] | None = Non
         "pool_size": settings.pool_size,
         "delivery_lease_seconds": settings.delivery_lease_seconds,
         "origin_lease_seconds": settings.origin_lease_seconds,
+        "origin_limits": settings.origin_limits,
         "memory_budget_bytes": settings.memory_budget_bytes,
         "user_agent": settings.user_agent,
         "auth_required": settings.auth_required,

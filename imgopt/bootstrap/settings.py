@@ -10,6 +10,7 @@ from pathlib import Path
 from imgopt.adapters.storage.locations import check_storage_url
 from imgopt.adapters.usable_cpus import usable_cpus
 from imgopt.bootstrap.logging import LOG_FORMATS
+from imgopt.domain.origins import MAX_ORIGIN_CONCURRENCY, OriginLimits
 from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, RetrySchedule
 
 MiB = 1024 * 1024
@@ -78,6 +79,8 @@ class Settings:
     worker_revalidation_group: int = 64
     # Origins, each someone's server: downloads at once from every worker together, the longest rest believed.
     origin_concurrency: int = 4
+    # Other caps for some origins: `host=N`, `host:port=N` or `*.domain=N`, comma-separated (a CDN many shops share).
+    origin_concurrency_overrides: str = ""
     origin_max_backoff_seconds: float = 600.0
     user_agent_contact: str | None = None  # a URL (or mailto:) an origin's owner can reach the operator at
     # Memory: what the images a worker optimizes at once may take; 0: half the cgroup's limit or of the host's memory.
@@ -127,8 +130,14 @@ class Settings:
         for name in ("worker_downloads", "worker_tenant_downloads", "worker_revalidation_group"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be 0 (the default) or more, got {getattr(self, name)}")
-        if not 0 < self.origin_concurrency <= 1000:
-            raise SettingsError(f"{env_name('origin_concurrency')} must be 1 to 1000, got {self.origin_concurrency}")
+        if not 0 < self.origin_concurrency <= MAX_ORIGIN_CONCURRENCY:
+            raise SettingsError(
+                f"{env_name('origin_concurrency')} must be 1 to {MAX_ORIGIN_CONCURRENCY}, got {self.origin_concurrency}"
+            )
+        try:
+            OriginLimits.parse(self.origin_concurrency, self.origin_concurrency_overrides)
+        except ValueError as exc:
+            raise SettingsError(f"{env_name('origin_concurrency_overrides')}: {exc}") from None
         if self.worker_memory_mb < 0:
             raise SettingsError(f"{env_name('worker_memory_mb')} must be 0 (half the memory there is) or more")
         if self.origin_max_backoff_seconds < 0:
@@ -201,6 +210,11 @@ class Settings:
     def delivery_lease_seconds(self) -> float:
         """How long a claimed webhook delivery stays hidden from other workers: past any attempt's timeout."""
         return max(120.0, self.webhook_timeout * 4)
+
+    @property
+    def origin_limits(self) -> OriginLimits:
+        """Downloads at once per origin from every worker: IMGOPT_ORIGIN_CONCURRENCY, or an override's."""
+        return OriginLimits.parse(self.origin_concurrency, self.origin_concurrency_overrides)
 
     @property
     def origin_lease_seconds(self) -> float:

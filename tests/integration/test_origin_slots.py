@@ -8,10 +8,11 @@ from sqlalchemy import text
 
 from imgopt.adapters.postgres.origins import PostgresOriginSlots
 from imgopt.application.ports import OriginResting
+from imgopt.domain.origins import OriginLimits
 
 
 def test_sixteen_threads_of_four_holders_racing_for_two_slots_never_hold_more_than_two(clean_database):
-    holders = [PostgresOriginSlots(clean_database, slots=2, lease_seconds=60) for _ in range(4)]
+    holders = [PostgresOriginSlots(clean_database, limits=OriginLimits(2), lease_seconds=60) for _ in range(4)]
     lock, holding, most, taken = threading.Lock(), [0], [0], [0]
 
     def race(slots: PostgresOriginSlots) -> None:
@@ -40,7 +41,10 @@ def test_sixteen_threads_of_four_holders_racing_for_two_slots_never_hold_more_th
 
 
 def test_a_slot_whose_holder_died_is_taken_again_once_its_lease_ends(clean_database):
-    dead, alive = PostgresOriginSlots(clean_database, 1, 60), PostgresOriginSlots(clean_database, 1, 60)
+    dead, alive = (
+        PostgresOriginSlots(clean_database, OriginLimits(1), 60),
+        PostgresOriginSlots(clean_database, OriginLimits(1), 60),
+    )
     assert dead.take("shop.example") is not None
     assert alive.take("shop.example") is None
     with clean_database.begin() as connection:
@@ -50,7 +54,7 @@ def test_a_slot_whose_holder_died_is_taken_again_once_its_lease_ends(clean_datab
 
 
 def test_an_origin_told_to_rest_gives_no_slot_until_then_and_a_shorter_rest_does_not_cut_it(clean_database):
-    slots = PostgresOriginSlots(clean_database, 4, 60)
+    slots = PostgresOriginSlots(clean_database, OriginLimits(4), 60)
     slots.rest("shop.example", 30)
     slots.rest("shop.example", 1)
     with pytest.raises(OriginResting) as resting:
@@ -67,8 +71,15 @@ def test_a_rest_forgets_the_rests_that_ended_an_hour_ago_or_more(clean_database)
                 " ('old.example', now() - interval '2 hours'), ('recent.example', now() - interval '5 minutes')"
             )
         )
-    PostgresOriginSlots(clean_database, slots=2, lease_seconds=60).rest("shop.example", 5)
+    PostgresOriginSlots(clean_database, limits=OriginLimits(2), lease_seconds=60).rest("shop.example", 5)
 
     with clean_database.connect() as connection:
         origins = set(connection.execute(text("SELECT origin FROM images.origin_rests")).scalars())
     assert origins == {"recent.example", "shop.example"}
+
+
+def test_an_origin_given_its_own_cap_gets_that_many_slots_and_the_others_the_default(clean_database):
+    slots = PostgresOriginSlots(clean_database, OriginLimits.parse(1, "cdn.example=3"), 60)
+
+    assert len([slot for _ in range(5) if (slot := slots.take("cdn.example")) is not None]) == 3
+    assert len([slot for _ in range(5) if (slot := slots.take("shop.example")) is not None]) == 1

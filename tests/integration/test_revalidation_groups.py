@@ -14,6 +14,7 @@ from imgopt.adapters.metrics.worker import WorkerMetrics
 from imgopt.application.use_cases.claiming import RevalidationGroup
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
+from imgopt.domain.origins import OriginLimits
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
 from tests.support import LocalServer, Reply, corpus_bytes, csv_bytes, process_due
@@ -56,7 +57,7 @@ def drained(container, group: int) -> tuple[int, list[int]]:
         claims.append(len(jobs))
         return jobs
 
-    options = ImageRunnerOptions(3, 12, 6, revalidation_group=group, origin_downloads=4)
+    options = ImageRunnerOptions(3, 12, 6, revalidation_group=group, origin_limits=OriginLimits(4))
     runner = ImageRunner(
         counted,
         use_cases.process_image(),

@@ -15,6 +15,7 @@ from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.image_jobs import ImageOutcome
 from imgopt.domain.lifecycle import ImageStatus, RequestStatus
+from imgopt.domain.origins import OriginLimits
 from imgopt.domain.sources import Validators
 from imgopt.entrypoints.worker.batch import OutcomeBatch
 from imgopt.entrypoints.worker.images import ImageRunner, ImageRunnerOptions
@@ -335,7 +336,7 @@ def test_a_re_upload_is_claimed_in_groups_and_asked_of_its_origin_no_more_than_i
         return fetch(url, known)
 
     fetcher.fetch = watched
-    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_limits=OriginLimits(2))
     runner = ImageRunner(
         counted,
         process,
@@ -378,7 +379,7 @@ def test_a_runner_stopping_amid_a_group_records_what_it_began_and_hands_back_the
             return fetcher.fetch(url, known)
 
     gated = ProcessImage(Gated({}), FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
-    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_limits=OriginLimits(2))
     lease = timedelta(seconds=30)
     runner = ImageRunner(
         world.claim, gated, world.record, world.release,
@@ -388,7 +389,7 @@ def test_a_runner_stopping_amid_a_group_records_what_it_began_and_hands_back_the
     first = ImageRunner(
         world.claim, process, world.record, world.release,
         ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, lease),
-        ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2), WorkerMetrics(new_registry()),
+        ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_limits=OriginLimits(2)), WorkerMetrics(new_registry()),
     )  # fmt: skip
     stop = threading.Event()
     # A first claim (three, the tenant's room) puts the runner in groups; it claims a group, and stops.
@@ -431,7 +432,7 @@ def test_while_a_tenants_revalidations_wait_on_its_stalled_origin_another_tenant
 
     stalling = ProcessImage(Stalling({}), FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
     extend = ExtendLeases(world.db.unit_of_work, world.clock, world.claim.worker_id, timedelta(seconds=30))
-    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_downloads=2)
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_limits=OriginLimits(2))
     runner = ImageRunner(
         world.claim, stalling, world.record, world.release, extend, options, WorkerMetrics(new_registry())
     )

@@ -11,7 +11,7 @@ from imgopt.application.ports import FetchedImage, FetchFailed, ImageFetcher, Or
 from imgopt.bootstrap.settings import Settings, SettingsError
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.origins import origin_of
+from imgopt.domain.origins import OriginLimits, origin_of
 from imgopt.domain.sources import Validators
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -148,3 +148,33 @@ def test_the_user_agent_names_the_product_and_the_contact_when_one_is_set():
         Settings(user_agent_contact="call me")
     with pytest.raises(SettingsError, match="IMGOPT_ORIGIN_CONCURRENCY must be 1 to 1000"):
         Settings(origin_concurrency=0)
+
+
+def test_an_operator_can_give_some_origins_another_cap_by_host_port_or_domain():
+    limits = OriginLimits.parse(
+        4, "cdn.shopify.com=32, *.cloudfront.net=16, *.example.com=2, a.b.example.com=9, x:8443=3"
+    )
+
+    assert limits.of(origin_of("https://CDN.shopify.com/s/1.jpg")) == 32
+    assert limits.of(origin_of("https://cdn.shopify.com:443/s/1.jpg")) == 32  # a host's cap covers its ports
+    assert limits.of(origin_of("https://d111.cloudfront.net/a.jpg")) == 16
+    assert limits.of(origin_of("https://cloudfront.net/a.jpg")) == 4  # `*.domain` is the hosts under it only
+    assert limits.of(origin_of("https://a.b.example.com/a.jpg")) == 9  # the host named wins over its domain
+    assert limits.of(origin_of("https://c.example.com/a.jpg")) == 2
+    assert (limits.of("x:8443"), limits.of("x"), limits.of("[::1]:8080")) == (3, 4, 4)
+    assert Settings(origin_concurrency_overrides="img.example=7").origin_limits.of("img.example") == 7
+
+
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ("cdn.example", "'cdn.example' is not host=N"),
+        ("https://cdn.example=8", "is not host=N"),
+        ("cdn.example/path=8", "is not host=N"),
+        ("cdn.example=0", "N must be 1 to 1000"),
+        ("cdn.example=many", "N must be 1 to 1000"),
+    ],
+)
+def test_an_origin_cap_override_that_cannot_be_read_is_refused_naming_the_entry(overrides, says):
+    with pytest.raises(SettingsError, match=f"IMGOPT_ORIGIN_CONCURRENCY_OVERRIDES: .*{says}"):
+        Settings(origin_concurrency_overrides=overrides)

@@ -6,6 +6,7 @@ from sqlalchemy import Engine, Row, TextClause, text
 
 from imgopt.adapters.postgres.outages import unavailable_on_outage
 from imgopt.application.ports import OriginResting, OriginSlot, OriginSlots
+from imgopt.domain.origins import OriginLimits
 
 # One free slot, picked at random among the free ones so that workers rarely race for the same;
 # two that do meet at the primary key, and the second finds the row leased and takes nothing.
@@ -45,16 +46,21 @@ _REST = text(
 
 
 class PostgresOriginSlots(OriginSlots):
-    """`slots` per origin across every worker; a lease lasts `lease_seconds` (longer than any download may take)."""
+    """`limits.of(origin)` slots per origin across every worker; a lease lasts `lease_seconds` (past any download)."""
 
-    def __init__(self, engine: Engine, slots: int, lease_seconds: float) -> None:
+    def __init__(self, engine: Engine, limits: OriginLimits, lease_seconds: float) -> None:
         self._engine = engine
-        self._slots = slots
+        self._limits = limits
         self._lease_seconds = lease_seconds
         self._holder = uuid.uuid4().hex  # this process: a slot it leased is given back by it only
 
     def take(self, origin: str) -> OriginSlot | None:
-        params = {"origin": origin, "slots": self._slots, "holder": self._holder, "seconds": self._lease_seconds}
+        params = {
+            "origin": origin,
+            "slots": self._limits.of(origin),
+            "holder": self._holder,
+            "seconds": self._lease_seconds,
+        }
         row = self._run(_TAKE, params)[0]
         if row.resting is not None:
             raise OriginResting(origin, float(row.resting))

@@ -16,7 +16,7 @@ from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
-from imgopt.domain.origins import origin_of
+from imgopt.domain.origins import OriginLimits, origin_of
 from imgopt.entrypoints.worker.batch import OutcomeBatch
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ class ImageRunnerOptions:
     # Images that most likely end at their download (a re-upload's 304s: `SourceTurn.revalidates`) are claimed
     # up to this many at a time, once most of a claim's images are such; 0: claimed as any other image.
     revalidation_group: int = 64
-    # Downloads of one origin at once from every worker (IMGOPT_ORIGIN_CONCURRENCY): revalidations of one
-    # origin run on no more threads than that, so none waits for a slot another of them holds.
-    origin_downloads: int = 4
+    # Downloads of each origin at once from every worker (IMGOPT_ORIGIN_CONCURRENCY and its overrides):
+    # revalidations of one origin run on no more threads than that, so none waits for a slot another holds.
+    origin_limits: OriginLimits = OriginLimits()
 
     @property
     def capacity(self) -> int:
@@ -62,10 +62,9 @@ class ImageRunnerOptions:
         """
         return min(self.concurrency, self.downloads)
 
-    @property
-    def chain_length(self) -> int:
+    def chain_length(self, origin: str) -> int:
         """Revalidations one download thread takes in turn: a group spread over its origin's slots."""
-        return max(1, math.ceil(self.revalidation_group / self.origin_downloads))
+        return max(1, math.ceil(self.revalidation_group / self.origin_limits.of(origin)))
 
 
 # What a download thread hands back: what each image it took came to (its bytes to optimize, or its
@@ -99,7 +98,7 @@ class ImageRunner:
     Revalidations (images whose source is remembered with validators: a re-upload's, which mostly end in a
     304 and are reused) go another way once most of a claim's images are such: they are claimed
     `revalidation_group` at a time (`RevalidationGroup`; a tenant holds two groups at most), queued by
-    origin, and asked of their origin by at most `origin_downloads` threads per origin, each taking
+    origin, and asked of their origin by at most `origin_limits.of(origin)` threads per origin, each taking
     `chain_length` of them in turn; one that turns out changed goes on to be optimized, and its thread
     hands back the rest. While revalidations wait (a stalled origin), a claim is still made every
     `CLAIM_AGAIN_SECONDS`, so other tenants' images go on. They hold no memory place while they wait,
@@ -261,8 +260,8 @@ class ImageRunner:
             return
         for origin in list(self._revalidations):
             queued = self._revalidations[origin]
-            while queued and (free := self._options.origin_downloads - self._chains[origin]) > 0:
-                length = min(self._options.chain_length, math.ceil(len(queued) / free))
+            while queued and (free := self._options.origin_limits.of(origin) - self._chains[origin]) > 0:
+                length = min(self._options.chain_length(origin), math.ceil(len(queued) / free))
                 chain = [queued.popleft() for _ in range(length)]
                 future = self._download_pool.submit(self._download, chain)
                 self._downloading[future] = chain

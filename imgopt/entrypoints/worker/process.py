@@ -85,7 +85,7 @@ def build_worker(container: Container, settings: Settings) -> Worker:
             worker_id,
             stop_grace=settings.worker_stop_grace_seconds,
             revalidation_group=settings.worker_revalidation_group,
-            origin_downloads=settings.origin_concurrency,
+            origin_limits=settings.origin_limits,
         ),
         metrics,
         announced=persistence.image_work().wait,
