@@ -150,14 +150,17 @@ def optimized_count(metrics_url: str) -> float:
 def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_no_output(
     container, clean_database, origin, workers, tmp_path
 ):
-    doomed = workers("doomed", IMGOPT_LEASE_SECONDS="2")
+    # A killed worker's origin slots (kept between downloads) stay leased until their lease ends, the total fetch
+    # timeout + 30 s: a short timeout (the origin answers in 0.05 s) lets the rescuer have them within 35 s, not 90.
+    quick_leases = {"IMGOPT_LEASE_SECONDS": "2", "IMGOPT_FETCH_TOTAL_TIMEOUT": "5"}
+    doomed = workers("doomed", **quick_leases)
     receipt = upload_images(container, origin, 200, delay=0.05)
     wait_for(lambda: summary(container, receipt.request_id).images.optimized >= 20, timeout=60)
 
     doomed.signal(signal.SIGKILL)
     doomed.wait(10)
     held = {row.id for row in jobs(clean_database, receipt.request_id) if row.status == "processing"}
-    workers("rescuer", IMGOPT_LEASE_SECONDS="2")
+    workers("rescuer", **quick_leases)
     done = finished(container, receipt.request_id)
 
     assert held, "the worker was killed while it held images"
