@@ -138,3 +138,22 @@ def s3_bucket(s3_endpoint) -> str:
     name = f"imgopt-test-{uuid.uuid4().hex[:12]}"
     s3_endpoint.create_bucket(name)
     return name
+
+
+@pytest.fixture(scope="session")
+def quick_bench(postgres_server: str, tmp_path_factory: pytest.TempPathFactory):
+    """`python -m bench --quick` running beside the suite (tests.quick_bench); killed if still running at the end."""
+    from tests.quick_bench import start_quick_bench
+
+    bench = start_quick_bench(postgres_server, tmp_path_factory.mktemp("bench"))
+    yield bench
+    bench.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_bench_from_the_start(request: pytest.FixtureRequest):
+    """Start the quick bench with the first test when its tests are among those selected."""
+    from tests.quick_bench import TEST_FILE
+
+    if any(item.path.name == TEST_FILE for item in request.session.items):
+        request.getfixturevalue("quick_bench")

@@ -1,7 +1,6 @@
 """`python -m bench --quick` runs every measurement once (CI runs it nowhere else); speed is never judged here."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,25 +9,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The whole quick run is timed against the first test: about 4 minutes on 2 quiet cores, twice that on a busy host.
+# The run started with the suite (tests.quick_bench) and may still be going when these tests come.
 pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
-def quick_results(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """`python -m bench --quick` on the test server; the results by name (the run must succeed)."""
-    output = tmp_path_factory.mktemp("bench") / "bench.json"
-    env = {**os.environ, "IMGOPT_BENCH_DATABASE_URL": postgres_server}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=840,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return {result["name"]: result for result in json.loads(output.read_text())["results"]}
+def quick_results(quick_bench) -> dict:
+    """The results of `python -m bench --quick` by name (the run must succeed)."""
+    code, printed = quick_bench.finished()
+    assert code == 0, printed
+    return {result["name"]: result for result in json.loads(quick_bench.output.read_text())["results"]}
 
 
 def test_every_quick_benchmark_runs_and_reports_every_figure(quick_results):
