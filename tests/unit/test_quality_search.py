@@ -92,3 +92,14 @@ def test_the_mosaic_only_search_on_a_steep_curve_stays_within_its_trials():
 
     assert 30 + 0.0075 * found**2 >= 72.5 > 30 + 0.0075 * (found - 2) ** 2
     assert len(curve.asked) <= 6
+
+
+def test_a_first_mosaic_score_just_below_the_goal_is_stepped_up_without_another_encoding():
+    # A photo's mosaic near q60: 0.55 a quality step, the first score 0.8 short of the goal.
+    curve = Curve(lambda quality: 71.7 + 0.55 * (quality - 60))
+
+    found, score = QualitySearch(70).predicted(curve, 72.5)
+
+    assert curve.asked == {60}
+    assert found == 63  # the shallowest slope measured there, 0.35, says three steps; two would do
+    assert curve.score(found) >= 72.5 and score >= 72.5
