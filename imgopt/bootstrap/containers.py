@@ -108,9 +108,8 @@ class Persistence(containers.DeclarativeContainer):
     queue_reader = providers.Singleton(PostgresQueueReader, engine=engine)
     image_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=IMAGE_WORK)
     webhook_work = providers.Resource(_closing, PostgresWorkSignal, engine=engine, channel=WEBHOOK_WORK)
-    origin_slots = providers.Singleton(
-        PostgresOriginSlots, engine=engine, limits=config.origin_limits, lease_seconds=config.origin_lease_seconds
-    )
+    # Leases renewed by a thread of its own while it holds a slot; stopped on shutdown.
+    origin_slots = providers.Resource(_closing, PostgresOriginSlots, engine=engine, limits=config.origin_limits)
 
 
 class Telemetry(containers.DeclarativeContainer):
@@ -344,7 +343,6 @@ def container_config(settings: Settings, environ: Mapping[str, str] | None = Non
         "cloud_environment": cloud_variables(os.environ if environ is None else environ),
         "pool_size": settings.pool_size,
         "delivery_lease_seconds": settings.delivery_lease_seconds,
-        "origin_lease_seconds": settings.origin_lease_seconds,
         "origin_limits": settings.origin_limits,
         "memory_budget_bytes": settings.memory_budget_bytes,
         "user_agent": settings.user_agent,

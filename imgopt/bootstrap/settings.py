@@ -217,11 +217,6 @@ class Settings:
         return OriginLimits.parse(self.origin_concurrency, self.origin_concurrency_overrides)
 
     @property
-    def origin_lease_seconds(self) -> float:
-        """How long an origin's download slot stays leased: past any download, for a worker that dies holding one."""
-        return self.fetch_total_timeout + 30.0
-
-    @property
     def output_storage_url(self) -> str:
         """IMGOPT_STORAGE_URL, else the folder `files` of the data directory."""
         return self.storage_url or (self.data_dir / "files").resolve().as_uri()

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from imgopt.adapters.postgres.origins import PostgresOriginSlots
 from imgopt.application.ports import OriginResting
 from imgopt.domain.origins import OriginLimits
+from tests.support import wait_for
 
 
 def test_sixteen_threads_of_four_holders_racing_for_two_slots_never_hold_more_than_two(clean_database):
@@ -51,6 +52,32 @@ def test_a_slot_whose_holder_died_is_taken_again_once_its_lease_ends(clean_datab
         connection.execute(text("UPDATE images.origin_leases SET lease_until = now() - interval '1 second'"))
     assert alive.take("shop.example") is not None
     assert alive.take("other.example") is not None  # each origin has slots of its own
+
+
+def test_a_slot_held_longer_than_its_lease_is_renewed_and_a_holder_that_stops_loses_it_a_lease_later(
+    clean_database,
+):
+    holder, other = (PostgresOriginSlots(clean_database, OriginLimits(1), lease_seconds=1.5) for _ in range(2))
+    try:
+        assert holder.take("shop.example") is not None
+        with clean_database.connect() as connection:
+            first_end = connection.execute(text("SELECT lease_until FROM images.origin_leases")).scalar()
+
+        def a_second_past_the_first_end() -> bool:
+            with clean_database.connect() as connection:
+                return connection.execute(
+                    text("SELECT now() > :end + interval '1 second'"), {"end": first_end}
+                ).scalar()
+
+        wait_for(a_second_past_the_first_end, timeout=10)
+        assert other.take("shop.example") is None  # a download longer than a lease keeps its slot
+
+        holder.close()  # as a killed worker: no renewal from now on
+        assert other.take("shop.example") is None
+        wait_for(lambda: other.take("shop.example"), timeout=5, message="the slot back a lease after its holder went")
+    finally:
+        holder.close()
+        other.close()
 
 
 def test_an_origin_told_to_rest_gives_no_slot_until_then_and_a_shorter_rest_does_not_cut_it(clean_database):

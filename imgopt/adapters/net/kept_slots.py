@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 # for it no longer than that (they poll every 50-500 ms).
 IDLE_SECONDS = 0.25
 # And at most this long after it was taken, however busy: a rest another worker set (a 429), or a slot
-# another worker waits for, is then seen by the next take. Its lease runs far longer (a download's
-# longest plus 30 s), so a download started on a kept slot ends before the lease does.
+# another worker waits for, is then seen by the next take. Its lease is renewed while this process
+# holds it (`PostgresOriginSlots`), so a download started on a kept slot keeps it to the end.
 KEEP_SECONDS = 5.0
 
 
