@@ -18,10 +18,11 @@ caller's encoder is the one the mosaic was measured against (JPEG) and the image
 areas (fewer than `SMOOTH` of its 8x8 blocks smooth but not flat, `smooth_share`), the mosaic's choice
 stands without a full-size score: the mosaic is asked for `SAMPLE_MARGIN` more than the target, above
 the most it was measured to overstate the whole on such images (2.0, on a 24-megapixel photo; 0.2-1.4
-on the other photos, textures, noise, night scenes; text it understates), in two to four trials
-(`predicted`). That is a measured bound, not a proof: the bench scores every output whole at full size
-(`auto-quality`, `broad`) and reports the minimum. Images with wide smooth areas, other formats and
-images no larger than a mosaic are scored whole as above.
+on the other photos, textures, noise, night scenes; text it understates), in one to four trials (six on
+heavy grain; `predicted`). That is a measured bound, not a proof: the bench scores every output whole
+at full size (`auto-quality`, `broad`) and reports the minimum. Other formats and images no larger
+than a mosaic are scored whole as above; images with wide smooth areas too, but their whole is first
+scored at `SMOOTH_START`, as the mosaic's choice says nothing of them.
 """
 
 import io
@@ -58,7 +59,7 @@ TRIALS = 6
 # text 0.35-0.41), so `SHALLOW` overshoots rather than falls short.
 NEAR = 1.0
 SHALLOW = 0.35
-# The share of smooth (but not flat) 8x8 blocks from which the whole is scored: photos 0.03-0.08,
+# The share of smooth (but not flat) 8x8 blocks from which the whole is scored: photos 0.03-0.06,
 # product shots on smooth backdrops 0.79-0.92, text (flat, not smooth) 0.
 SMOOTH = 0.10
 _SMOOTH_DEVIATION = 1.0
