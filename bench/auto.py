@@ -28,8 +28,10 @@ def auto_quality(quick: bool) -> Result:
             "product shots drawn by bench/shots.py (white background, a label with text, a gradient sweep), all "
             f"written as JPEG; imgopt = the {DEFAULT_ADAPTER} adapter with OptimizationOptions(format=jpeg, "
             "auto_quality=True), the target from IMGOPT_AUTO_QUALITY_TARGET; sharp = "
-            "sharp(buf).jpeg({quality: 80}). Each output scored with SSIMULACRA2 against its source, whole "
-            f"(the search scores a sample, then the whole). {LAYOUT} One round. {CPU_NOTE}"
+            "sharp(buf).jpeg({quality: 80}). Each output scored with SSIMULACRA2 against its source, whole at "
+            "full size, here: the search scores a sample, and the whole only for images with wide smooth areas "
+            f"(the product shots), so this is the check the product no longer makes on photos. {LAYOUT} One round. "
+            f"{CPU_NOTE}"
         ),
     )
     for subject in timed.outputs:

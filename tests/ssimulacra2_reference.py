@@ -8,12 +8,14 @@ source's half and 3.6 for each comparison (2026-12-07).
 """
 
 import functools
-import math
 
 import numpy as np
 import pyvips
 
 from imgopt.adapters.imaging.ssimulacra2_constants import OPSIN_BIAS, OPSIN_MATRIX, WEIGHTS
+
+# The filter's taps are a derivation of libjxl's constants, not the arithmetic under test: shared with the scorer.
+from imgopt.adapters.imaging.ssimulacra2_planes import check_candidate, gaussian_taps
 
 _SCALES = 6
 _C2 = np.float32(0.0009)
@@ -24,36 +26,6 @@ _BACKGROUNDS = (0.1, 0.9)
 def _srgb_to_linear_table() -> np.ndarray:
     values = np.arange(256, dtype=np.float64) / 255
     return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-@functools.cache
-def gaussian_taps(sigma: float = 1.5) -> np.ndarray:
-    """The impulse response of libjxl's CreateRecursiveGaussian(sigma), run through its recurrence."""
-    radius = round(3.2795 * sigma + 0.2546)
-    omega = [k * math.pi / (2 * radius) for k in (1, 3, 5)]
-    p = [1 / math.tan(omega[0] / 2), -1 / math.tan(omega[1] / 2), 1 / math.tan(omega[2] / 2)]
-    r = [p[0] ** 2 / math.sin(omega[0]), -(p[1] ** 2) / math.sin(omega[1]), p[2] ** 2 / math.sin(omega[2])]
-    rho = [math.exp(-0.5 * sigma * sigma * w * w) / radius for w in omega]
-    d13, d35, d51 = p[0] * r[1] - r[0] * p[1], p[1] * r[2] - r[1] * p[2], p[2] * r[0] - r[2] * p[0]
-    zeta15, zeta35 = d35 / d13, d51 / d13
-    system = np.array([p, r, [zeta15, zeta35, 1.0]])
-    beta = np.linalg.solve(system, [1.0, radius * radius - sigma * sigma, zeta15 * rho[0] + zeta35 * rho[1] + rho[2]])
-    length = 4 * radius + 1
-    impulse = np.zeros(length)
-    impulse[2 * radius] = 1.0
-    response = np.zeros(length)
-    for k in range(3):
-        n2, d1 = -beta[k] * math.cos(omega[k] * (radius + 1)), -2 * math.cos(omega[k])
-        previous = before = 0.0
-        for n in range(-radius + 1, length):
-            left, right = n - radius - 1, n + radius - 1
-            total = (impulse[left] if left >= 0 else 0.0) + (impulse[right] if right < length else 0.0)
-            previous, before = n2 * total - d1 * previous - before, previous
-            if n >= 0:
-                response[n] += previous
-    taps = response[np.abs(response) > 1e-12].astype(np.float32)
-    # The response is symmetric to float32 precision; made exactly so, as `blur` sums mirrored pairs.
-    return (taps + taps[::-1]) * np.float32(0.5)
 
 
 @functools.cache
@@ -226,10 +198,7 @@ class Ssimulacra2:
 
     def score(self, pixels: np.ndarray) -> float:
         """The SSIMULACRA2 score of `pixels` (same size, RGB or RGBA) against the source."""
-        if pixels.shape[:2] != self.shape:
-            raise ValueError(f"SSIMULACRA2 needs images of one size, got {self.shape} and {pixels.shape[:2]}")
-        if pixels.shape[-1] == 4 and not self._alpha:
-            raise ValueError("the candidate has alpha and the source has none")
+        check_candidate(pixels, self.shape, self._alpha)
         scores = []
         for background, reference in self._pyramids.items():
             blended = background if pixels.shape[-1] == 4 else None

@@ -61,3 +61,45 @@ def test_a_correction_that_overshot_steps_back_to_a_lower_quality_that_still_pas
 
     assert 70 <= whole.score(chosen) <= 72
     assert whole.score(chosen - 3) < 70
+
+
+# Near where photos end (q 59-62), few encodings; far from it, more.
+@pytest.mark.parametrize(("goal", "most"), [(72.5, 3), (70.0, 3), (50.0, 6), (79.0, 6)])
+def test_the_mosaic_only_search_lands_on_or_just_above_the_lowest_quality_in_few_encodings(goal, most):
+    curve = Curve(photo_like)
+
+    found, score = QualitySearch(70).predicted(curve, goal)
+
+    lowest = next(quality for quality in range(10, 96) if photo_like(quality) >= goal)
+    assert lowest <= found <= lowest + 1
+    assert photo_like(found) >= goal
+    assert score == pytest.approx(photo_like(found), abs=0.5)  # interpolated when not encoded
+    assert len(curve.asked) <= most
+
+
+def test_the_mosaic_only_search_gives_the_ends_of_the_range_when_the_goal_lies_beyond_them():
+    search = QualitySearch(70)
+
+    assert search.predicted(Curve(lambda quality: 50.0), 70)[0] == 95
+    assert search.predicted(Curve(lambda quality: 99.0), 70)[0] == 10
+
+
+def test_the_mosaic_only_search_on_a_steep_curve_stays_within_its_trials():
+    # Heavy grain: the score climbs 1-2 a quality step and the goal lies in the eighties.
+    curve = Curve(lambda quality: 30 + 0.0075 * quality**2)
+
+    found, _ = QualitySearch(70).predicted(curve, 72.5)
+
+    assert 30 + 0.0075 * found**2 >= 72.5 > 30 + 0.0075 * (found - 2) ** 2
+    assert len(curve.asked) <= 6
+
+
+def test_a_first_mosaic_score_just_below_the_goal_is_stepped_up_without_another_encoding():
+    # A photo's mosaic near q60: 0.55 a quality step, the first score 0.8 short of the goal.
+    curve = Curve(lambda quality: 71.7 + 0.55 * (quality - 60))
+
+    found, score = QualitySearch(70).predicted(curve, 72.5)
+
+    assert curve.asked == {60}
+    assert found == 63  # the shallowest slope measured there, 0.35, says three steps; two would do
+    assert curve.score(found) >= 72.5 and score >= 72.5

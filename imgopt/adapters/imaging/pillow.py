@@ -101,7 +101,9 @@ class PillowOptimizer(ImageOptimizer):
         else:
             rendered = plan.render(image, keep_palette=plan.target is ImageFormat.PNG and size == original)
             if options.auto_quality and plan.target in LOSSY and not lossless:
-                choice, encoded = self.quality_search(rendered, self.encoders.lossy(plan.target))
+                choice, encoded = self.quality_search(
+                    rendered, self.encoders.lossy(plan.target), calibrated=plan.target is ImageFormat.JPEG
+                )
             else:
                 encoded = self.encoders.encode(rendered, plan.target, options.quality, lossless)
             width, height = rendered.size

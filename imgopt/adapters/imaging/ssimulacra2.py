@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from imgopt.adapters.imaging.ssimulacra2_constants import WEIGHTS
-from imgopt.adapters.imaging.ssimulacra2_planes import blur, halved, linear_rgb, one_thread, xyb_planes
+from imgopt.adapters.imaging.ssimulacra2_planes import blur, check_candidate, halved, linear_rgb, one_thread, xyb_planes
 
 _SCALES = 6
 _C2 = np.float32(0.0009)
@@ -131,10 +131,7 @@ class Ssimulacra2:
 
     def score(self, pixels: np.ndarray) -> float:
         """The SSIMULACRA2 score of `pixels` (same size, RGB or RGBA) against the source."""
-        if pixels.shape[:2] != self.shape:
-            raise ValueError(f"SSIMULACRA2 needs images of one size, got {self.shape} and {pixels.shape[:2]}")
-        if pixels.shape[-1] == 4 and not self._alpha:
-            raise ValueError("the candidate has alpha and the source has none")
+        check_candidate(pixels, self.shape, self._alpha)
         scores = []
         for background, reference in self._pyramids.items():
             blended = background if pixels.shape[-1] == 4 else None

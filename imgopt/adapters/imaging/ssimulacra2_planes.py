@@ -68,6 +68,14 @@ def gaussian_taps(sigma: float = 1.5) -> np.ndarray:
     return (taps + taps[::-1]) * np.float32(0.5)
 
 
+def check_candidate(pixels: np.ndarray, shape: tuple[int, ...], alpha: bool) -> None:
+    """Refuse a candidate that cannot be compared with a source of `shape` (with alpha or not)."""
+    if pixels.shape[:2] != shape:
+        raise ValueError(f"SSIMULACRA2 needs images of one size, got {shape} and {pixels.shape[:2]}")
+    if pixels.shape[-1] == 4 and not alpha:
+        raise ValueError("the candidate has alpha and the source has none")
+
+
 def blur(planes: np.ndarray, exact: bool = True) -> np.ndarray:
     """libjxl's FastGaussian (sigma 1.5) of each plane of a (..., height, width) float32 array; zeros outside.
 

@@ -49,7 +49,8 @@ class VipsOptimizer(ImageOptimizer):
             rendered = pixels.rendered(job.size, opaque=job.target is ImageFormat.JPEG)
             image, choice = rendered.to_pillow(), None
             if options.auto_quality and job.target in LOSSY:
-                choice, encoded = self._pillow.quality_search(image, self._pillow.encoders.lossy(job.target))
+                encode = self._pillow.encoders.lossy(job.target)
+                choice, encoded = self._pillow.quality_search(image, encode, calibrated=job.target is ImageFormat.JPEG)
             else:
                 encoded = self._pillow.encoders.encode(image, job.target, options.quality, lossless=False)
         except pyvips.Error:
