@@ -7,7 +7,7 @@ import pytest
 import ssimulacra2.ssimulacra2 as package
 from PIL import Image
 
-from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, ssimulacra2
+from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2, bands, ssimulacra2
 from imgopt.adapters.imaging.ssimulacra2_planes import blur, gaussian_taps, halved, linear_rgb, xyb_planes
 from tests import ssimulacra2_reference as reference
 from tests.support import CORPUS
@@ -189,3 +189,41 @@ def test_a_tiny_image_with_fewer_scales_weighs_its_terms_as_the_reference_does()
     noisy = np.clip(pixels + np.random.default_rng(4).normal(0, 12, pixels.shape), 0, 255).astype(np.uint8)
 
     assert ssimulacra2(pixels, noisy) == pytest.approx(reference.ssimulacra2(pixels, noisy), abs=0.02)
+
+
+@pytest.mark.parametrize("sampled", [(64, 64), (48, 48)])
+def test_bands_that_tile_the_finest_scale_give_the_whole_images_score(photo, sampled):
+    # 768 rows in 12 or 16 bands, each compared on its own with its blur's margins: every row counts
+    # once, as the whole's, so the score is the whole's to float rounding.
+    pixels = np.asarray(photo)
+    pieces = bands(pixels.shape[0], sampled)
+    candidate = jpeg(photo, 30)
+
+    assert len(pieces) == pixels.shape[0] // sampled[0]
+    assert Ssimulacra2(pixels, sampled).score(candidate) == pytest.approx(ssimulacra2(pixels, candidate), abs=1e-3)
+
+
+def test_sampled_bands_are_spread_over_the_picture_and_count_only_their_own_rows():
+    pieces = bands(1600, (16, 64))
+    counted = [(rows.start + inner.start, rows.start + inner.stop) for rows, inner in pieces]
+
+    assert len(pieces) == 25
+    assert counted[0][0] == 0 and counted[-1][1] == 1600
+    assert all(stop - start == 16 for start, stop in counted)
+    assert all(later[0] - earlier[1] >= 40 for earlier, later in zip(counted, counted[1:], strict=False))
+    assert all(rows.start >= 0 and rows.stop <= 1600 and rows.stop - rows.start <= 16 + 8 for rows, _ in pieces)
+    assert bands(1600, None) == [(slice(0, 1600), slice(0, 1600))]
+
+
+def test_a_sampled_score_estimates_the_whole_of_a_product_shot_within_a_point():
+    # A bottle on a smooth sweep with grain: the bands read the whole to within the margin auto allows.
+    y, x = np.mgrid[0:1200, 0:1200].astype(np.float32) / 1200
+    backdrop = np.stack([200 + 40 * y - 20 * x, 210 + 30 * y, 235 - 25 * y + 10 * x], axis=-1)
+    backdrop[200:900, 450:750] = np.array([50, 90, 160]) * (1 + 0.5 * np.sin(np.linspace(0, np.pi, 300)))[None, :, None]
+    noisy = backdrop + np.random.default_rng(5).normal(0, 1.0, backdrop.shape)
+    shot = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    pixels = np.asarray(shot)
+
+    for quality in (25, 40, 60):
+        candidate = jpeg(shot, quality)
+        assert Ssimulacra2(pixels, (16, 64)).score(candidate) == pytest.approx(ssimulacra2(pixels, candidate), abs=1.0)

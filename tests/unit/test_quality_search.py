@@ -45,7 +45,7 @@ def test_a_whole_image_scoring_below_the_mosaic_is_corrected_upwards_until_it_re
     search = QualitySearch(70)
 
     first = search.lowest_reaching(proxy, 70 + 1.5)
-    chosen = search._corrected(whole, proxy, first)
+    chosen = search._corrected(whole, proxy, first, 70)
 
     assert whole.score(chosen) >= 70 > whole.score(first)
     assert len(whole.asked) <= 3
@@ -57,10 +57,26 @@ def test_a_correction_that_overshot_steps_back_to_a_lower_quality_that_still_pas
     whole = Curve(lambda quality: 50 + 0.004 * quality**2)
     search = QualitySearch(70)
 
-    chosen = search._corrected(whole, proxy, 30)
+    chosen = search._corrected(whole, proxy, 30, 70)
 
     assert 70 <= whole.score(chosen) <= 72
     assert whole.score(chosen - 3) < 70
+
+
+def test_without_a_mosaic_the_first_correction_assumes_the_smooth_images_slope_and_reaches_a_raised_goal():
+    # A product shot's whole, scored in bands: no mosaic is asked, and the estimate must reach the goal
+    # (the target and the bands' margin), not the target alone.
+    whole = Curve(lambda quality: 55 + 0.4 * quality)
+    search = QualitySearch(70)
+
+    chosen = search._corrected(whole, None, 30, 71)
+
+    lowest = 40  # 55 + 0.4 * 40 = 71
+    assert whole.score(chosen) >= 71
+    # The assumed slope (0.3) is shallower than this curve's, so the step overshoots, by less than the
+    # `EXCESS` (2 points) that would send it one step back.
+    assert lowest <= chosen <= lowest + 5
+    assert len(whole.asked) <= 3
 
 
 # Near where photos end (q 59-62), few encodings; far from it, more.

@@ -67,6 +67,15 @@ _SMOOTH_DEVIATION = 1.0
 # (22-28 on white, their curves ragged), and their scores climb slowly there, so a start below costs
 # whole-image scores more than a start above costs bytes.
 SMOOTH_START = 36
+# How JPEG images with wide smooth areas have their whole scored (`Ssimulacra2`'s `sampled`): the finest
+# scale in bands of 16 rows, one every 64 (a third of its work with their margins), the coarser scales
+# whole; and the margin above the target the estimate must reach.
+BANDS = (16, 64)
+BAND_MARGIN = 1.0
+# Where they start, the margin's worth (about 3 qualities) above `SMOOTH_START`, and the slope their first
+# correction assumes instead of asking the mosaic (their whole's scores climb 0.26-0.35 a quality there).
+BAND_START = 38
+BAND_SLOPE = 0.3
 _GRID = 16
 
 Encode = Callable[[Image.Image, int], bytes]
@@ -81,8 +90,8 @@ class Choice:
 class _Scores:
     """One picture's SSIMULACRA2 at any quality, each encoded and scored once."""
 
-    def __init__(self, image: Image.Image, encode: Encode) -> None:
-        self._image, self._encode = image, encode
+    def __init__(self, image: Image.Image, encode: Encode, sampled: tuple[int, int] | None = None) -> None:
+        self._image, self._encode, self._sampled = image, encode, sampled
         self._source = None  # the source's half, made at the first score: a search that scores none skips it
         self.found: dict[int, tuple[float, bytes]] = {}
 
@@ -93,7 +102,7 @@ class _Scores:
                 # quality=auto needs, not the API nor a worker that never runs it.
                 from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2
 
-                self._source = Ssimulacra2(pixels(self._image))
+                self._source = Ssimulacra2(pixels(self._image), self._sampled)
             data = self._encode(self._image, quality)
             self.found[quality] = self._source.score(decoded(data, self._source.channels)), data
         return self.found[quality][0]
@@ -121,8 +130,8 @@ class QualitySearch:
         Otherwise the score is the whole image's, at full size.
         """
         mosaic = sample(image)
-        whole = _Scores(image, encode)
         if mosaic is image:
+            whole = _Scores(image, encode)
             quality = self.lowest_reaching(whole, self.target)
         else:
             proxy = _Scores(mosaic, encode)
@@ -131,9 +140,16 @@ class QualitySearch:
                 quality, score = self.predicted(proxy, self.target + SAMPLE_MARGIN)
                 return Choice(quality, score), encode(image, quality)
             # On wide smooth areas the mosaic's choice says nothing (it overstates the whole by 2-16): the
-            # whole starts where such images end, and only the mosaic's slope is asked for.
-            start = SMOOTH_START if smooth else self.lowest_reaching(proxy, self.target + PRIOR)
-            quality = self._corrected(whole, proxy, start)
+            # whole starts where such images end, and only the mosaic's slope is asked for. With JPEG, the
+            # whole's finest scale is scored in bands, `BAND_MARGIN` above the target.
+            banded = calibrated and smooth
+            whole = _Scores(image, encode, BANDS if banded else None)
+            goal = self.target + (BAND_MARGIN if banded else 0.0)
+            if banded:
+                quality = self._corrected(whole, None, BAND_START, goal)
+            else:
+                start = SMOOTH_START if smooth else self.lowest_reaching(proxy, self.target + PRIOR)
+                quality = self._corrected(whole, proxy, start, goal)
         return Choice(quality, whole(quality)), whole.found[quality][1]
 
     def predicted(self, scores: Callable[[int], float], goal: float) -> tuple[int, float]:
@@ -204,7 +220,7 @@ class QualitySearch:
             quality += step or (-1 if score >= goal else 1)
         return high
 
-    def _corrected(self, whole: _Scores, proxy: _Scores, quality: int) -> int:
+    def _corrected(self, whole: _Scores, proxy: _Scores | None, quality: int, goal: float) -> int:
         """From the mosaic's choice up, until the whole reaches the target.
 
         Each step is the gap over the slope of the scores: the mosaic's near `quality` at first, then
@@ -212,20 +228,22 @@ class QualitySearch:
         passed by more than `EXCESS` is followed by one interpolated step back, kept if it passes.
         """
         previous = None
-        while whole(quality) < self.target and quality < self.highest:
-            if previous is None:
+        while whole(quality) < goal and quality < self.highest:
+            if previous is None and proxy is None:
+                slope = BAND_SLOPE
+            elif previous is None:
                 ahead = min(self.highest, quality + STEP)
                 slope = (proxy(ahead) - proxy(quality)) / max(1, ahead - quality)
             else:
                 slope = (whole(quality) - whole(previous)) / (quality - previous)
-            gap = self.target + MARGIN - whole(quality)
+            gap = goal + MARGIN - whole(quality)
             step = math.ceil(gap / slope) if slope > 0 else STEP
             previous, quality = quality, min(self.highest, quality + max(1, step))
-        if previous is not None and whole(quality) > self.target + EXCESS:
+        if previous is not None and whole(quality) > goal + EXCESS:
             # The step overshot (the whole's scores steepen as they rise): one step back, between the two.
             below, above = whole(previous), whole(quality)
-            back = previous + math.ceil((self.target + MARGIN - below) * (quality - previous) / (above - below))
-            if previous < back < quality and whole(back) >= self.target:
+            back = previous + math.ceil((goal + MARGIN - below) * (quality - previous) / (above - below))
+            if previous < back < quality and whole(back) >= goal:
                 quality = back
         return quality
 

@@ -21,6 +21,8 @@ _C2 = np.float32(0.0009)
 # Images with alpha are judged over a dark and a light background, the worse counting (as the C++ tool does).
 _BACKGROUNDS = (0.1, 0.9)
 _SSIM, _ARTIFACT, _DETAIL_LOST = range(3)
+# The rows either side of a band of the finest scale that its blur reaches (9 taps).
+_PAD = 4
 
 
 def _weights(scales: int) -> np.ndarray:
@@ -43,17 +45,19 @@ class _Channel:
             self.variance -= self.mean * self.mean
 
 
-def _norms(error: np.ndarray, weights: np.ndarray, sign: float = 1.0) -> tuple[float, float]:
-    """The mean (1-norm) and the 4-norm of `sign` times an error map (which it overwrites), each only if weighed."""
-    mean = sign * cv2.mean(error)[0] if weights[0] else 0.0
+def _sums(error: np.ndarray, weights: np.ndarray, rows: slice) -> tuple[float, float]:
+    """The sums of an error map's `rows` and of their 4th powers (it overwrites the map), each only if weighed."""
+    error = error[rows]
+    total = cv2.sumElems(error)[0] if weights[0] else 0.0
     if not weights[1]:
-        return mean, 0.0
+        return total, 0.0
     np.square(error, out=error)
-    return mean, (cv2.norm(error, cv2.NORM_L2SQR) / error.size) ** 0.25
+    return total, cv2.norm(error, cv2.NORM_L2SQR)
 
 
-def _compare(reference: _Channel, plane: np.ndarray, weights: np.ndarray) -> list[tuple[float, float]]:
-    """The norms of SSIM, ringing and blurring of `plane` against one channel of the source; (norm, map) weights."""
+def _compare(reference: _Channel, plane: np.ndarray, weights: np.ndarray, rows: slice) -> list[tuple[float, float]]:
+    """The sums of SSIM, ringing and blurring of `plane` against one channel of the source, and of their 4th
+    powers, over `rows` (the maps' other rows are margins for the blur); (norm, map) weights."""
     # In place where it can be: at full size every temporary is 24 megabytes.
     ssim = reference.variance is not None
     mu1, mean = reference.mean, blur(plane, exact=ssim)
@@ -74,7 +78,7 @@ def _compare(reference: _Channel, plane: np.ndarray, weights: np.ndarray) -> lis
         similarity /= denominator
         np.subtract(1, similarity, out=similarity)
         cv2.threshold(similarity, 0, 0, cv2.THRESH_TOZERO, dst=similarity)
-        terms[_SSIM] = _norms(similarity, weights[:, _SSIM])
+        terms[_SSIM] = _sums(similarity, weights[:, _SSIM], rows)
     if weights[:, _ARTIFACT:].any():
         # (1 + |x2 - mean2|) / (1 + |x1 - mean1|) - 1, as (|x2 - mean2| - |x1 - mean1|) / (1 + |x1 - mean1|).
         ratio = cv2.absdiff(plane, mean, dst=mean)
@@ -82,21 +86,55 @@ def _compare(reference: _Channel, plane: np.ndarray, weights: np.ndarray) -> lis
         ratio *= reference.inverse_edge
         if weights[:, _DETAIL_LOST].any():
             lost = cv2.threshold(ratio, 0, 0, cv2.THRESH_TOZERO_INV)[1]
-            terms[_DETAIL_LOST] = _norms(lost, weights[:, _DETAIL_LOST], sign=-1.0)
+            terms[_DETAIL_LOST] = _sums(lost, weights[:, _DETAIL_LOST], rows)
         if weights[:, _ARTIFACT].any():
             cv2.threshold(ratio, 0, 0, cv2.THRESH_TOZERO, dst=ratio)
-            terms[_ARTIFACT] = _norms(ratio, weights[:, _ARTIFACT])
+            terms[_ARTIFACT] = _sums(ratio, weights[:, _ARTIFACT], rows)
     return terms
 
 
 def _pyramid(linear: np.ndarray):
-    """The XYB planes of each scale, made one scale at a time (the caller lets each go once used)."""
+    """Linear RGB at each scale, made one scale at a time (the caller lets each go once used)."""
     for index in range(_SCALES):
         if min(linear.shape[:2]) < 8:
             return
         if index:
             linear = halved(linear)
-        yield xyb_planes(linear)
+        yield linear
+
+
+def _scales(shape: tuple[int, ...]) -> int:
+    """How many scales `_pyramid` makes of a picture of `shape`."""
+    height, width = shape[0], shape[1]
+    for index in range(_SCALES):
+        if min(height, width) < 8:
+            return index
+        if index:
+            height, width = (height + 1) // 2, (width + 1) // 2
+    return _SCALES
+
+
+def bands(height: int, sampled: tuple[int, int] | None) -> list[tuple[slice, slice]]:
+    """The pieces the finest scale is compared in: (rows of the picture, rows of the piece that count).
+
+    Without `sampled`, the whole. With `sampled` = (rows, period), bands of `rows` rows spread evenly,
+    one per `period`, each with `_PAD` rows more on either side inside the picture: the blur reaches
+    `_PAD` rows, so the rows that count are the whole's to the last place, and the terms are means over
+    that share of the picture.
+    """
+    if sampled is None:
+        return [(slice(0, height), slice(0, height))]
+    rows, period = sampled
+    count = max(1, round(height / period))
+    if count * rows > height:
+        return [(slice(0, height), slice(0, height))]
+    step = (height - rows) / max(1, count - 1)
+    pieces = []
+    for index in range(count):
+        start = round(index * step)
+        low, high = max(0, start - _PAD), min(height, start + rows + _PAD)
+        pieces.append((slice(low, high), slice(start - low, start - low + rows)))
+    return pieces
 
 
 def _score(terms: np.ndarray, weights: np.ndarray) -> float:
@@ -109,25 +147,30 @@ class Ssimulacra2:
     """A source image, ready to be compared with any number of candidates of its size.
 
     The source's half of the work (its pyramid, means, variances and edge strengths) is done once, here.
+    With `sampled` = (rows, period), the finest scale (three quarters of the work) is compared only in
+    bands of `rows` rows, one per `period` (`bands`): an estimate of the score, not the score, whose
+    error the caller must allow for; the coarser scales are the whole's.
     """
 
-    def __init__(self, pixels: np.ndarray) -> None:
+    def __init__(self, pixels: np.ndarray, sampled: tuple[int, int] | None = None) -> None:
         """`pixels`: 8-bit (height, width, 3) RGB or (height, width, 4) RGBA, as sRGB."""
         one_thread()
         self.shape = pixels.shape[:2]
         self.channels = pixels.shape[-1]
         self._alpha = self.channels == 4
+        self._bands = bands(self.shape[0], sampled)
         backgrounds = _BACKGROUNDS if self._alpha else (None,)
-        pyramids = {background: list(_pyramid(linear_rgb(pixels, background))) for background in backgrounds}
-        self._weights = _weights(len(pyramids[backgrounds[0]]))
+        self._weights = _weights(_scales(self.shape))
         needs_ssim = self._weights[..., _SSIM].any(axis=-1)
-        self._pyramids = {
-            background: [
-                [_Channel(plane, needs_ssim[channel, scale]) for channel, plane in enumerate(planes)]
-                for scale, planes in enumerate(pyramid)
-            ]
-            for background, pyramid in pyramids.items()
-        }
+        self._pyramids = {}
+        for background in backgrounds:
+            scales = []
+            for scale, linear in enumerate(_pyramid(linear_rgb(pixels, background))):
+                pieces = self._bands if scale == 0 else [(slice(None), slice(None))]
+                ssim = needs_ssim[:, scale]
+                planes = [xyb_planes(linear[rows]) for rows, _ in pieces]
+                scales.append([[_Channel(plane, ssim[channel]) for channel, plane in enumerate(xyb)] for xyb in planes])
+            self._pyramids[background] = scales
 
     def score(self, pixels: np.ndarray) -> float:
         """The SSIMULACRA2 score of `pixels` (same size, RGB or RGBA) against the source."""
@@ -137,10 +180,17 @@ class Ssimulacra2:
             blended = background if pixels.shape[-1] == 4 else None
             # (channel, scale, map, norm), as the weights are laid out once the last two are swapped.
             terms = np.zeros((3, len(reference), 3, 2))
-            for scale, planes in enumerate(_pyramid(linear_rgb(pixels, blended))):
-                for channel, plane in enumerate(planes):
-                    weights = self._weights[channel, scale]
-                    terms[channel, scale] = _compare(reference[scale][channel], plane, weights)
+            for scale, linear in enumerate(_pyramid(linear_rgb(pixels, blended))):
+                pieces = self._bands if scale == 0 else [(slice(None), slice(0, linear.shape[0]))]
+                sums = np.zeros((3, 3, 2))
+                for (rows, counted), channels in zip(pieces, reference[scale], strict=True):
+                    for channel, plane in enumerate(xyb_planes(linear[rows])):
+                        weights = self._weights[channel, scale]
+                        sums[channel] += _compare(channels[channel], plane, weights, counted)
+                size = linear.shape[1] * sum(counted.stop - counted.start for _, counted in pieces)
+                # The 1-norm is the mean; the 4-norm the 4th root of the mean of the 4th powers.
+                terms[:, scale, :, 0] = sums[..., 0] / size
+                terms[:, scale, :, 1] = (sums[..., 1] / size) ** 0.25
             scores.append(_score(terms.transpose(0, 1, 3, 2), self._weights))
         return min(scores)
 
