@@ -63,6 +63,7 @@ SHALLOW = 0.35
 # product shots on smooth backdrops 0.79-0.92, text (flat, not smooth) 0.
 SMOOTH = 0.10
 _SMOOTH_DEVIATION = 1.0
+_SMOOTH_ROWS = 4
 # Where the whole of such an image is first scored: product shots on smooth backdrops reach 70 at 29-41
 # (22-28 on white, their curves ragged), and their scores climb slowly there, so a start below costs
 # whole-image scores more than a start above costs bytes.
@@ -276,16 +277,21 @@ def smooth_share(image: Image.Image) -> float:
     """The share of the image's 8x8 luma blocks that are smooth but not flat (deviation below 1 level, above 0).
 
     Smooth gradients are what JPEG bands at the coarse scales a mosaic barely has; flat areas (a page's
-    white) do not band. About 25 ms for 6 megapixels.
+    white) do not band. The blocks of every `_SMOOTH_ROWS`-th row of blocks are counted, each as it is in
+    the whole (a wide area spans many rows of blocks): about 8 ms for 6 megapixels, against 25-33 for
+    every block.
     """
     import cv2  # with the scorer, which needs it too; not loaded by the API
 
-    luma = np.asarray(image.convert("L"))
-    height, width = luma.shape[0] // 8 * 8, luma.shape[1] // 8 * 8
+    height, width = image.height // 8 * 8, image.width // 8 * 8
     if not height or not width:
         return 0.0
-    centred = luma[:height, :width].astype(np.float32) - 128
-    size = (width // 8, height // 8)
+    tops = range(0, height, 8 * _SMOOTH_ROWS)
+    strips = Image.new(image.mode, (width, 8 * len(tops)))
+    for index, top in enumerate(tops):
+        strips.paste(image.crop((0, top, width, top + 8)), (0, 8 * index))
+    centred = np.asarray(strips.convert("L")).astype(np.float32) - 128
+    size = (width // 8, len(tops))
     mean = cv2.resize(centred, size, interpolation=cv2.INTER_AREA)
     variance = cv2.resize(centred * centred, size, interpolation=cv2.INTER_AREA) - mean * mean
     smooth = (variance > 1e-4) & (variance < _SMOOTH_DEVIATION**2)
