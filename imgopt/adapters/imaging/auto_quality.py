@@ -39,8 +39,9 @@ TILES = 3
 PRIOR = 1.5
 # How far past the target a correction aims, as the slope it steps by is an estimate.
 MARGIN = 0.5
-# How far past the target a corrected choice may land before one step back is tried.
+# How far past the target a corrected choice may land before a step back is tried, and the most such steps.
 EXCESS = 2.0
+BACK_STEPS = 3
 # Where the search starts, and the step when the scores give no slope.
 START = 50
 STEP = 4
@@ -222,11 +223,12 @@ class QualitySearch:
         return high
 
     def _corrected(self, whole: _Scores, proxy: _Scores | None, quality: int, goal: float) -> int:
-        """From the mosaic's choice up, until the whole reaches the target.
+        """From `quality` up, until the whole reaches `goal` (the target, or more for an estimate).
 
-        Each step is the gap over the slope of the scores: the mosaic's near `quality` at first, then
-        the whole's own through its last two scores, aiming `MARGIN` past the target. A step that
-        passed by more than `EXCESS` is followed by one interpolated step back, kept if it passes.
+        Each step is the gap over the slope of the scores: the mosaic's near `quality` at first (`BAND_SLOPE`
+        without a mosaic), then the whole's own through its last two scores, aiming `MARGIN` past the goal. A
+        step that passed by more than `EXCESS` is followed by up to `BACK_STEPS` interpolated steps back, the
+        first that passes kept.
         """
         previous = None
         while whole(quality) < goal and quality < self.highest:
@@ -240,12 +242,16 @@ class QualitySearch:
             gap = goal + MARGIN - whole(quality)
             step = math.ceil(gap / slope) if slope > 0 else STEP
             previous, quality = quality, min(self.highest, quality + max(1, step))
-        if previous is not None and whole(quality) > goal + EXCESS:
-            # The step overshot (the whole's scores steepen as they rise): one step back, between the two.
+        for _ in range(BACK_STEPS if previous is not None and whole(quality) > goal + EXCESS else 0):
+            # The step overshot (the whole's scores steepen as they rise): a step back, between the two; when
+            # it falls short, again between it and the overshoot (a bracket that narrows).
             below, above = whole(previous), whole(quality)
             back = previous + math.ceil((goal + MARGIN - below) * (quality - previous) / (above - below))
-            if previous < back < quality and whole(back) >= goal:
-                quality = back
+            if not previous < back < quality:
+                break
+            if whole(back) >= goal:
+                return back
+            previous = back
         return quality
 
 
