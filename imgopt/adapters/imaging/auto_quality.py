@@ -177,25 +177,25 @@ class QualitySearch:
                 step = max(0, math.ceil((goal - score) / SHALLOW))
                 return quality + step, score + step * SHALLOW
             if below and above:
-                fraction = (goal - below[1]) / (above[1] - below[1]) if above[1] > below[1] else 1.0
-                crossing = max(below[0] + 1, math.ceil(below[0] + fraction * (above[0] - below[0])))
-                if crossing >= above[0]:
-                    return above
-                if above[0] - below[0] <= BRACKET:
-                    share = (crossing - below[0]) / (above[0] - below[0])
-                    return crossing, below[1] + share * (above[1] - below[1])
-                following = crossing
+                following, found = _bracketed(below, above, goal)
+                if found is not None:
+                    return found
             else:
-                slope = SLOPE
-                if last is not None and (score - last[1]) / (quality - last[0]) > 0:
-                    slope = (score - last[1]) / (quality - last[0])
-                step = (goal - score) / slope
-                step = max(-LARGEST_STEP, min(LARGEST_STEP, math.ceil(step) if step > 0 else math.floor(step)))
-                following = min(self.highest, max(self.lowest, quality + (step or (-1 if score >= goal else 1))))
+                following = self._stepped(quality, score, last, goal)
                 if following == quality:  # at an end of the range, the goal beyond it
                     return quality, score
             last, quality = (quality, score), following
         return above if above is not None else (self.highest, scores(self.highest))
+
+    def _stepped(self, quality: int, score: float, last: tuple[int, float] | None, goal: float) -> int:
+        """The next quality to try from `score` at `quality`: the gap over the slope through the last score
+        (`SLOPE` until there is a rising one), at most `LARGEST_STEP`, at least one, inside the range."""
+        slope = SLOPE
+        if last is not None and (score - last[1]) / (quality - last[0]) > 0:
+            slope = (score - last[1]) / (quality - last[0])
+        step = (goal - score) / slope
+        step = max(-LARGEST_STEP, min(LARGEST_STEP, math.ceil(step) if step > 0 else math.floor(step)))
+        return min(self.highest, max(self.lowest, quality + (step or (-1 if score >= goal else 1))))
 
     def lowest_reaching(self, scores: Callable[[int], float], goal: float) -> int:
         """The lowest quality whose score reaches `goal` (scores rising with quality); else the highest.
@@ -253,6 +253,20 @@ class QualitySearch:
                 return back
             previous = back
         return quality
+
+
+def _bracketed(below: tuple[int, float], above: tuple[int, float], goal: float) -> tuple[int, tuple[int, float] | None]:
+    """Between a (quality, score) below the goal and one above: where the line through them meets it, rounded up,
+    and the answer when there is one (`above` when that is the crossing; the crossing, interpolated, when the two
+    lie within `BRACKET` qualities), else None and the crossing is the next quality to try."""
+    fraction = (goal - below[1]) / (above[1] - below[1]) if above[1] > below[1] else 1.0
+    crossing = max(below[0] + 1, math.ceil(below[0] + fraction * (above[0] - below[0])))
+    if crossing >= above[0]:
+        return crossing, above
+    if above[0] - below[0] <= BRACKET:
+        share = (crossing - below[0]) / (above[0] - below[0])
+        return crossing, (crossing, below[1] + share * (above[1] - below[1]))
+    return crossing, None
 
 
 def sample(image: Image.Image) -> Image.Image:
