@@ -22,7 +22,11 @@ on the other photos, textures, noise, night scenes; text it understates), in one
 heavy grain; `predicted`). That is a measured bound, not a proof: the bench scores every output whole
 at full size (`auto-quality`, `broad`) and reports the minimum. Other formats and images no larger
 than a mosaic are scored whole as above; images with wide smooth areas too, but their whole is first
-scored at `SMOOTH_START`, as the mosaic's choice says nothing of them.
+scored at `SMOOTH_START`, as the mosaic's choice says nothing of them. For JPEG those whole-image
+scores are estimates (`BANDS`): the finest scale, three quarters of a score's work, is compared in
+bands of rows, the coarser scales whole, and the estimate must reach `BAND_MARGIN` more than the
+target (the bands read -0.6 to +0.6 from the exact score near 70 on the product shots measured); they
+start at `BAND_START` and their first step assumes `BAND_SLOPE` instead of asking the mosaic.
 """
 
 import io
