@@ -73,7 +73,7 @@ def test_without_a_mosaic_the_first_correction_assumes_the_smooth_images_slope_a
 
     lowest = 40  # 55 + 0.4 * 40 = 71
     assert whole.score(chosen) >= 71
-    # The assumed slope (0.3) is shallower than this curve's, so the step overshoots, by less than the
+    # The assumed slope (`BAND_SLOPE`, 0.35) is shallower than this curve's, so the step overshoots, by less than the
     # `EXCESS` (2 points) that would send it one step back.
     assert lowest <= chosen <= lowest + 5
     assert len(whole.asked) <= 3
