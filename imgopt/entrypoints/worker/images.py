@@ -159,11 +159,11 @@ class ImageRunner:
             finished, _ = wait(self._futures(), timeout=timeout, return_when=FIRST_COMPLETED)
             finished_since_claim += self._collect(finished)
             # A claim that came back short (its tenants' room full, or the queue dry) is tried again once as
-            # many images have ended since as make a claim worth it (`claim_when_idle`, or half a group of
+            # many images have ended since as make a claim worth it (`claim_when_idle`, or a group of
             # revalidations), or at once when work is announced. Trying again at every image that ended gave
             # claims of one or two images when one tenant's images end fast (a re-upload's 304s), each a
             # transaction of two statements. Once nothing is held, a claim is worth it whatever its size.
-            worth = self._options.revalidation_group // 2 if self._revalidating else self._options.claim_when_idle
+            worth = self._options.revalidation_group if self._revalidating else self._options.claim_when_idle
             queue_empty = (
                 queue_empty
                 and finished_since_claim < worth
@@ -211,11 +211,11 @@ class ImageRunner:
         idle = min(self._options.downloads - len(self._downloading), self._options.capacity - self._held)
         group = None
         if self._revalidating:
-            # The next group once half the last is under way, so the origin's threads never run dry.
+            # The next group once every image claimed is on a thread: the threads still have their chains to
+            # run meanwhile, and the tenant's room (two groups) then takes a whole group. Claiming once half a
+            # group had begun, for what was missing, gave claims of half a group: twice the transactions.
             waiting = self._waiting_revalidations
-            if waiting > self._options.revalidation_group // 2 and not (
-                idle >= self._options.claim_when_idle and self._claim_overdue()
-            ):
+            if waiting and not (idle >= self._options.claim_when_idle and self._claim_overdue()):
                 return None
             group = RevalidationGroup(self._options.revalidation_group - waiting, self._revalidation_room())
             wanted = group.size
