@@ -243,9 +243,9 @@ class ImageRunner:
 
     def _start(self, jobs: list[ImageJob]) -> None:
         """Downloads begin at once; revalidations queue by origin for its threads."""
-        revalidations = 0
+        revalidations, grouped = 0, self._options.revalidation_group > 0
         for job in jobs:
-            if self._options.revalidation_group and job.source is not None and job.source.revalidates(job.request_id):
+            if grouped and job.source is not None and job.source.revalidates(job.request_id):
                 self._revalidations.setdefault(origin_of(job.url), deque()).append(job)
                 revalidations += 1
             else:
@@ -260,8 +260,9 @@ class ImageRunner:
             return
         for origin in list(self._revalidations):
             queued = self._revalidations[origin]
-            while queued and (free := self._options.origin_limits.of(origin) - self._chains[origin]) > 0:
-                length = min(self._options.chain_length(origin), math.ceil(len(queued) / free))
+            slots, longest = self._options.origin_limits.of(origin), self._options.chain_length(origin)
+            while queued and (free := slots - self._chains[origin]) > 0:
+                length = min(longest, math.ceil(len(queued) / free))
                 chain = [queued.popleft() for _ in range(length)]
                 future = self._download_pool.submit(self._download, chain)
                 self._downloading[future] = chain
