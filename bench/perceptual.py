@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from bench.result import Goal, Verdict
+from imgopt.adapters.imaging.colour import eight_bit, to_srgb
 from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2
 
 WORKERS = 2
@@ -22,8 +23,10 @@ def rgb(data: bytes, alpha: bool = False) -> np.ndarray:
 
 
 def pixels_of(image: Image.Image, alpha: bool | None = None) -> np.ndarray:
+    """Pixels as they look: an embedded colour profile (CMYK, Display P3, grey) applied, as browsers and imgopt do."""
     keep_alpha = image.mode == "RGBA" if alpha is None else alpha
-    return np.asarray(image.convert("RGBA" if keep_alpha else "RGB"))
+    shown = to_srgb(eight_bit(image), image.info.get("icc_profile"))
+    return np.asarray(shown.convert("RGBA" if keep_alpha else "RGB"))
 
 
 def scores(sources: list[Path], outputs: dict[str, list[bytes]]) -> tuple[dict[str, list[float]], float]:

@@ -1,12 +1,17 @@
-"""The benchmark suite's arithmetic: interleaving, paired ratios, goals and SSIM."""
+"""The benchmark suite's arithmetic: interleaving, paired ratios, goals and SSIM; how it decodes what it scores."""
+
+import io
 
 import numpy as np
+from PIL import Image
 
 from bench.encoders import Point, bits_per_pixel_at
-from bench.perceptual import no_worse
+from bench.perceptual import no_worse, pixels_of, rgb
 from bench.result import Goal
 from bench.ssim import ssim
 from bench.stats import interleave, paired_ratios, percentile
+from imgopt.adapters.imaging.ssimulacra2 import Ssimulacra2
+from tests.support import corpus_bytes
 
 
 def test_interleave_rotates_which_subject_goes_first():
@@ -64,3 +69,15 @@ def test_a_curve_is_read_between_its_points_at_a_given_score():
     points = [Point(40, 1.0, 60.0, 5.0), Point(60, 2.0, 70.0, 5.0), Point(50, 1.5, 64.0, 5.0)]
 
     assert bits_per_pixel_at(points, 67.0) == 1.75
+
+
+def test_a_cmyk_source_is_scored_as_its_profile_shows_it_as_the_service_converts_it():
+    data = corpus_bytes("cmyk.jpg")
+    with Image.open(io.BytesIO(data)) as source:
+        naive = np.asarray(source.convert("RGB"))
+        shown = pixels_of(source)
+    converted = io.BytesIO()
+    Image.fromarray(shown).save(converted, "JPEG", quality=95)  # sRGB, as imgopt writes it
+
+    assert np.abs(shown.astype(int) - naive.astype(int)).mean() > 5  # the profile moved the colours
+    assert Ssimulacra2(rgb(data)).score(rgb(converted.getvalue())) > 80

@@ -160,3 +160,18 @@ def test_the_encoder_writes_each_kinds_tables_and_auto_qualitys_search_keeps_the
     )
     assert jpeg_tables_of(encoders.encode(text_page(), ImageFormat.JPEG, 50, lossless=False)) == quantisation_tables(48)
     assert jpeg_tables_of(encoders.lossy(ImageFormat.JPEG)(weave(), 50)) == quantisation_tables(50)
+
+
+def test_a_page_of_text_is_written_progressive_smaller_with_the_same_pixels_and_a_photo_is_not():
+    encoders = Encoders(avif_speed=6, png_compress_level=9)
+    page = text_page()
+    progressive = encoders.encode(page, ImageFormat.JPEG, 50, lossless=False)
+    baseline = io.BytesIO()
+    page.save(baseline, "JPEG", qtables=quantisation_tables(48), optimize=True, subsampling="4:2:0")
+
+    with Image.open(io.BytesIO(progressive)) as written, Image.open(baseline) as plain:
+        assert written.info.get("progressive") and not plain.info.get("progressive")
+        assert np.array_equal(np.asarray(written), np.asarray(plain))
+    assert len(progressive) < 0.95 * len(baseline.getvalue())
+    with Image.open(io.BytesIO(encoders.encode(smooth_photo(), ImageFormat.JPEG, 50, lossless=False))) as photo:
+        assert not photo.info.get("progressive")

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from PIL import Image
 
-from imgopt.adapters.imaging.content import PHOTO, Picture, classify
+from imgopt.adapters.imaging.content import PHOTO, Content, Picture, classify
 from imgopt.adapters.imaging.jpeg_tables import quantisation_tables
 from imgopt.domain.formats import ImageFormat
 
@@ -52,9 +52,12 @@ class Encoders:
         if fmt is ImageFormat.JPEG:
             # Optimized Huffman tables cost one pass more and save about 8% at no loss; chroma is kept
             # whole from quality 90, where subsampled colour edges become the most visible loss (as libvips).
+            # Pages of text are written progressive: the same coefficients, so the same pixels, and their
+            # long runs of zeros code 8-11% smaller in spectral scans (photos come out 0.3-1% larger).
             subsampling = "4:4:4" if quality >= 90 else "4:2:0"
             tables = quantisation_tables(quality, picture)
-            return {"qtables": tables, "optimize": True, "subsampling": subsampling}
+            progressive = picture.content is Content.TEXT
+            return {"qtables": tables, "optimize": True, "subsampling": subsampling, "progressive": progressive}
         if fmt is ImageFormat.WEBP:
             return {"lossless": True} if lossless else {"quality": quality}
         if fmt is ImageFormat.AVIF:

@@ -120,11 +120,8 @@ class PostgresOriginSlots(OriginSlots):
     def _renew(self) -> None:
         while True:
             with self._lock:
-                while not self._held and not self._closed:
-                    self._lock.wait()
-                if self._closed:
-                    return
-                # The first renewal a third of a lease after the first slot was taken, then every third.
+                # Idle while no slot is held; then a renewal every third of a lease, the first a third after.
+                self._lock.wait_for(lambda: self._held or self._closed)
                 if self._lock.wait_for(lambda: self._closed, timeout=self._lease_seconds / 3):
                     return
                 if not self._held:
