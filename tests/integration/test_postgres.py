@@ -391,3 +391,18 @@ def test_many_deliveries_sent_at_once_are_each_recorded_in_their_own_transaction
     delivered = container.persistence.status_reader().deliveries(receipt.request_id, ANONYMOUS_TENANT_ID)
     assert sorted(delivery.status.value for delivery, _ in delivered) == ["delivered"] * 12
     assert all([attempt.status_code for attempt in attempts] == [204] for _, attempts in delivered)
+
+
+def test_list_parameters_go_in_binary_typed_and_every_element_as_sent(engine):
+    awkward = ["plain", 'q"{x},\\', None, "é", ""]
+
+    with engine.connect() as connection:
+        typed, back = connection.execute(text("SELECT pg_typeof(:x)::text, CAST(:x AS text[])"), {"x": awkward}).one()
+        ids = connection.execute(text("SELECT CAST(:ids AS bigint[])"), {"ids": [1, 2**40, None]}).scalar()
+        empty = connection.execute(text("SELECT cardinality(CAST(:x AS text[]))"), {"x": []}).scalar()
+
+    # The text dumper sent a list of strings untyped, each element quoted in Python; the binary one as text[].
+    assert typed == "text[]"
+    assert back == awkward
+    assert ids == [1, 2**40, None]
+    assert empty == 0

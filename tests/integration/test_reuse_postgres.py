@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
 from imgopt.application.use_cases.retention import PurgeRequests
@@ -209,3 +209,31 @@ def test_extending_a_held_image_extends_the_fetch_lease_of_its_source(container,
     assert waiting.source.plan(waiting.request_id) is SourcePlan.WAIT
     with container.persistence.uow() as other:  # a job this worker does not hold extends nothing
         assert other.sources.extend_fetches("w1", [waiting.id], clock.now() + lease) == 0
+
+
+def test_a_reuse_gives_up_its_fetch_in_the_statement_that_remembers_it(container, origin, engine):
+    photo = origin.route("/photo.jpg", Reply(corpus_bytes(PHOTO), etag='"v1"'))
+    other = origin.route("/other.jpg", Reply(corpus_bytes(PHOTO), etag='"v2"'))
+    upload(container, photo, other)
+    process_due(container.use_cases)
+    upload(container, photo, other)
+    processed = [container.use_cases.process_image()(job) for job in container.use_cases.claim_images()(10)]
+    held = "SELECT count(*) FROM images.source_fetches WHERE fetching_job IS NOT NULL OR fetching_until IS NOT NULL"
+    with engine.connect() as connection:
+        fetching = connection.execute(text(held)).scalar()
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        recorded = container.use_cases.record_outcomes()(processed)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(recorded) == 2 and all(outcome.reused for outcome in recorded)
+    assert fetching == 2  # each image held its source's fetch
+    with engine.connect() as connection:
+        assert connection.execute(text(held)).scalar() == 0
+    assert len([s for s in statements if s.startswith("UPDATE images.source_fetches")]) == 1

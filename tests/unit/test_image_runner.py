@@ -454,3 +454,46 @@ def test_while_a_tenants_revalidations_wait_on_its_stalled_origin_another_tenant
 
     assert other.status(request).summary.status is RequestStatus.COMPLETED
     assert slow_begun == 2  # the stalled origin's two slots, and nothing more of it begun
+
+
+def test_a_re_upload_is_claimed_in_whole_groups_once_every_image_claimed_is_on_a_thread():
+    urls = [f"https://o.example/w/{n}.jpg" for n in range(67)]
+    world = World(FixedClock(datetime.now(UTC)))
+    fetcher = FakeFetcher(dict.fromkeys(urls, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    world.record([process(job) for job in world.claim(67)])
+    world.upload(*rows)
+    started, changed = [], threading.Condition()
+
+    class OneChainHeld(FakeFetcher):
+        """The chain that asks for the twelfth image waits there until fifty have begun: the origin's other
+        thread meanwhile takes chain after chain, so the runner claims while one of its two chains runs."""
+
+        def fetch(self, url: str, known: Validators = Validators()) -> FetchedImage | NotModified:
+            with changed:
+                started.append(url)
+                changed.notify_all()
+                if url == urls[11]:
+                    changed.wait_for(lambda: len(started) >= 50, timeout=10)
+            return fetcher.fetch(url, known)
+
+    held = ProcessImage(OneChainHeld({}), FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    claim, claims = world.claim, []
+
+    def counted(*args):
+        claims.append(len(jobs := claim(*args)))
+        return jobs
+
+    extend = ExtendLeases(world.db.unit_of_work, world.clock, claim.worker_id, timedelta(seconds=30))
+    options = ImageRunnerOptions(1, 6, 3, revalidation_group=8, origin_limits=OriginLimits(2))
+    runner = ImageRunner(counted, held, world.record, world.release, extend, options, WorkerMetrics(new_registry()))
+
+    recorded = runner.drain(threading.Event())
+    runner.close()
+
+    assert recorded == 67 and len(started) == 67
+    # The tenant's room (three) first, then 64 in groups of 8. Claimed once half the last group had begun, for
+    # what was missing, they came in halves: twice the transactions.
+    assert [size for size in claims if size] == [3] + [8] * 8

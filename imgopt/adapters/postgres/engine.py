@@ -7,6 +7,7 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from psycopg import errors
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 
@@ -49,9 +50,17 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         },
     )
+    event.listen(engine, "connect", _lists_in_binary)
     event.listen(engine, "checkout", _ping_if_stale)
     event.listen(engine, "checkin", _note_last_use)
     return engine
+
+
+def _lists_in_binary(dbapi_connection, record) -> None:
+    # The queue's statements take their rows as arrays (unnest): psycopg's text dumper quotes every element
+    # in Python, its binary one packs them in C (a statement of seven 64-element arrays: about 750 against
+    # 250 µs of the worker's CPU). Empty lists and lists of only NULLs still go as text.
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _note_last_use(dbapi_connection, record) -> None:

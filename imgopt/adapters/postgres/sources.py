@@ -101,13 +101,18 @@ _REMEMBER = text(
 
 # A reuse changes only who used the source last, its validators (a 304 may send fresh ones) and when: the
 # output and the hash stay (the recorder checked the output is still the one remembered, and locked the row).
+# It gives up the fetch its job held in the same statement (`jobs`: every job of the batch on that source),
+# one row version a source rather than two.
 _REUSED = text(
     f"""
     UPDATE images.source_fetches f
-    SET request_id = v.request_id, etag = v.etag, last_modified = v.last_modified, fetched_at = :now
-    FROM (SELECT DISTINCT ON (tenant_id, url, options) * FROM unnest({_KEYS}, CAST(:requests AS uuid[]),
-            CAST(:etags AS text[]), CAST(:last_modified AS text[]))
-            AS v(tenant_id, url, options, request_id, etag, last_modified)
+    SET request_id = v.request_id, etag = v.etag, last_modified = v.last_modified, fetched_at = :now,
+        fetching_job = CASE WHEN f.fetching_job = ANY(v.jobs) THEN NULL ELSE f.fetching_job END,
+        fetching_until = CASE WHEN f.fetching_job = ANY(v.jobs) THEN NULL ELSE f.fetching_until END
+    FROM (SELECT DISTINCT ON (tenant_id, url, options) *,
+            array_agg(job_id) OVER (PARTITION BY tenant_id, url, options) AS jobs
+        FROM unnest(CAST(:jobs AS bigint[]), {_KEYS}, CAST(:requests AS uuid[]), CAST(:etags AS text[]),
+            CAST(:last_modified AS text[])) AS v(job_id, tenant_id, url, options, request_id, etag, last_modified)
         ORDER BY tenant_id, url, options) AS v
     WHERE {_SAME_KEY}
     """
@@ -165,19 +170,21 @@ class PostgresSourceRepository(SourceRepository):
         return {row.job_id for row in self._connection.execute(_LOCK, params) if row.kept}
 
     def remember(self, outcomes: Collection[ImageOutcome], now: datetime) -> None:
-        if not outcomes:
-            return
-        params = {
-            "jobs": [o.job_id for o in outcomes],
-            **_keys(o.source.key for o in outcomes),
-            "requests": [o.request_id for o in outcomes],
-            "failed": [o.status is ImageStatus.FAILED for o in outcomes],
-        }
-        self._connection.execute(_GIVE_UP_FETCH, params)
         fetched = [o for o in outcomes if o.output is not None and o.source.content_sha256 is not None]
+        # Most of a re-upload: a few columns of each row, not the whole output again, and the fetch given up with them.
         reused = [o for o in fetched if o.reused]
-        if reused:  # most of a re-upload: a few columns of each row, not the whole output again
+        if reused:
             self._connection.execute(_REUSED, _reused_params(reused, now))
+        reused_ids = {o.job_id for o in reused}
+        others = [o for o in outcomes if o.job_id not in reused_ids]
+        if others:
+            params = {
+                "jobs": [o.job_id for o in others],
+                **_keys(o.source.key for o in others),
+                "requests": [o.request_id for o in others],
+                "failed": [o.status is ImageStatus.FAILED for o in others],
+            }
+            self._connection.execute(_GIVE_UP_FETCH, params)
         fetched = [o for o in fetched if not o.reused]
         if fetched:
             self._connection.execute(_REMEMBER, _remember_params(fetched, now))
@@ -207,6 +214,7 @@ def _remembered(row: Row) -> RememberedSource | None:
 def _reused_params(outcomes: list[ImageOutcome], now: datetime) -> dict:
     sources = [o.source for o in outcomes]
     return {
+        "jobs": [o.job_id for o in outcomes],
         **_keys(source.key for source in sources),
         "now": now,
         "requests": [o.request_id for o in outcomes],

@@ -1,9 +1,8 @@
 """Keep the worker's threads busy with images: claim, download on one pool, optimize on another, record in batches."""
 
 import logging
-import math
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from imgopt.application.use_cases.processing import ProcessImage
 from imgopt.application.use_cases.recording import RecordOutcomes
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
-from imgopt.domain.origins import OriginLimits, origin_of
+from imgopt.domain.origins import OriginLimits
 from imgopt.entrypoints.worker.batch import OutcomeBatch
+from imgopt.entrypoints.worker.revalidations import Chain, RevalidationQueue
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,6 @@ class ImageRunnerOptions:
         """
         return min(self.concurrency, self.downloads)
 
-    def chain_length(self, origin: str) -> int:
-        """Revalidations one download thread takes in turn: a group spread over its origin's slots."""
-        return max(1, math.ceil(self.revalidation_group / self.origin_limits.of(origin)))
-
 
 # What a download thread hands back: what each image it took came to (its bytes to optimize, or its
 # outcome), and the images it did not begin (the runner is stopping, or one before them is to optimize).
@@ -99,7 +95,7 @@ class ImageRunner:
     304 and are reused) go another way once most of a claim's images are such: they are claimed
     `revalidation_group` at a time (`RevalidationGroup`; a tenant holds two groups at most), queued by
     origin, and asked of their origin by at most `origin_limits.of(origin)` threads per origin, each taking
-    `chain_length` of them in turn; one that turns out changed goes on to be optimized, and its thread
+    a chain of them in turn (`RevalidationQueue`); one that turns out changed goes on to be optimized, and its thread
     hands back the rest. While revalidations wait (a stalled origin), a claim is still made every
     `CLAIM_AGAIN_SECONDS`, so other tenants' images go on. They hold no memory place while they wait,
     only a lease: a worker that dies holding a group charges each of its images an attempt, and the
@@ -127,11 +123,10 @@ class ImageRunner:
         self._metrics = metrics
         self._announced = announced or (lambda timeout: False)
         self._batch = OutcomeBatch(record, options.record_after, metrics.recorded)
-        # Each download thread's images (one, or a chain of revalidations of one origin: `_chain_origin`).
+        # Each download thread's images (one, or a chain of revalidations of one origin: `_chains`).
         self._downloading: dict[Future[Downloaded], list[ImageJob]] = {}
-        self._chain_origin: dict[Future[Downloaded], str] = {}
-        self._chains: Counter[str] = Counter()  # revalidation threads running, by origin
-        self._revalidations: dict[str, deque[ImageJob]] = {}  # claimed, not begun, by origin
+        self._chains: dict[Future[Downloaded], Chain] = {}
+        self._revalidations = RevalidationQueue(options.revalidation_group, options.origin_limits)
         self._revalidating = False  # whether most of the last claim's images revalidated: claim groups
         self._claimed_at = 0.0
         self._stopping = Event()
@@ -159,11 +154,11 @@ class ImageRunner:
             finished, _ = wait(self._futures(), timeout=timeout, return_when=FIRST_COMPLETED)
             finished_since_claim += self._collect(finished)
             # A claim that came back short (its tenants' room full, or the queue dry) is tried again once as
-            # many images have ended since as make a claim worth it (`claim_when_idle`, or half a group of
+            # many images have ended since as make a claim worth it (`claim_when_idle`, or a group of
             # revalidations), or at once when work is announced. Trying again at every image that ended gave
             # claims of one or two images when one tenant's images end fast (a re-upload's 304s), each a
             # transaction of two statements. Once nothing is held, a claim is worth it whatever its size.
-            worth = self._options.revalidation_group // 2 if self._revalidating else self._options.claim_when_idle
+            worth = self._options.revalidation_group if self._revalidating else self._options.claim_when_idle
             queue_empty = (
                 queue_empty
                 and finished_since_claim < worth
@@ -198,10 +193,6 @@ class ImageRunner:
     def _holding(self) -> bool:
         return bool(self._held or self._revalidations)
 
-    @property
-    def _waiting_revalidations(self) -> int:
-        return sum(len(queued) for queued in self._revalidations.values())
-
     def _futures(self) -> list[Future]:
         return [*self._downloading, *self._optimizing]
 
@@ -211,13 +202,13 @@ class ImageRunner:
         idle = min(self._options.downloads - len(self._downloading), self._options.capacity - self._held)
         group = None
         if self._revalidating:
-            # The next group once half the last is under way, so the origin's threads never run dry.
-            waiting = self._waiting_revalidations
-            if waiting > self._options.revalidation_group // 2 and not (
-                idle >= self._options.claim_when_idle and self._claim_overdue()
-            ):
+            # The next group once every image claimed is on a thread: the threads still have their chains to
+            # run meanwhile, and the tenant's room (two groups) then takes a whole group. Claiming once half a
+            # group had begun, for what was missing, gave claims of half a group: twice the transactions.
+            waiting = len(self._revalidations)
+            if waiting and not (idle >= self._options.claim_when_idle and self._claim_overdue()):
                 return None
-            group = RevalidationGroup(self._options.revalidation_group - waiting, self._revalidation_room())
+            group = RevalidationGroup(self._options.revalidation_group - waiting, self._revalidations.room())
             wanted = group.size
         elif idle >= self._options.claim_when_idle:
             wanted = idle
@@ -245,8 +236,8 @@ class ImageRunner:
         """Downloads begin at once; revalidations queue by origin for its threads."""
         revalidations = 0
         for job in jobs:
-            if self._options.revalidation_group and job.source is not None and job.source.revalidates(job.request_id):
-                self._revalidations.setdefault(origin_of(job.url), deque()).append(job)
+            if self._revalidations.wants(job):
+                self._revalidations.add(job)
                 revalidations += 1
             else:
                 self._downloading[self._download_pool.submit(self._download, [job])] = [job]
@@ -258,17 +249,10 @@ class ImageRunner:
         """Give each origin's waiting revalidations to as many threads as its slots allow."""
         if self._stop.is_set() or self._stopping.is_set():
             return
-        for origin in list(self._revalidations):
-            queued = self._revalidations[origin]
-            while queued and (free := self._options.origin_limits.of(origin) - self._chains[origin]) > 0:
-                length = min(self._options.chain_length(origin), math.ceil(len(queued) / free))
-                chain = [queued.popleft() for _ in range(length)]
-                future = self._download_pool.submit(self._download, chain)
-                self._downloading[future] = chain
-                self._chain_origin[future] = origin
-                self._chains[origin] += 1
-            if not queued:
-                del self._revalidations[origin]
+        for chain in self._revalidations.chains():
+            future = self._download_pool.submit(self._download, chain.jobs)
+            self._downloading[future] = chain.jobs
+            self._chains[future] = chain
 
     def _download(self, jobs: list[ImageJob]) -> Downloaded:
         """On a download thread: the images in turn, up to the first to optimize (or the runner stopping)."""
@@ -284,7 +268,7 @@ class ImageRunner:
 
     def _held_ids(self) -> list[int]:
         running = [job for chain in self._downloading.values() for job in chain]
-        running += [job for queued in self._revalidations.values() for job in queued]
+        running += self._revalidations
         return [job.id for job in running] + [job.id for job in self._optimizing.values()] + self._batch.job_ids
 
     def _keep_leases(self) -> None:
@@ -304,14 +288,6 @@ class ImageRunner:
         tenants = (chain[0].tenant_id for chain in self._downloading.values())
         return DownloadRoom(self._options.tenant_downloads, Counter(t for t in tenants if t is not None))
 
-    def _revalidation_room(self) -> DownloadRoom:
-        """Each tenant's room for revalidations: two groups held (running or waiting) at most."""
-        chains = (self._downloading[future] for future in self._chain_origin)
-        held = [job for chain in chains for job in chain]
-        held += [job for queued in self._revalidations.values() for job in queued]
-        counts = Counter(job.tenant_id for job in held if job.tenant_id is not None)
-        return DownloadRoom(2 * self._options.revalidation_group, counts)
-
     def _collect(self, finished: set[Future]) -> int:
         """Take in what the finished futures came to; return how many images ended (not gone on to optimize)."""
         ended = 0
@@ -319,13 +295,9 @@ class ImageRunner:
             if future in self._downloading:
                 self._downloading.pop(future)
                 done, rest = future.result()
-                origin = self._chain_origin.pop(future, None)
-                if origin is not None:
-                    self._chains[origin] -= 1
-                    if not self._chains[origin]:
-                        del self._chains[origin]
-                    if rest:
-                        self._revalidations.setdefault(origin, deque()).extendleft(reversed(rest))
+                chain = self._chains.pop(future, None)
+                if chain is not None:
+                    self._revalidations.ended(chain, rest)
                 for job, fetched in done:
                     if isinstance(fetched, ImageOutcome):
                         self._batch.add(fetched, finishing=job.finishing)
@@ -351,7 +323,7 @@ class ImageRunner:
             self._keep_leases()
         unfinished = [job for chain in self._downloading.values() for job in chain]
         unfinished += [*self._optimizing.values()]
-        unfinished += [job for queued in self._revalidations.values() for job in queued]
+        unfinished += self._revalidations
         try:
             recorded = self._batch.waiting
             self._batch.flush()
@@ -363,7 +335,6 @@ class ImageRunner:
             return
         log.info("stopping: recorded %d images, releasing %d", recorded, len(unfinished), extra=context)
         self._downloading.clear()
-        self._chain_origin.clear()
         self._chains.clear()
         self._revalidations.clear()
         self._optimizing.clear()
@@ -372,4 +343,4 @@ class ImageRunner:
         # A thread's chain of revalidations counts one on the thread; the rest of it waits with the queued.
         chained = sum(map(len, self._downloading.values())) - len(self._downloading)
         self._metrics.images_in_flight(self._held, self._options.capacity)
-        self._metrics.revalidations_waiting(chained + self._waiting_revalidations)
+        self._metrics.revalidations_waiting(chained + len(self._revalidations))
