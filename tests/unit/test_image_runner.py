@@ -284,6 +284,15 @@ def test_after_a_claim_its_tenants_room_cut_short_the_next_waits_for_a_group_to_
     assert world.status(request_id).summary.images.optimized == 6
 
 
+def optimized_once(world: World, fetcher: FakeFetcher, urls: list[str]) -> tuple[list[str], ProcessImage]:
+    """A catalogue of `urls` uploaded and every image optimized and recorded once: its rows, to upload again."""
+    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
+    world.upload(*rows)
+    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
+    assert len(world.record([process(job) for job in world.claim(len(urls))])) == len(urls)
+    return rows, process
+
+
 class OverlapFetcher(FakeFetcher):
     """Counts the fetches in progress at once; each waits (up to half a second) for `cap` to be in progress, so
     a runner that would start more than `cap` of one origin at once gets the chance to."""
@@ -311,10 +320,7 @@ def test_a_re_upload_is_claimed_in_groups_and_asked_of_its_origin_no_more_than_i
     urls = [f"https://o.example/r/{n}.jpg" for n in range(24)]
     world = World(FixedClock(datetime.now(UTC)))
     fetcher = OverlapFetcher(dict.fromkeys(urls, JPEG), cap=2)
-    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
-    world.upload(*rows)
-    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
-    assert len(world.record([process(job) for job in world.claim(24)])) == 24
+    rows, process = optimized_once(world, fetcher, urls)
     second = world.upload(*rows).request_id
     claim, claims = world.claim, []
 
@@ -365,10 +371,7 @@ def test_a_runner_stopping_amid_a_group_records_what_it_began_and_hands_back_the
     urls = [f"https://o.example/s/{n}.jpg" for n in range(24)]
     world = World(FixedClock(datetime.now(UTC)))
     fetcher = FakeFetcher(dict.fromkeys(urls, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
-    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
-    world.upload(*rows)
-    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
-    world.record([process(job) for job in world.claim(24)])
+    rows, process = optimized_once(world, fetcher, urls)
     second = world.upload(*rows).request_id
     gate, started = threading.Event(), []
 
@@ -417,10 +420,7 @@ def test_while_a_tenants_revalidations_wait_on_its_stalled_origin_another_tenant
     world = World(FixedClock(datetime.now(UTC)))
     quick = [f"https://quick.example/{n}.jpg" for n in range(8)]
     fetcher = FakeFetcher(dict.fromkeys(urls + quick, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
-    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
-    world.upload(*rows)
-    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
-    world.record([process(job) for job in world.claim(40)])
+    rows, process = optimized_once(world, fetcher, urls)
     stalled, started = threading.Event(), []
 
     class Stalling(FakeFetcher):
@@ -460,10 +460,7 @@ def test_a_re_upload_is_claimed_in_whole_groups_once_every_image_claimed_is_on_a
     urls = [f"https://o.example/w/{n}.jpg" for n in range(67)]
     world = World(FixedClock(datetime.now(UTC)))
     fetcher = FakeFetcher(dict.fromkeys(urls, JPEG), {url: f'"{n}"' for n, url in enumerate(urls)})
-    rows = [f"{n},P{n},{url}" for n, url in enumerate(urls, start=1)]
-    world.upload(*rows)
-    process = ProcessImage(fetcher, FakeOptimizer(), world.storage, world.clock, world.retry, world.random)
-    world.record([process(job) for job in world.claim(67)])
+    rows, process = optimized_once(world, fetcher, urls)
     world.upload(*rows)
     started, changed = [], threading.Condition()
 
