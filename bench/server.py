@@ -4,7 +4,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,12 +13,7 @@ import httpx
 import psutil
 
 from bench.workspace import ROOT, work_dir
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from imgopt.entrypoints.http.server import free_port
 
 
 class ServerProcess:

@@ -1,16 +1,52 @@
 """Serve the API from a background thread: for the demo, the tests, and services that embed imgopt."""
 
+import random
 import socket
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
 
+# Where free ports are looked for on Linux: under the range it hands to outgoing connections, above
+# the well-known services (and the usual development servers' 8000-9999).
+_LOWEST_CHOSEN = 10_000
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_CHOICES = random.SystemRandom()
+
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing is bound to, for a server to bind soon after.
+
+    Between the choice and that bind another socket may take it: an outgoing connection is given a
+    port of the system's ephemeral range, as `bind(0)` is. So where that range is known (Linux), the
+    port is drawn at random below it, where connections never land; else the system picks one.
+    """
+    lowest_ephemeral = _lowest_ephemeral_port()
+    if lowest_ephemeral > _LOWEST_CHOSEN:
+        for _ in range(64):
+            port = _CHOICES.randrange(_LOWEST_CHOSEN, lowest_ephemeral)
+            if _bindable(host, port):
+                return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def _lowest_ephemeral_port() -> int:
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 class BackgroundServer:
