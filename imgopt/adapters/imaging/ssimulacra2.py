@@ -96,9 +96,7 @@ def _compare(reference: _Channel, plane: np.ndarray, weights: np.ndarray, rows: 
 
 def _pyramid(linear: np.ndarray):
     """Linear RGB at each scale, made one scale at a time (the caller lets each go once used)."""
-    for index in range(_SCALES):
-        if min(linear.shape[:2]) < 8:
-            return
+    for index in range(_scales(linear.shape)):
         if index:
             linear = halved(linear)
         yield linear

@@ -175,8 +175,8 @@ class PostgresSourceRepository(SourceRepository):
         reused = [o for o in fetched if o.reused]
         if reused:
             self._connection.execute(_REUSED, _reused_params(reused, now))
-        reused_ids = {o.job_id for o in reused}
-        others = [o for o in outcomes if o.job_id not in reused_ids]
+        reused_jobs = {o.job_id for o in reused}
+        others = [o for o in outcomes if o.job_id not in reused_jobs]
         if others:
             params = {
                 "jobs": [o.job_id for o in others],
@@ -185,9 +185,9 @@ class PostgresSourceRepository(SourceRepository):
                 "failed": [o.status is ImageStatus.FAILED for o in others],
             }
             self._connection.execute(_GIVE_UP_FETCH, params)
-        fetched = [o for o in fetched if not o.reused]
-        if fetched:
-            self._connection.execute(_REMEMBER, _remember_params(fetched, now))
+        optimized = [o for o in fetched if not o.reused]
+        if optimized:
+            self._connection.execute(_REMEMBER, _remember_params(optimized, now))
 
     def release_outputs(self, request: UploadRequest) -> list[str]:
         self._connection.execute(_LOCK_OUTPUTS, {"id": request.id})

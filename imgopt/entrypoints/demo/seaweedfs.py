@@ -70,15 +70,12 @@ class EmbeddedSeaweedFS:
         then exits, and it is started again on other ports, up to PORT_ATTEMPTS times.
         """
         deadline = time.monotonic() + timeout
-        for attempt in range(1, PORT_ATTEMPTS + 1):
+        for _ in range(PORT_ATTEMPTS):
             try:
                 return self._start_once(deadline)
             except _PortTaken:
-                if attempt == PORT_ATTEMPTS:
-                    raise RuntimeError(
-                        f"SeaweedFS found one of its ports taken {PORT_ATTEMPTS} times:\n{self.log_tail()}"
-                    ) from None
-        raise AssertionError("unreachable")
+                continue
+        raise RuntimeError(f"SeaweedFS found one of its ports taken {PORT_ATTEMPTS} times:\n{self.log_tail()}")
 
     def _start_once(self, deadline: float) -> Self:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,6 @@ class RevalidationQueue:
         self._limits = limits
         self._queued: dict[str, deque[ImageJob]] = {}  # claimed, not begun, by origin
         self._running: set[Chain] = set()
-        self._threads: Counter[str] = Counter()  # chains running, by origin
 
     def __len__(self) -> int:
         return sum(map(len, self._queued.values()))
@@ -57,11 +56,12 @@ class RevalidationQueue:
         for origin in list(self._queued):
             queued = self._queued[origin]
             slots, longest = self._limits.of(origin), self.chain_length(origin)
-            while queued and (free := slots - self._threads[origin]) > 0:
+            running = sum(chain.origin == origin for chain in self._running)
+            while queued and (free := slots - running) > 0:
                 length = min(longest, math.ceil(len(queued) / free))
                 chain = Chain(origin, [queued.popleft() for _ in range(length)])
                 self._running.add(chain)
-                self._threads[origin] += 1
+                running += 1
                 yield chain
             if not queued:
                 del self._queued[origin]
@@ -69,9 +69,6 @@ class RevalidationQueue:
     def ended(self, chain: Chain, rest: list[ImageJob]) -> None:
         """`chain` is over; `rest`, the images it did not begin, go first in line again."""
         self._running.discard(chain)
-        self._threads[chain.origin] -= 1
-        if not self._threads[chain.origin]:
-            del self._threads[chain.origin]
         if rest:
             self._queued.setdefault(chain.origin, deque()).extendleft(reversed(rest))
 
@@ -88,4 +85,3 @@ class RevalidationQueue:
     def clear(self) -> None:
         self._queued.clear()
         self._running.clear()
-        self._threads.clear()
