@@ -175,3 +175,33 @@ def test_a_page_of_text_is_written_progressive_smaller_with_the_same_pixels_and_
     assert len(progressive) < 0.95 * len(baseline.getvalue())
     with Image.open(io.BytesIO(encoders.encode(smooth_photo(), ImageFormat.JPEG, 50, lossless=False))) as photo:
         assert not photo.info.get("progressive")
+
+
+def test_a_texture_is_written_with_trellis_quantisation_smaller_than_rounding_to_the_same_tables():
+    encoders = Encoders(avif_speed=6, png_compress_level=9)
+    cloth = weave()
+    trellised = encoders.encode(cloth, ImageFormat.JPEG, 50, lossless=False)
+    rounded = io.BytesIO()
+    cloth.save(rounded, "JPEG", qtables=quantisation_tables(50, Picture(Content.TEXTURE)), optimize=True)
+
+    assert jpeg_tables_of(trellised) == jpeg_tables_of(rounded.getvalue())
+    assert len(trellised) < 0.98 * len(rounded.getvalue())  # rounding to the same steps: 4.5% more here
+    with Image.open(io.BytesIO(trellised)) as written:
+        assert written.size == cloth.size and written.mode == "RGB"
+        assert written.layer[0][1:3] == (2, 2) and written.layer[1][1:3] == (1, 1)  # luma whole, chroma halved
+        assert not written.applist  # no JFIF, EXIF, XMP or profile: the pixels alone
+        assert np.abs(np.asarray(written, dtype=np.float32) - np.asarray(cloth, dtype=np.float32)).mean() < 8
+
+
+def test_a_texture_keeps_its_mode_and_whole_chroma_from_quality_90():
+    encoders = Encoders(avif_speed=6, png_compress_level=9)
+    grey = encoders.encode(weave().convert("L"), ImageFormat.JPEG, 50, lossless=False)
+    fine = encoders.encode(weave(), ImageFormat.JPEG, 90, lossless=False)
+
+    with Image.open(io.BytesIO(grey)) as written:
+        assert written.mode == "L"
+    with Image.open(io.BytesIO(fine)) as written:
+        assert [layer[1:3] for layer in written.layer] == [(1, 1)] * 3
+        assert [list(table) for table in written.quantization.values()] == quantisation_tables(
+            90, Picture(Content.TEXTURE)
+        )

@@ -6,7 +6,8 @@ the most SSIMULACRA2 per byte on the photos measured (docs/performance.md), and 
 libjpeg: here it is handed to Pillow's libjpeg-turbo, so encoding costs no more than before.
 On textures (detail in the middle frequencies everywhere) set 2 loses 5-7 points against libjpeg's
 tables at the same quality, and on grainy photos it spends the most bytes to keep the grain; its set 4
-(tuned for PSNR-HVS-M) wins on both instead (`content.Content`).
+(tuned for PSNR-HVS-M) wins on both instead (`content.Content`). Textures are also the one kind written
+with mozjpeg's trellis quantisation (`trellis.py`), which libvips offers and Pillow does not.
 """
 
 import math
@@ -60,10 +61,14 @@ _DETAIL_SET = _TableSet(_DETAIL_LUMA, _DETAIL_CHROMA)
 # the chroma table three steps lower, reaches sharp's SSIMULACRA2 on every photo with the fewest bytes.
 LUMA_OFFSET = 3
 CHROMA_OFFSET = -3
-# Textures: set 4 ten steps lower on libjpeg's scale, both tables. Fitted at quality 50 on two textures drawn
-# for it (not the broad bench's): 40 gave 2-5% fewer bytes than set 2 at the tuned offsets and 4.5-6 points
-# more, still 0.9-1.3 under libjpeg's (42 reaches it, for 3-4% more bytes than set 2; docs/performance.md).
-TEXTURE_OFFSET = -10
+# Textures: set 4 four steps lower on libjpeg's scale, both tables, written with mozjpeg's trellis quantisation
+# (`trellis.py`): it chooses each coefficient for rate and distortion, not by rounding alone. Fitted at quality 50
+# on five textures drawn for it (not the broad bench's), checked on six more: at -4 every one scores at least
+# libjpeg's (+0.23 to +3.27, held out +1.30 to +2.99), in 6-17% fewer bytes than set 4 rounded at -8, the
+# rounded step that reaches it on all eleven (-10, the step before, missed on 5; docs/performance.md).
+TEXTURE_OFFSET = -4
+# mozjpeg's number for set 4, as libvips's `quant_table` takes it.
+DETAIL_TABLE = 4
 # Grainy photos: set 4 at GRAIN_OFFSET + GRAIN_SLOPE x the high band's share, rounded up. Fitted at quality 50 on
 # four photos with grain drawn for it (sigma 5, 10, 12, 20; not the broad bench's), the step at which each
 # reaches libjpeg's score +0.3: 38.9, 41.6, 42.2, 44.1 against 39.1, 41.5, 42.3, 44.2 by the line.
@@ -77,13 +82,18 @@ TEXT_OFFSET = -2
 def quantisation_tables(quality: int, picture: Picture = PHOTO) -> list[list[int]]:
     """Luma and chroma tables for the caller's `quality` (1-100) on `picture`, scaled as libjpeg scales its own."""
     if picture.content is Content.TEXTURE:
-        return _DETAIL_SET.at(quality + TEXTURE_OFFSET, quality + TEXTURE_OFFSET)
+        return _DETAIL_SET.at(texture_step(quality), texture_step(quality))
     if picture.content is Content.GRAIN:
         offset = math.ceil(GRAIN_OFFSET + GRAIN_SLOPE * picture.high_share)
         return _DETAIL_SET.at(quality + offset, quality + offset)
     if picture.content is Content.TEXT:
         quality = max(1, quality + TEXT_OFFSET)
     return _PHOTO_SET.at(quality + LUMA_OFFSET, quality + CHROMA_OFFSET)
+
+
+def texture_step(quality: int) -> int:
+    """The step on libjpeg's scale (1-100) a texture's tables are scaled to for the caller's `quality`."""
+    return min(100, max(1, quality + TEXTURE_OFFSET))
 
 
 def _scaled(table: tuple[int, ...], quality: int) -> list[int]:

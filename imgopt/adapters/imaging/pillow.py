@@ -2,6 +2,7 @@
 
 import io
 
+import pyvips
 from PIL import Image, UnidentifiedImageError
 
 from imgopt.adapters.imaging.auto_quality import QualitySearch
@@ -41,7 +42,8 @@ class PillowOptimizer(ImageOptimizer):
         above its limit and refuses above twice that. Its refusal fails the image; so does everything it
         warns about while `max_pixels` stays below its limit (as the default does). `avif_speed` (0-10)
         and `png_compress_level` (0-9) trade encoding time for size; `auto_quality_target` is the
-        SSIMULACRA2 score auto quality aims for.
+        SSIMULACRA2 score auto quality aims for. libvips, which writes textures' JPEGs (`trellis.py`), is set
+        to one thread per image and no operation cache, process-wide: the worker runs about an image per core.
         """
         if max_pixels < 1:
             raise ValueError(f"max_pixels must be positive, got {max_pixels}")
@@ -49,6 +51,8 @@ class PillowOptimizer(ImageOptimizer):
             raise ValueError(f"avif_speed must be between 0 (smallest) and 10 (fastest), got {avif_speed}")
         if not 0 <= png_compress_level <= 9:
             raise ValueError(f"png_compress_level must be between 0 and 9, got {png_compress_level}")
+        pyvips.concurrency_set(1)
+        pyvips.cache_set_max(0)
         self.max_pixels = max_pixels
         self.encoders = Encoders(avif_speed=avif_speed, png_compress_level=png_compress_level)
         self.quality_search = QualitySearch(auto_quality_target)

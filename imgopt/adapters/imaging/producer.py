@@ -2,7 +2,8 @@
 
 A re-upload whose source did not change reuses the output remembered of it (domain.sources) only while
 the same producer would make the same output: the engine, this package's encoding (ENCODING_VERSION),
-its tuned JPEG tables, the encoder settings, auto quality's target and the codec libraries' versions.
+its tuned JPEG tables, the encoder settings, auto quality's target and the codec libraries' versions
+(Pillow's, and libvips's: textures are written by its mozjpeg).
 The tables are fingerprinted from their values, so retuning them needs no bump; any other change to what
 an image becomes (an encoder setting, the quality search, resampling) bumps ENCODING_VERSION.
 """
@@ -10,12 +11,14 @@ an image becomes (an encoder setting, the quality search, resampling) bumps ENCO
 import hashlib
 
 import PIL
+import pyvips
 
 from imgopt.adapters.imaging import content, jpeg_tables
 
 # Bump with every change to what an image becomes that the parts below do not already show.
 # 2: JPEG tables chosen by the kind of picture (content.classify).
-ENCODING_VERSION = 2
+# 3: textures written with mozjpeg's trellis quantisation, through libvips (trellis.py).
+ENCODING_VERSION = 3
 
 
 def tables_fingerprint() -> str:
@@ -35,5 +38,10 @@ def tables_fingerprint() -> str:
 def pillow_producer(avif_speed: int, png_compress_level: int, auto_quality_target: float) -> str:
     return (
         f"pillow/{ENCODING_VERSION} tables={tables_fingerprint()} avif={avif_speed} png={png_compress_level}"
-        f" auto={auto_quality_target:g} Pillow={PIL.__version__}"
+        f" auto={auto_quality_target:g} Pillow={PIL.__version__} libvips={libvips_version()}"
     )
+
+
+def libvips_version() -> str:
+    """libvips's version: it writes textures' JPEGs (with its mozjpeg) whichever engine reads the image."""
+    return ".".join(str(pyvips.version(part)) for part in range(3))

@@ -6,6 +6,7 @@ import pyvips
 
 from imgopt.adapters.imaging.geometry import check_pixels, fit
 from imgopt.adapters.imaging.pillow import PillowOptimizer
+from imgopt.adapters.imaging.producer import libvips_version
 from imgopt.adapters.imaging.targets import LOSSY
 from imgopt.adapters.imaging.vips_pixels import STILL_SOURCES, VipsPixels, still_photo
 from imgopt.application.ports import ImageOptimizer, OptimizedImage
@@ -25,20 +26,17 @@ class VipsOptimizer(ImageOptimizer):
     profile to sRGB, orientation; the pixels then go to the encoders both optimizers share. A resized
     image never falls under the never-larger rule (the original is not what was asked for).
     Animations, palettes, 16-bit, CMYK, GIF, TIFF, AVIF, and files libvips cannot read go to a
-    PillowOptimizer, which also gives the reasons for failures. libvips is set to one thread per image
-    and no operation cache, process-wide: the worker runs about an image per core.
+    PillowOptimizer, which also gives the reasons for failures (and sets libvips to one thread per image).
     """
 
     def __init__(self, pillow: PillowOptimizer | None = None) -> None:
         """`pillow` does what libvips does not, and lends its limits, encoders and quality search."""
         self._pillow = pillow or PillowOptimizer()
-        pyvips.concurrency_set(1)
-        pyvips.cache_set_max(0)
 
     @property
     def producer(self) -> str:
         """libvips's version, and Pillow's producer: its encoders write every output."""
-        return f"vips={'.'.join(str(pyvips.version(part)) for part in range(3))} {self._pillow.producer}"
+        return f"vips={libvips_version()} {self._pillow.producer}"
 
     def optimize(self, data: bytes, options: OptimizationOptions) -> OptimizedImage:
         job = self._job(data, options)
