@@ -12,6 +12,7 @@ from imgopt.adapters.imaging.geometry import check_pixels, fit, turned, upright_
 from imgopt.adapters.imaging.originals import unchanged_original
 from imgopt.adapters.imaging.plan import Plan
 from imgopt.adapters.imaging.producer import pillow_producer
+from imgopt.adapters.imaging.requantisation import requantised_quality
 from imgopt.adapters.imaging.targets import ANIMATED, LOSSY, output_format
 from imgopt.application.ports import ImageOptimizer, OptimizedImage, OptimizeFailed
 from imgopt.domain.formats import SNIFF_BYTES, ImageFormat, describe_unknown, sniff
@@ -109,7 +110,11 @@ class PillowOptimizer(ImageOptimizer):
                     rendered, self.encoders.lossy(plan.target), calibrated=plan.target is ImageFormat.JPEG
                 )
             else:
-                encoded = self.encoders.encode(rendered, plan.target, options.quality, lossless)
+                quality = options.quality
+                if source is ImageFormat.JPEG and plan.target is ImageFormat.JPEG and size == original:
+                    # A JPEG written at its own size over steps of its own: made finer where those are coarse.
+                    quality = requantised_quality(quality, image.quantization)
+                encoded = self.encoders.encode(rendered, plan.target, quality, lossless)
             width, height = rendered.size
         untouched = options.format in (OutputFormat.ORIGINAL, source.value) and size == original
         if untouched and transpose is None and image.mode != "CMYK":

@@ -18,7 +18,8 @@ from imgopt.adapters.imaging import content, jpeg_tables
 # Bump with every change to what an image becomes that the parts below do not already show.
 # 2: JPEG tables chosen by the kind of picture (content.classify).
 # 3: textures written with mozjpeg's trellis quantisation, through libvips (trellis.py).
-ENCODING_VERSION = 3
+# 4: a JPEG source over coarse steps of its own written with finer ones (requantisation.py).
+ENCODING_VERSION = 4
 
 
 def tables_fingerprint() -> str:
