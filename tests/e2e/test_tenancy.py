@@ -1,6 +1,7 @@
 """Keys and tenants over real HTTP on a real PostgreSQL: who may call, what each tenant sees, and the limits."""
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -328,3 +329,26 @@ def test_an_upload_without_quality_gets_its_tenants_default_and_a_quality_it_nam
     assert jobs[left_out].auto_quality is True
     assert (jobs[named].quality, jobs[named].auto_quality) == (70, False)
     assert (jobs[other_tenant].quality, jobs[other_tenant].auto_quality) == (50, False)
+
+
+def test_an_operator_sets_a_tenants_default_quality_with_the_cli_and_its_next_upload_gets_it(keyed_api, database_url):
+    api = keyed_api
+    environment = {**os.environ, "IMGOPT_DATABASE_URL": database_url, "IMGOPT_DATA_DIR": "/tmp/tenancy-quality"}
+
+    def tenants(*argv: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "imgopt.entrypoints.cli", "tenants", "quality", *argv]
+        return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+
+    before = tenants("team-a")
+    changed = tenants("team-a", "auto")
+    shown = tenants("team-a", "--json")
+    wrong, nobody = tenants("team-a", "0"), tenants("nobody", "80")
+    upload = api.upload(api.a, "1,Hat,https://a.example/1.jpg")
+
+    assert (before.returncode, before.stdout) == (0, "50\n"), before.stderr
+    assert changed.returncode == 0 and "now get auto" in changed.stderr, changed.stderr
+    assert json.loads(shown.stdout) | {"id": None} == {"id": None, "name": "team-a", "defaultQuality": "auto"}
+    assert wrong.returncode == 1 and "quality must be between 1 and 100" in wrong.stderr
+    assert nobody.returncode == 1 and "no tenant named 'nobody'" in nobody.stderr
+    assert api.call(api.a, "GET", f"/status/{upload['requestId']}").json()["options"]["quality"] == "auto"
+    assert tenants("team-b").stdout == "50\n"
