@@ -43,6 +43,7 @@ from imgopt.application.links import Links
 from imgopt.application.use_cases.announcement import Announcer
 from imgopt.application.use_cases.api_keys import Authenticate, CreateApiKey, ListApiKeys, RevokeApiKey
 from imgopt.application.use_cases.claiming import ClaimImages, ExtendLeases, ReclaimExpiredLeases, ReleaseImages
+from imgopt.application.use_cases.default_quality import ParseUploadOptions, SetDefaultQuality, TenantNamed
 from imgopt.application.use_cases.delivery import ClaimDeliveries, DeliverWebhook
 from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.management import CancelRequest, DeleteRequest, RetryRequest
@@ -226,6 +227,7 @@ class UseCases(containers.DeclarativeContainer):
         image_work=image_work,
         waiting_limit=providers.Singleton(WaitingImagesLimit, limit=config.max_waiting_images),
     )
+    parse_upload_options = providers.Singleton(ParseUploadOptions, uow=uow)
     get_status = providers.Singleton(GetStatus, reader=status_reader, links=links)
     export_output_csv = providers.Singleton(
         ExportOutputCsv, reader=status_reader, formula_escape=config.csv_formula_escape
@@ -246,9 +248,13 @@ class UseCases(containers.DeclarativeContainer):
     redeliver = providers.Singleton(Redeliver, uow=uow, clock=clock, webhook_work=webhook_work)
 
     authenticate = providers.Singleton(Authenticate, keys=key_reader, required=config.auth_required)
-    create_api_key = providers.Singleton(CreateApiKey, uow=uow, clock=clock, ids=ids)
+    create_api_key = providers.Singleton(
+        CreateApiKey, uow=uow, clock=clock, ids=ids, new_tenant_quality=config.new_tenant_default_quality
+    )
     list_api_keys = providers.Singleton(ListApiKeys, uow=uow)
     revoke_api_key = providers.Singleton(RevokeApiKey, uow=uow, clock=clock)
+    tenant_named = providers.Singleton(TenantNamed, uow=uow)
+    set_default_quality = providers.Singleton(SetDefaultQuality, uow=uow)
 
     claim_images = providers.Singleton(
         ClaimImages,
@@ -347,4 +353,5 @@ def container_config(settings: Settings, environ: Mapping[str, str] | None = Non
         "memory_budget_bytes": settings.memory_budget_bytes,
         "user_agent": settings.user_agent,
         "auth_required": settings.auth_required,
+        "new_tenant_default_quality": settings.new_tenant_default_quality,
     }

@@ -10,6 +10,8 @@ from pathlib import Path
 from imgopt.adapters.storage.locations import check_storage_url
 from imgopt.adapters.usable_cpus import usable_cpus
 from imgopt.bootstrap.logging import LOG_FORMATS
+from imgopt.domain.errors import InvalidOptions
+from imgopt.domain.options import Quality
 from imgopt.domain.origins import MAX_ORIGIN_CONCURRENCY, OriginLimits
 from imgopt.domain.webhooks import DEFAULT_RETRY_DELAYS, RetrySchedule
 
@@ -67,6 +69,8 @@ class Settings:
     log_format: str = "text"
     optimizer: str = "vips"
     auto_quality_target: float = 70.0
+    # The default quality a tenant is created with (1 to 100, or auto); tenants that exist keep theirs.
+    new_tenant_quality: str = "50"
     auth: str = "required"
     api_docs: str = "off"
     rate_limit_per_minute: int = 600
@@ -121,6 +125,11 @@ class Settings:
         if not 0 < self.auto_quality_target < 100:
             raise SettingsError(f"{env_name('auto_quality_target')} must be a SSIMULACRA2 score between 0 and 100")
         try:
+            Quality.parse(self.new_tenant_quality)
+        except InvalidOptions:
+            quality = self.new_tenant_quality
+            raise SettingsError(f"{env_name('new_tenant_quality')} must be 1 to 100 or auto, got {quality!r}") from None
+        try:
             RetrySchedule.parse(self.webhook_retry_schedule)
         except ValueError as exc:
             raise SettingsError(f"{env_name('webhook_retry_schedule')}: {exc}") from None
@@ -168,6 +177,11 @@ class Settings:
     @property
     def auth_required(self) -> bool:
         return self.auth == "required"
+
+    @property
+    def new_tenant_default_quality(self) -> Quality:
+        """IMGOPT_NEW_TENANT_QUALITY, read: what a tenant created from now on gets for its uploads that name none."""
+        return Quality.parse(self.new_tenant_quality)
 
     # Sizing, derived from one number (docs/operations.md, "Sizing a worker"): with c = `concurrency`
     # (IMGOPT_WORKER_CONCURRENCY, else the usable CPUs + 1), a worker optimizes c images at once and

@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from imgopt.domain.errors import DomainError
+from imgopt.domain.options import ORIGINAL_QUALITY, Quality
 
 KEY_PREFIX = "imgopt_"
 # 32 random bytes, base64url without padding: 43 characters after the prefix. Secret scanners match this.
@@ -24,6 +25,10 @@ class Unauthenticated(DomainError):
 
 class KeyNotFound(DomainError):
     code = "key_not_found"
+
+
+class TenantNotFound(DomainError):
+    code = "tenant_not_found"
 
 
 class InvalidName(DomainError):
@@ -43,9 +48,12 @@ ANONYMOUS = Caller(ANONYMOUS_TENANT_ID)
 
 @dataclass(frozen=True, slots=True)
 class Tenant:
+    """A team. Its uploads that name no quality get `default_quality`."""
+
     id: UUID
     name: str
     created_at: datetime
+    default_quality: Quality = ORIGINAL_QUALITY
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Keys and tenants over real HTTP on a real PostgreSQL: who may call, what each tenant sees, and the limits."""
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from imgopt.domain.image_jobs import ImageFailure, RetryPolicy
+from imgopt.domain.options import Quality
 from imgopt.domain.tenancy import hash_key
 from tests.support import csv_bytes, wait_for
 
@@ -67,6 +69,12 @@ def limited_api(api_settings, clean_database):
 @pytest.fixture
 def guarded_api(api_settings, clean_database):
     yield from serve_keyed(api_settings, clean_database, auth_failures_per_minute=3)
+
+
+@pytest.fixture
+def auto_quality_api(api_settings, clean_database):
+    """Tenants A and B created while IMGOPT_NEW_TENANT_QUALITY=auto."""
+    yield from serve_keyed(api_settings, clean_database, new_tenant_quality="auto")
 
 
 def serve_keyed(api_settings, engine, **limits):
@@ -301,3 +309,46 @@ def test_a_webhook_whose_host_does_not_resolve_is_registered_with_a_warning_and_
     assert unresolved.status_code == 201 and "does not resolve" in unresolved.json()["warning"]
     assert [w["id"] for w in api.call(api.a, "GET", "/webhooks").json()["webhooks"]] == [unresolved.json()["id"]]
     assert ftp.status_code == 422
+
+
+def test_an_upload_without_quality_gets_its_tenants_default_and_a_quality_it_names_wins(auto_quality_api):
+    api = auto_quality_api
+    api.container.use_cases.set_default_quality()("team-b", Quality(50))
+
+    left_out = api.upload(api.a, "1,Hat,https://a.example/1.jpg")["requestId"]
+    named = api.upload(api.a, "1,Hat,https://a.example/1.jpg", quality="70")["requestId"]
+    other_tenant = api.upload(api.b, "1,Hat,https://a.example/1.jpg")["requestId"]
+
+    shown = {
+        request_id: api.call(tenant, "GET", f"/status/{request_id}").json()["options"]["quality"]
+        for tenant, request_id in ((api.a, left_out), (api.a, named), (api.b, other_tenant))
+    }
+    # What the worker is given to optimize each image with.
+    jobs = {str(job.request_id): job.options for job in api.container.use_cases.claim_images()(10)}
+    assert shown == {left_out: "auto", named: 70, other_tenant: 50}
+    assert jobs[left_out].auto_quality is True
+    assert (jobs[named].quality, jobs[named].auto_quality) == (70, False)
+    assert (jobs[other_tenant].quality, jobs[other_tenant].auto_quality) == (50, False)
+
+
+def test_an_operator_sets_a_tenants_default_quality_with_the_cli_and_its_next_upload_gets_it(keyed_api, database_url):
+    api = keyed_api
+    environment = {**os.environ, "IMGOPT_DATABASE_URL": database_url, "IMGOPT_DATA_DIR": "/tmp/tenancy-quality"}
+
+    def tenants(*argv: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "imgopt.entrypoints.cli", "tenants", "quality", *argv]
+        return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+
+    before = tenants("team-a")
+    changed = tenants("team-a", "auto")
+    shown = tenants("team-a", "--json")
+    wrong, nobody = tenants("team-a", "0"), tenants("nobody", "80")
+    upload = api.upload(api.a, "1,Hat,https://a.example/1.jpg")
+
+    assert (before.returncode, before.stdout) == (0, "50\n"), before.stderr
+    assert changed.returncode == 0 and "now get auto" in changed.stderr, changed.stderr
+    assert json.loads(shown.stdout) | {"id": None} == {"id": None, "name": "team-a", "defaultQuality": "auto"}
+    assert wrong.returncode == 1 and "quality must be between 1 and 100" in wrong.stderr
+    assert nobody.returncode == 1 and "no tenant named 'nobody'" in nobody.stderr
+    assert api.call(api.a, "GET", f"/status/{upload['requestId']}").json()["options"]["quality"] == "auto"
+    assert tenants("team-b").stdout == "50\n"

@@ -10,6 +10,7 @@ from imgopt.adapters.postgres.api_keys import PostgresApiKeyReader, RememberingA
 from imgopt.adapters.postgres.engine import make_engine, migrate
 from imgopt.adapters.postgres.status import PostgresStatusReader
 from imgopt.adapters.postgres.uow import SqlAlchemyUnitOfWork
+from imgopt.domain.options import ORIGINAL_QUALITY, Quality
 from imgopt.domain.tenancy import ANONYMOUS_TENANT_ID, Tenant, hash_key, new_api_key
 from tests.postgres import create_database, drop_database
 from tests.support import csv_bytes, wait_for
@@ -143,3 +144,33 @@ def test_claims_take_turns_across_tenants_and_their_requests_and_skip_cancelled_
     assert sorted(map(str, claimed)) == sorted(
         map(str, [big.request_id, a_second.request_id, b_small.request_id, b_small.request_id])
     )
+
+
+def test_an_upgrade_gives_the_tenants_there_are_the_originals_q50_and_a_default_quality_is_kept(postgres_server):
+    name = f"imgopt_upgrade_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(create_database(postgres_server, name), pool_size=1)
+    existing = uuid.uuid4()
+    try:
+        migrate(engine, "0009_source_fetch_leases")
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO images.tenants (id, name, created_at) VALUES (:id, 'team-old', now())"),
+                {"id": existing},
+            )
+
+        migrate(engine)
+
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            old, anonymous = uow.tenants.named("team-old"), uow.tenants.get(ANONYMOUS_TENANT_ID)
+            assert old.id == existing and old.default_quality == ORIGINAL_QUALITY
+            assert anonymous.default_quality == ORIGINAL_QUALITY
+            uow.tenants.add(Tenant(uuid.uuid4(), "team-new", NOW, Quality(auto=True)))
+            uow.tenants.set_default_quality(existing, Quality(82))
+            uow.commit()
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            assert uow.tenants.named("team-new").default_quality == Quality(auto=True)
+            assert uow.tenants.get(existing).default_quality == Quality(82)
+            assert uow.tenants.get(uuid.uuid4()) is None
+    finally:
+        engine.dispose()
+        drop_database(postgres_server, name)

@@ -49,7 +49,7 @@ from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, ImageOutcome
 from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.options import OptimizationOptions
+from imgopt.domain.options import OptimizationOptions, Quality
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.sources import RememberedSource, SourceKey, SourceTurn, Validators
@@ -146,8 +146,14 @@ class FakeTenants(TenantRepository):
     def named(self, name: str) -> Tenant | None:
         return next((t for t in self.state.tenants.values() if t.name == name), None)
 
+    def get(self, tenant_id: UUID) -> Tenant | None:
+        return self.state.tenants.get(tenant_id)
+
     def add(self, tenant: Tenant) -> None:
         self.state.tenants[tenant.id] = tenant
+
+    def set_default_quality(self, tenant_id: UUID, quality: Quality) -> None:
+        self.state.tenants[tenant_id] = replace(self.state.tenants[tenant_id], default_quality=quality)
 
     def waiting_images(self, tenant_id: UUID) -> int:
         return sum(r.waiting for r in self.state.requests.values() if r.tenant_id == tenant_id)

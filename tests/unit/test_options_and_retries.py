@@ -7,7 +7,7 @@ from imgopt.domain.errors import InvalidOptions
 from imgopt.domain.image_jobs import ImageFailure, ImageJob, RetryPolicy, StoredImage
 from imgopt.domain.image_results import ImageResult
 from imgopt.domain.lifecycle import ImageStatus
-from imgopt.domain.options import OptimizationOptions, OutputFormat
+from imgopt.domain.options import ORIGINAL_QUALITY, OptimizationOptions, OutputFormat, Quality
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -31,6 +31,46 @@ def test_auto_quality_is_parsed_from_the_quality_field(quality):
 
 def test_a_number_asks_for_that_quality_not_auto():
     assert OptimizationOptions.parse("80").auto_quality is False
+
+
+@pytest.mark.parametrize(
+    ("text", "quality"),
+    [("auto", Quality(auto=True)), (" Auto ", Quality(auto=True)), ("80", Quality(80)), (" 1 ", Quality(1)),
+     (100, Quality(100))],
+)  # fmt: skip
+def test_a_quality_is_a_level_or_auto_and_reads_back_as_written(text, quality):
+    assert Quality.parse(text) == quality
+    assert Quality.parse(str(quality)) == quality
+
+
+def test_the_original_quality_is_q50():
+    assert (ORIGINAL_QUALITY.level, ORIGINAL_QUALITY.auto) == (50, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0", "between 1 and 100, got 0"), ("101", "between 1 and 100"), ("", "whole number or auto, got ''"),
+     ("7.5", "whole number or auto, got '7.5'"), ("best", "whole number or auto")],
+)  # fmt: skip
+def test_a_quality_that_is_neither_a_level_nor_auto_is_refused_naming_quality(text, message):
+    with pytest.raises(InvalidOptions, match=f"^quality must be .*{message}"):
+        Quality.parse(text)
+
+
+@pytest.mark.parametrize("left_out", [None, "", "  "])
+def test_a_quality_left_out_is_the_default_given_and_the_other_fields_are_still_read(left_out):
+    options = OptimizationOptions.parse(left_out, "800", None, "webp", default_quality=Quality(auto=True))
+
+    assert options == OptimizationOptions(max_width=800, format=OutputFormat.WEBP, auto_quality=True)
+    assert OptimizationOptions.parse(left_out, default_quality=Quality(65)).quality == 65
+
+
+@pytest.mark.parametrize(("quality", "expected"), [("70", (70, False)), ("auto", (50, True))])
+def test_a_quality_named_wins_over_the_default(quality, expected):
+    for default in (Quality(auto=True), Quality(30)):
+        options = OptimizationOptions.parse(quality, default_quality=default)
+
+        assert (options.quality, options.auto_quality) == expected
 
 
 @pytest.mark.parametrize(

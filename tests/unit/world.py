@@ -1,6 +1,7 @@
 """The use cases wired to hand-written fakes by the container's own `UseCases` module, its dependencies overridden."""
 
 import copy
+import dataclasses
 import io
 from datetime import timedelta
 from functools import partial
@@ -61,6 +62,9 @@ WORKER_CALLS = {
     "create_key": "create_api_key",
     "list_keys": "list_api_keys",
     "revoke_key": "revoke_api_key",
+    "tenant_named": "tenant_named",
+    "set_default_quality": "set_default_quality",
+    "upload_options": "parse_upload_options",
 }
 
 
@@ -72,6 +76,7 @@ class World:
         statuses: list | None = None,
         retry: RetryPolicy | None = None,
         waiting_limit: int = 0,
+        new_tenant_quality: str = SETTINGS.new_tenant_quality,
     ):
         self.db = FakeDatabase()
         self.uow = self.db.unit_of_work
@@ -85,7 +90,8 @@ class World:
         self.random = FixedRandom()
         self.retry = retry or RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=10))
         self.use_cases = UseCases(
-            config=container_config(SETTINGS) | {"max_waiting_images": waiting_limit, "auth_required": True},
+            config=container_config(dataclasses.replace(SETTINGS, new_tenant_quality=new_tenant_quality))
+            | {"max_waiting_images": waiting_limit, "auth_required": True},
             uow=self.uow,
             status_reader=FakeStatusReader(self.db),
             key_reader=FakeApiKeyReader(self.db),

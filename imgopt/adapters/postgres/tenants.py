@@ -6,9 +6,11 @@ from uuid import UUID
 from sqlalchemy import Connection, Row, text
 
 from imgopt.application.ports import ApiKeyRepository, Scope, TenantRepository
+from imgopt.domain.options import Quality
 from imgopt.domain.tenancy import ApiKey, Tenant
 
 KEYS_CHANGED = "imgopt_keys"
+TENANT_COLUMNS = "id, name, created_at, default_quality, default_auto_quality"
 KEY_COLUMNS = "id, tenant_id, name, prefix, key_hash, created_at, last_used_at, revoked_at"
 
 _WAITING = text(
@@ -44,14 +46,37 @@ class PostgresTenantRepository(TenantRepository):
 
     def named(self, name: str) -> Tenant | None:
         row = self._connection.execute(
-            text("SELECT id, name, created_at FROM images.tenants WHERE name = :name"), {"name": name}
+            text(f"SELECT {TENANT_COLUMNS} FROM images.tenants WHERE name = :name"), {"name": name}
         ).first()
-        return Tenant(row.id, row.name, row.created_at) if row else None
+        return tenant_from(row) if row else None
+
+    def get(self, tenant_id: UUID) -> Tenant | None:
+        row = self._connection.execute(
+            text(f"SELECT {TENANT_COLUMNS} FROM images.tenants WHERE id = :id"), {"id": tenant_id}
+        ).first()
+        return tenant_from(row) if row else None
 
     def add(self, tenant: Tenant) -> None:
         self._connection.execute(
-            text("INSERT INTO images.tenants (id, name, created_at) VALUES (:id, :name, :created_at)"),
-            {"id": tenant.id, "name": tenant.name, "created_at": tenant.created_at},
+            text(
+                """
+                INSERT INTO images.tenants (id, name, created_at, default_quality, default_auto_quality)
+                VALUES (:id, :name, :created_at, :quality, :auto)
+                """
+            ),
+            {
+                "id": tenant.id,
+                "name": tenant.name,
+                "created_at": tenant.created_at,
+                "quality": tenant.default_quality.level,
+                "auto": tenant.default_quality.auto,
+            },
+        )
+
+    def set_default_quality(self, tenant_id: UUID, quality: Quality) -> None:
+        self._connection.execute(
+            text("UPDATE images.tenants SET default_quality = :quality, default_auto_quality = :auto WHERE id = :id"),
+            {"id": tenant_id, "quality": quality.level, "auto": quality.auto},
         )
 
     def waiting_images(self, tenant_id: UUID) -> int:
@@ -86,6 +111,10 @@ class PostgresApiKeyRepository(ApiKeyRepository):
     def revoke(self, key_id: UUID, now: datetime) -> ApiKey | None:
         row = self._connection.execute(_REVOKE, {"id": key_id, "now": now}).first()
         return key_from(row) if row else None
+
+
+def tenant_from(row: Row) -> Tenant:
+    return Tenant(row.id, row.name, row.created_at, Quality(row.default_quality, row.default_auto_quality))
 
 
 def key_from(row: Row) -> ApiKey:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from imgopt.domain.download_room import DownloadRoom
 from imgopt.domain.image_jobs import ImageJob, ImageOutcome
+from imgopt.domain.options import Quality
 from imgopt.domain.product_csv import CsvCounts, CsvLimits, ProductRow
 from imgopt.domain.request import ProductProgress, UploadRequest
 from imgopt.domain.sources import SourceTurn
@@ -67,7 +68,14 @@ class TenantRepository(abc.ABC):
     def named(self, name: str) -> Tenant | None: ...
 
     @abc.abstractmethod
+    def get(self, tenant_id: UUID) -> Tenant | None: ...
+
+    @abc.abstractmethod
     def add(self, tenant: Tenant) -> None: ...
+
+    @abc.abstractmethod
+    def set_default_quality(self, tenant_id: UUID, quality: Quality) -> None:
+        """What the tenant's uploads that name no quality get from now on."""
 
     @abc.abstractmethod
     def waiting_images(self, tenant_id: UUID) -> int:

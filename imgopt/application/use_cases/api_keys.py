@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from imgopt.application.ports import EVERY_TENANT, ApiKeyReader, Clock, IdGenerator, UnitOfWorkFactory
+from imgopt.domain.options import ORIGINAL_QUALITY, Quality
 from imgopt.domain.tenancy import (
     ANONYMOUS,
     ApiKey,
@@ -35,11 +36,12 @@ class ListedKey:
 
 @dataclass(frozen=True, slots=True)
 class CreateApiKey:
-    """Make a key for the tenant named `tenant`, creating the tenant on first use."""
+    """Make a key for the tenant named `tenant`, creating the tenant on first use with `new_tenant_quality`."""
 
     uow: UnitOfWorkFactory
     clock: Clock
     ids: IdGenerator
+    new_tenant_quality: Quality = ORIGINAL_QUALITY
 
     def __call__(self, tenant: str, name: str) -> CreatedKey:
         tenant, name, now = check_name(tenant, "tenant"), check_name(name, "key"), self.clock.now()
@@ -47,7 +49,7 @@ class CreateApiKey:
         with self.uow() as uow:
             owner = uow.tenants.named(tenant)
             if owner is None:
-                owner = Tenant(self.ids.uuid(), tenant, now)
+                owner = Tenant(self.ids.uuid(), tenant, now, self.new_tenant_quality)
                 uow.tenants.add(owner)
             key = new_api_key(self.ids.uuid(), owner.id, name, plaintext, now)
             uow.keys.add(key)

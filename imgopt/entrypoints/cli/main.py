@@ -1,4 +1,4 @@
-"""`imgopt`: the service (serve, api, worker, migrate, purge, demo, keys) and the client (upload, status)."""
+"""`imgopt`: the service (serve, api, worker, migrate, purge, demo, keys, tenants) and the client (upload, status)."""
 
 import argparse
 import os
@@ -57,6 +57,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from imgopt.entrypoints.cli import api_keys
 
         return api_keys.run(settings, args)
+    if args.command == "tenants":
+        from imgopt.entrypoints.cli import tenants
+
+        return tenants.run(settings, args)
     if args.command == "demo":
         try:
             from imgopt.entrypoints.demo.run import demo
@@ -84,7 +88,7 @@ def _client_commands(commands: argparse._SubParsersAction) -> None:
         "--output", metavar="OUT.csv", help="where to save the output CSV (implies --wait; default imgopt-ID.csv)"
     )
     upload.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this long")
-    upload.add_argument("--quality", help="1-100 (default 50)")
+    upload.add_argument("--quality", help="1-100 or auto (default: the tenant's default quality, 50 unless changed)")
     upload.add_argument("--format", help="original (default), jpeg, webp, avif or png")
     upload.add_argument("--max-width", type=int, metavar="PX")
     upload.add_argument("--max-height", type=int, metavar="PX")
@@ -106,9 +110,10 @@ def _client_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _key_commands(commands: argparse._SubParsersAction) -> None:
-    from imgopt.entrypoints.cli.api_keys import add_commands
+    from imgopt.entrypoints.cli import api_keys, tenants
 
-    add_commands(commands)
+    api_keys.add_commands(commands)
+    tenants.add_commands(commands)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

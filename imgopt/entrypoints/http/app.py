@@ -32,6 +32,7 @@ from imgopt.entrypoints.http.status_cache import StatusCache
 SMALL_BODY_LIMIT = 64 * 1024
 # The use cases handlers ask for by name.
 _USE_CASES = (
+    "parse_upload_options",
     "ingest_csv",
     "get_status",
     "export_output_csv",

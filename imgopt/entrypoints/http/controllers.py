@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 
 from imgopt.adapters.postgres.engine import readiness_problem
 from imgopt.application.links import Links
+from imgopt.application.use_cases.default_quality import ParseUploadOptions
 from imgopt.application.use_cases.ingest import IngestCsv
 from imgopt.application.use_cases.registration import RegisterWebhook
 from imgopt.application.use_cases.status import PAGE_SIZE, ExportOutputCsv, GetStatus
-from imgopt.domain.options import OptimizationOptions
 from imgopt.entrypoints.http import schemas
 from imgopt.entrypoints.http.auth import OPEN, tenant_of
 from imgopt.entrypoints.http.bodies import status_response
@@ -66,17 +66,18 @@ class UploadController(Controller):
     def upload(
         self,
         data: MultipartBody[schemas.UploadForm],
+        parse_upload_options: NamedDependency[ParseUploadOptions],
         ingest_csv: NamedDependency[IngestCsv],
         links: NamedDependency[Links],
         request: Request,
     ) -> schemas.UploadResponse:
         """Multipart form: `file` (the CSV), and optionally `webhookUrl`, `webhookFormat`, `quality`,
-        `maxWidth`, `maxHeight`, `format`. Every row is checked; one bad row refuses the whole file."""
-        options = OptimizationOptions.parse(data.quality, data.max_width, data.max_height, data.format)
+        `maxWidth`, `maxHeight`, `format`. Every row is checked; one bad row refuses the whole file.
+        Without `quality` the tenant's default quality applies (the original's 50 unless the operator set another)."""
+        tenant = tenant_of(request)
+        options = parse_upload_options(tenant, data.quality, data.max_width, data.max_height, data.format)
         with data.file.file as csv_file:
-            receipt = ingest_csv(
-                tenant_of(request), csv_file, options, data.webhook_url, parse_format(data.webhook_format)
-            )
+            receipt = ingest_csv(tenant, csv_file, options, data.webhook_url, parse_format(data.webhook_format))
         webhook = receipt.webhook
         log.info(
             "upload accepted: %d products, %d images",

@@ -29,7 +29,8 @@ UuidText = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"format": "u
 QualityField = Annotated[
     str,
     documented_as(
-        description=f"Encoder quality, 1 to 100, or `{AUTO}`: per image, the smallest encoding that still looks right",
+        description=f"Encoder quality, 1 to 100, or `{AUTO}`: per image, the smallest encoding that still looks right. "
+        "Left out: the tenant's default quality (50, the original's, unless the operator set another)",
         one_of=[
             Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_QUALITY),
             Schema(type=OpenAPIType.STRING, enum=[AUTO]),
