@@ -3,7 +3,7 @@
 Rounding each DCT coefficient to its step is what libjpeg-turbo (and so Pillow) does; mozjpeg's trellis
 instead picks, block by block, the coefficients that cost the fewest bits for the distortion they add.
 On textures, where nearly every block is busy, that is worth 6-17% of the bytes at libjpeg's score
-(`jpeg_tables.TEXTURE_OFFSET`); it costs about eight times Pillow's encoding time (some 45 ns a pixel),
+(`jpeg_tables.TEXTURE_OFFSET`); it costs 7-13 times Pillow's encoding time (some 45-50 ns a pixel),
 so only textures take it. libvips (pyvips-binary ships it with mozjpeg) writes set 4 itself
 (`quant_table=4`), scaled as libjpeg scales its tables: the same tables `quantisation_tables` gives.
 """
