@@ -64,8 +64,7 @@ class OptimizationOptions:
     auto_quality: bool = False
 
     def __post_init__(self) -> None:
-        if not 1 <= self.quality <= MAX_QUALITY:
-            raise InvalidOptions(f"quality must be between 1 and {MAX_QUALITY}, got {self.quality}")
+        Quality(self.quality)  # the range is a quality's, stated there
         for name, value in (("maxWidth", self.max_width), ("maxHeight", self.max_height)):
             if value is not None and not 1 <= value <= MAX_DIMENSION:
                 raise InvalidOptions(f"{name} must be between 1 and {MAX_DIMENSION}, got {value}")
