@@ -151,6 +151,20 @@ def test_an_upload_through_the_page_shows_before_and_after_pictures_failures_sav
     assert screenshot(page, "phone", tmp_path, full_page=True).stat().st_size > 0
 
 
+def test_the_quality_field_takes_a_level_or_auto_and_the_upload_carries_it(page, live, tmp_path):
+    csv_path = tmp_path / "products.csv"
+    csv_path.write_bytes(live.csv(f"1,Hat,{live.photo('small-320x240.jpg')}"))
+
+    request_id = upload_through_the_page(page, live, csv_path, quality="auto")
+    assert live.api(f"/status/{request_id}").json()["options"]["quality"] == "auto"
+
+    page.goto(f"{live.url}/")
+    valid = "el => el.validity.valid"
+    for typed, accepted in (("auto", True), ("80", True), ("100", True), ("0", False), ("101", False), ("best", False)):
+        page.fill("#quality", typed)
+        assert page.eval_on_selector("#quality", valid) is accepted, typed
+
+
 def test_a_refused_csv_dropped_on_the_page_shows_each_problem_with_its_line_in_a_table(page, live, tmp_path):
     bad = live.csv("1,Shirt,ftp://shop.example/shirt.jpg", "x,,https://shop.example/hat.jpg", "1,Socks,not a url")
     expected = httpx.post(f"{live.url}/upload", files={"file": ("bad.csv", bad, "text/csv")}).json()
