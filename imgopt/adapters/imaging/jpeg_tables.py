@@ -96,8 +96,15 @@ def texture_step(quality: int) -> int:
     return min(100, max(1, quality + TEXTURE_OFFSET))
 
 
-def _scaled(table: tuple[int, ...], quality: int) -> list[int]:
+def libjpeg_scale(quality: int) -> int:
+    """jpeg_quality_scaling(): the percentage libjpeg scales its tables by at `quality` (held to 1-100).
+
+    50 keeps the tables (100), lower qualities grow them, higher ones shrink them (0 at 100).
+    """
     quality = min(100, max(1, quality))
-    # jpeg_quality_scaling(): 50 keeps the tables, lower qualities grow them, higher ones shrink them.
-    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return 5000 // quality if quality < 50 else 200 - 2 * quality
+
+
+def _scaled(table: tuple[int, ...], quality: int) -> list[int]:
+    scale = libjpeg_scale(quality)
     return [min(255, max(1, (value * scale + 50) // 100)) for value in table]

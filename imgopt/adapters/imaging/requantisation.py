@@ -14,6 +14,8 @@ those below 60 were not brought there by any step tried.
 
 from collections.abc import Mapping, Sequence
 
+from imgopt.adapters.imaging.jpeg_tables import libjpeg_scale
+
 # JPEG Annex K's luma table (libjpeg's, at quality 50), in natural order: a source's steps are read against it.
 _ANNEX_K_LUMA = (
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
@@ -46,8 +48,8 @@ def requantised_quality(quality: int, tables: Mapping[int, Sequence[int]]) -> in
 
 
 def _scale(quality: int) -> float:
-    """libjpeg's scaling of its tables at `quality` (jpeg_quality_scaling), as a share: 1.0 at 50."""
-    return 50 / quality if quality < 50 else (200 - 2 * quality) / 100
+    """libjpeg's scaling of its tables at `quality`, as a share: 1.0 at 50."""
+    return libjpeg_scale(quality) / 100
 
 
 def _quality(scale: float) -> int:
